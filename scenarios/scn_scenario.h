@@ -1,0 +1,142 @@
+/* scn_scenario.h - a scenario as plain data: what one run simulates.
+ *
+ * scn_load() turns a JSON scenario file (plus --set overrides) into an
+ * scn_scenario that holds no pointers into JSON: every string is copied,
+ * every number is range-checked and converted to its internal unit. The
+ * cJSON tree never leaves the loader. Internal units: seconds as double at
+ * this edge (the simulator converts to int64 ns), bytes, bytes/s, FLOP/s.
+ * Field-by-field documentation with JSON names, units and defaults lives in
+ * scenarios/README.md.
+ */
+#ifndef SCN_SCENARIO_H
+#define SCN_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ss_status.h"
+
+#define SCN_NAME_MAX 64    /* names: 1..63 bytes of UTF-8, no control chars */
+#define SCN_PATH_MAX 1024  /* resolved file paths */
+#define SCN_MAX_NODES 1000000
+#define SCN_MAX_REGIONS 1024
+#define SCN_VERSION 1      /* the only scenario version this build reads */
+
+/* A random quantity. JSON: a plain number (constant) or an object with one
+ * key naming the family:
+ *   {"exponential": {"mean": m}}            a = mean
+ *   {"uniform": {"min": lo, "max": hi}}     a = lo, b = hi
+ *   {"lognormal": {"median": m, "sigma": s}} a = median, b = sigma
+ *   {"weibull": {"shape": k, "scale": l}}   a = shape, b = scale
+ *   {"gamma": {"shape": k, "scale": t}}     a = shape, b = scale
+ * Units are those of the field that holds the distribution. */
+typedef enum scn_dist_kind {
+    SCN_DIST_CONST,
+    SCN_DIST_EXPONENTIAL,
+    SCN_DIST_UNIFORM,
+    SCN_DIST_LOGNORMAL,
+    SCN_DIST_WEIBULL,
+    SCN_DIST_GAMMA,
+} scn_dist_kind;
+
+typedef struct scn_dist {
+    scn_dist_kind kind;
+    double a, b;
+} scn_dist;
+
+/* Which model the run simulates. */
+typedef enum scn_model_kind {
+    SCN_MODEL_PRESET,    /* architecture preset: models/presets/<preset>.json */
+    SCN_MODEL_SYNTHETIC, /* n_blocks stages whose compute time is drawn from service_time_s */
+    SCN_MODEL_LLAMA2C,   /* real weights: llama2c checkpoint + tokenizer (real mode) */
+} scn_model_kind;
+
+typedef struct scn_model {
+    scn_model_kind kind;
+    char preset[SCN_NAME_MAX];        /* PRESET: preset name, e.g. "llama-2-7b" */
+    char weights[SCN_NAME_MAX];       /* weight format: "fp32", "fp16" (default), "int8", "nf4" */
+    int n_blocks;                     /* SYNTHETIC: number of blocks (1..4096) */
+    scn_dist service_time_s;          /* SYNTHETIC: compute time of one block pass, s */
+    double activation_bytes;          /* SYNTHETIC: bytes sent per hop (>= 0, default 0) */
+    char checkpoint_path[SCN_PATH_MAX]; /* LLAMA2C: resolved relative to the scenario file */
+    char tokenizer_path[SCN_PATH_MAX];  /* LLAMA2C: resolved relative to the scenario file */
+} scn_model;
+
+typedef struct scn_node {
+    char name[SCN_NAME_MAX];  /* unique; "name" of a group with count > 1 becomes "name-0", "name-1", ... */
+    int region;               /* index into scn_scenario.regions */
+    double peak_flops;        /* FLOP/s; JSON device.peak_tflops (1e12 FLOP/s) */
+    double mem_bw_bytes_per_s;/* JSON device.mem_bw_gbps (1e9 bytes/s) */
+    double memory_bytes;      /* JSON device.memory_gb (1e9 bytes) */
+    double compute_eff;       /* fraction of peak reached, (0,1], JSON device.compute_eff, default 0.5 */
+    double bw_eff;            /* fraction of memory bandwidth reached, (0,1], default 0.7 */
+    double overhead_s;        /* per-call overhead, >= 0, JSON device.overhead_ms, default 0 */
+    double uplink_bytes_per_s;   /* JSON uplink_mbps (1e6 bit/s) */
+    double downlink_bytes_per_s; /* JSON downlink_mbps */
+} scn_node;
+
+typedef enum scn_arrival_kind {
+    SCN_ARRIVAL_POISSON, /* {"poisson": {"rate_per_s": r}} */
+} scn_arrival_kind;
+
+typedef struct scn_workload {
+    scn_arrival_kind arrival;
+    double rate_per_s;        /* > 0 */
+    int64_t n_requests;       /* 1..1e8; arrivals stop after this many or at horizon_s */
+    scn_dist prompt_tokens;   /* tokens; drawn, rounded to nearest, clamped to >= 1 */
+    scn_dist output_tokens;   /* tokens; drawn, rounded to nearest, clamped to >= 1 */
+    int client_region;        /* index into regions; JSON client_region (name), default region 0 */
+} scn_workload;
+
+typedef enum scn_record_level {
+    SCN_RECORD_SUMMARY,  /* runs, nodes, metrics only */
+    SCN_RECORD_REQUESTS, /* plus one row per request (default) */
+} scn_record_level;
+
+typedef struct scn_scenario {
+    char source_path[SCN_PATH_MAX]; /* the file as given on the command line */
+    char name[SCN_NAME_MAX];        /* JSON name, default: file name without .json */
+    int version;                    /* == SCN_VERSION */
+    uint64_t seed;                  /* JSON integer 0..2^53; --seed accepts any uint64 */
+    double horizon_s;               /* > 0, <= 1e9; no arrival at or after it */
+    scn_model model;
+
+    int n_regions;
+    char (*regions)[SCN_NAME_MAX];  /* (n_regions) names */
+    double *rtt_s;                  /* (n_regions, n_regions) row-major round-trip times */
+
+    int n_nodes;
+    scn_node *nodes;                /* (n_nodes) after expanding counts */
+
+    char placement[SCN_NAME_MAX];   /* placement policy name, default "uniform" */
+    int n_spans;                    /* uniform placement: spans (0 = one per node, capped at n_blocks) */
+    char routing[SCN_NAME_MAX];     /* routing policy name, default "fixed" */
+    char act_codec[SCN_NAME_MAX];   /* activation codec on the wire, default "fp16" */
+
+    scn_workload workload;
+    scn_record_level record;
+
+    char *canonical_json;           /* the scenario after --set overrides, printed
+                                     * unformatted: hashed into the run key */
+} scn_scenario;
+
+/* One --set override: a JSON path ("workload.arrivals.poisson.rate_per_s",
+ * "nodes[0].count") and a value parsed as JSON, or taken as a string when it
+ * is not valid JSON. */
+typedef struct scn_override {
+    const char *path;
+    const char *value;
+} scn_override;
+
+/* Load and validate `path`, apply `overrides` (may be NULL when n == 0), and
+ * fill *out (caller-owned storage; release with scn_scenario_fini). On error
+ * returns SS_ENOENT/SS_EIO (file), SS_EPARSE (not JSON) or SS_ESCHEMA/SS_ERANGE
+ * (schema), writes one line "file: json.path: expected X, got Y" to err, and
+ * leaves *out zeroed. */
+ss_status scn_load(const char *path, const scn_override *overrides, size_t n_overrides,
+                   scn_scenario *out, char *err, size_t errlen);
+
+/* Release what scn_load allocated; safe on a zeroed or already-finied struct. */
+void scn_scenario_fini(scn_scenario *s);
+
+#endif

@@ -1,0 +1,63 @@
+/* sim_results.h - what one simulated run produces, as plain data.
+ *
+ * The simulator fills an sim_results in memory; analysis/ stores it in one
+ * SQLite transaction and computes the summary metrics from it. Keeping the
+ * hand-over a data structure (not callbacks into a database) means a run
+ * never holds a database lock while it simulates, and a failed run writes
+ * nothing. Times are simulated int64 nanoseconds since the run's start.
+ */
+#ifndef SIM_RESULTS_H
+#define SIM_RESULTS_H
+
+#include <stdint.h>
+
+#include "ss_status.h"
+
+typedef enum sim_request_status {
+    SIM_REQUEST_OK,          /* every output token delivered */
+    SIM_REQUEST_INCOMPLETE,  /* still running when the run ended */
+    SIM_REQUEST_FAILED,      /* gave up (no route, retries exhausted) */
+} sim_request_status;
+
+typedef struct sim_request_rec {
+    uint64_t id;               /* 0.. in arrival order */
+    int64_t arrival_ns;
+    int64_t first_token_ns;    /* -1 if no token was produced */
+    int64_t finish_ns;         /* -1 unless status == SIM_REQUEST_OK */
+    int32_t prompt_tokens;
+    int32_t output_tokens;     /* requested */
+    int32_t tokens_done;       /* delivered */
+    int32_t retries;
+    sim_request_status status;
+    uint32_t route_off;        /* first-pass route: route_nodes[route_off .. +route_len) */
+    uint32_t route_len;
+} sim_request_rec;
+
+typedef struct sim_node_rec {
+    int32_t id;
+    char name[64];
+    char region[64];
+    int32_t first_block, end_block;  /* span served: [first_block, end_block) */
+    int64_t busy_ns;                 /* compute busy time */
+    uint64_t bytes_in, bytes_out;    /* activation bytes received / sent */
+    int32_t failures;
+    uint64_t kv_peak_bytes;
+    uint64_t n_tasks;                /* compute tasks executed */
+} sim_node_rec;
+
+typedef struct sim_results {
+    uint64_t seed;
+    int64_t end_ns;                  /* simulated time when the run ended */
+    uint64_t n_events;               /* events executed */
+    int n_requests;
+    sim_request_rec *requests;       /* (n_requests) */
+    int n_nodes;
+    sim_node_rec *nodes;             /* (n_nodes) */
+    uint32_t n_route_nodes;
+    int32_t *route_nodes;            /* (n_route_nodes) node ids, see sim_request_rec */
+} sim_results;
+
+/* Release the arrays; safe on a zeroed struct. */
+void sim_results_fini(sim_results *r);
+
+#endif
