@@ -37,7 +37,9 @@ typedef struct event_slot {
 } event_slot;
 
 struct sim_engine {
-    heap_key *heap;
+    heap_key *heap;     /* heap_mem aligned so that every group of four
+                         * siblings (4i+1 .. 4i+4) fills one 64-byte line */
+    void *heap_mem;
     size_t n_heap, cap_heap;
     event_slot *slots;
     uint32_t n_slots, cap_slots;
@@ -46,11 +48,44 @@ struct sim_engine {
     uint64_t n_run;
     sim_time_ns now;
     int stopped;
+    /* 1 while a handler runs and its own, already freed, event still holds
+     * the heap root: the handler's first schedule overwrites the root
+     * (one sift) instead of a pop plus a push; otherwise the root is popped
+     * when the handler returns. */
+    int root_is_spent;
 };
 
+/* (time, seq_slot) compared as one unsigned 128-bit number: time is never
+ * negative here (schedule rejects t < now, now starts at 0), so the order is
+ * the same and the compiler emits a branch-free cmp/sbb pair, which matters
+ * because the min-of-four choice below is unpredictable. */
 static inline int key_less(heap_key x, heap_key y)
 {
-    return x.time < y.time || (x.time == y.time && x.seq_slot < y.seq_slot);
+    unsigned __int128 a = ((unsigned __int128)(uint64_t)x.time << 64) | x.seq_slot;
+    unsigned __int128 b = ((unsigned __int128)(uint64_t)y.time << 64) | y.seq_slot;
+    return a < b;
+}
+
+/* (Re)allocate the heap for `cap` keys, keeping its contents. Element j
+ * lives at byte 16*(j+3) from a 64-byte boundary, so siblings 4i+1..4i+4
+ * start at 64*(i+1). */
+static ss_status set_heap_capacity(sim_engine *e, size_t cap)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(cap + 3, sizeof(heap_key), &bytes) || bytes > SIZE_MAX - 64)
+        return SS_ENOMEM;
+    void *mem = ss_malloc(bytes + 64);
+    if (!mem)
+        return SS_ENOMEM;
+    uintptr_t base = ((uintptr_t)mem + 63) & ~(uintptr_t)63;
+    heap_key *h = (heap_key *)base + 3;
+    if (e->n_heap)
+        memcpy(h, e->heap, e->n_heap * sizeof *h);
+    ss_free(e->heap_mem);
+    e->heap_mem = mem;
+    e->heap = h;
+    e->cap_heap = cap;
+    return SS_OK;
 }
 
 ss_status sim_engine_create(const sim_engine_cfg *cfg, sim_engine **out)
@@ -62,9 +97,8 @@ ss_status sim_engine_create(const sim_engine_cfg *cfg, sim_engine **out)
     sim_engine *e = ss_calloc(1, sizeof *e);
     if (!e)
         return SS_ENOMEM;
-    e->heap = ss_malloc_array(cap, sizeof *e->heap);
     e->slots = ss_malloc_array(cap, sizeof *e->slots);
-    if (!e->heap || !e->slots) {
+    if (!e->slots || set_heap_capacity(e, cap) != SS_OK) {
         sim_engine_destroy(e);
         return SS_ENOMEM;
     }
@@ -79,7 +113,7 @@ void sim_engine_destroy(sim_engine *e)
 {
     if (!e)
         return;
-    ss_free(e->heap);
+    ss_free(e->heap_mem);
     ss_free(e->slots);
     ss_free(e);
 }
@@ -90,11 +124,9 @@ static ss_status grow(sim_engine *e)
         size_t cap = e->cap_heap * 2;
         if (cap > MAX_SLOTS)
             cap = MAX_SLOTS;
-        heap_key *h = ss_realloc(e->heap, cap * sizeof *h);
-        if (!h)
-            return SS_ENOMEM;
-        e->heap = h;
-        e->cap_heap = cap;
+        ss_status st = set_heap_capacity(e, cap);
+        if (st != SS_OK)
+            return st;
     }
     if (e->free_head == UINT32_MAX && e->n_slots == e->cap_slots) {
         uint64_t cap = (uint64_t)e->cap_slots * 2;
@@ -120,6 +152,8 @@ static void sift_up(heap_key *h, size_t i, heap_key k)
     }
     h[i] = k;
 }
+
+static void replace_root(heap_key *h, size_t n, heap_key k);
 
 ss_status sim_engine_schedule(sim_engine *e, sim_time_ns at, sim_handler fn, void *ctx,
                               uint64_t a, uint64_t b, sim_event_id *id)
@@ -150,7 +184,12 @@ ss_status sim_engine_schedule(sim_engine *e, sim_time_ns at, sim_handler fn, voi
     s->b = b;
     s->gen++;
     heap_key k = {at, (e->next_seq++ << SLOT_BITS) | slot};
-    sift_up(e->heap, e->n_heap++, k);
+    if (e->root_is_spent) {
+        e->root_is_spent = 0;
+        replace_root(e->heap, e->n_heap, k);
+    } else {
+        sift_up(e->heap, e->n_heap++, k);
+    }
     if (id)
         *id = ((uint64_t)s->gen << 32) | slot;
     return SS_OK;
@@ -169,26 +208,19 @@ int sim_engine_cancel(sim_engine *e, sim_event_id id)
     return 1;
 }
 
-/* Remove the root (Floyd's bottom-up deletion on a 4-ary heap). */
-static heap_key pop_min(sim_engine *e)
+/* Put `k` in place of the root of h[0..n) (Floyd's bottom-up method on a
+ * 4-ary heap: the hole goes down along the smallest children to a leaf,
+ * then `k` rises from there). */
+static void replace_root(heap_key *h, size_t n, heap_key k)
 {
-    heap_key *h = e->heap;
-    heap_key top = h[0];
-    size_t n = --e->n_heap;
-    if (n == 0)
-        return top;
-    heap_key last = h[n];
     size_t i = 0;
     for (;;) {
         size_t c = 4 * i + 1;
         if (c + 3 < n) {
-            size_t m = c;
-            if (key_less(h[c + 1], h[m]))
-                m = c + 1;
-            if (key_less(h[c + 2], h[m]))
-                m = c + 2;
-            if (key_less(h[c + 3], h[m]))
-                m = c + 3;
+            /* tournament of pairs, written so the compiler can use cmov */
+            size_t m01 = c + (size_t)key_less(h[c + 1], h[c]);
+            size_t m23 = c + 2 + (size_t)key_less(h[c + 3], h[c + 2]);
+            size_t m = key_less(h[m23], h[m01]) ? m23 : m01;
             h[i] = h[m];
             i = m;
         } else {
@@ -203,8 +235,14 @@ static heap_key pop_min(sim_engine *e)
             break;
         }
     }
-    sift_up(h, i, last);
-    return top;
+    sift_up(h, i, k);
+}
+
+static void pop_root(sim_engine *e)
+{
+    size_t n = --e->n_heap;
+    if (n > 0)
+        replace_root(e->heap, n, e->heap[n]);
 }
 
 void sim_engine_run(sim_engine *e, sim_time_ns until)
@@ -213,7 +251,7 @@ void sim_engine_run(sim_engine *e, sim_time_ns until)
     while (e->n_heap > 0 && !e->stopped) {
         if (e->heap[0].time > until)
             break;
-        heap_key k = pop_min(e);
+        heap_key k = e->heap[0];
         uint32_t slot = (uint32_t)(k.seq_slot & SLOT_MASK);
         event_slot *s = &e->slots[slot];
         sim_handler fn = s->fn;
@@ -222,18 +260,25 @@ void sim_engine_run(sim_engine *e, sim_time_ns until)
         s->fn = NULL;
         s->next_free = e->free_head;
         e->free_head = slot;
-        if (!fn)
-            continue; /* cancelled */
+        if (!fn) {
+            pop_root(e); /* cancelled */
+            continue;
+        }
         assert(k.time >= e->now && "simulated clock ran backwards");
         e->now = k.time;
         e->n_run++;
+        e->root_is_spent = 1;
         fn(e, ctx, a, b);
+        if (e->root_is_spent) {
+            e->root_is_spent = 0;
+            pop_root(e);
+        }
     }
 }
 
 void sim_engine_stop(sim_engine *e) { e->stopped = 1; }
 sim_time_ns sim_engine_now(const sim_engine *e) { return e->now; }
-size_t sim_engine_pending(const sim_engine *e) { return e->n_heap; }
+size_t sim_engine_pending(const sim_engine *e) { return e->n_heap - (size_t)e->root_is_spent; }
 uint64_t sim_engine_n_run(const sim_engine *e) { return e->n_run; }
 
 ss_status sim_time_from_s(double s, sim_time_ns *out)
