@@ -1,0 +1,180 @@
+/* model_desc.c - block descriptions from presets, loaded nets, or nothing. */
+#include "model_desc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ss_alloc.h"
+#include "ss_json.h"
+
+static const struct {
+    const char *name;
+    double bytes;
+} weight_formats[] = {
+    {"fp32", 4.0}, {"fp16", 2.0}, {"bf16", 2.0}, {"int8", 1.01}, {"nf4", 0.53},
+};
+
+ss_status model_weight_format_bytes(const char *format, double *out)
+{
+    for (size_t i = 0; i < sizeof weight_formats / sizeof weight_formats[0]; i++)
+        if (strcmp(format, weight_formats[i].name) == 0) {
+            *out = weight_formats[i].bytes;
+            return SS_OK;
+        }
+    return SS_ENOTFOUND;
+}
+
+static ss_status format_or_err(const char *format, double *out, char *err, size_t errlen)
+{
+    if (model_weight_format_bytes(format, out) != SS_OK)
+        return ss_err(err, errlen, SS_ENOTFOUND,
+                      "unknown weight format \"%s\" (known: fp32, fp16, bf16, int8, nf4)", format);
+    return SS_OK;
+}
+
+ss_status model_arch_load(const char *dir, const char *name, model_arch *out, char *err,
+                          size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s.json", dir, name) >= (int)sizeof path)
+        return ss_err(err, errlen, SS_EINVAL, "%s: preset path too long", dir);
+    cJSON *root = NULL;
+    ss_status st = ss_json_load_file(path, &root, err, errlen);
+    if (st == SS_ENOENT)
+        return ss_err(err, errlen, SS_ENOTFOUND, "unknown model preset \"%s\" (no file %s)", name,
+                      path);
+    if (st != SS_OK)
+        return st;
+    ss_json_ctx cx = {path, err, errlen};
+    if (!cJSON_IsObject(root)) {
+        st = ss_json_errf(&cx, SS_ESCHEMA, "", "expected an object");
+        goto done;
+    }
+    snprintf(out->name, sizeof out->name, "%s", name);
+    if ((st = ss_json_get_string(&cx, root, "", "model_type", SS_JSON_REQUIRED, out->model_type,
+                                 sizeof out->model_type)) != SS_OK)
+        goto done;
+    if (strcmp(out->model_type, "llama") != 0 && strcmp(out->model_type, "falcon") != 0 &&
+        strcmp(out->model_type, "bloom") != 0) {
+        st = ss_json_errf(&cx, SS_EUNSUPPORTED, "model_type",
+                          "expected \"llama\", \"falcon\" or \"bloom\", got \"%s\"",
+                          out->model_type);
+        goto done;
+    }
+    const int64_t cap = (int64_t)1 << 20;
+    struct {
+        const char *key;
+        int64_t *dst;
+    } f[] = {
+        {"hidden_size", &out->hidden_size},
+        {"intermediate_size", &out->intermediate_size},
+        {"num_hidden_layers", &out->num_hidden_layers},
+        {"num_attention_heads", &out->num_attention_heads},
+        {"vocab_size", &out->vocab_size},
+        {"max_position_embeddings", &out->max_position_embeddings},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if ((st = ss_json_get_int(&cx, root, "", f[i].key, SS_JSON_REQUIRED, 1, cap, f[i].dst)) !=
+            SS_OK)
+            goto done;
+    /* Older configs omit num_key_value_heads: multi-head attention. */
+    out->num_key_value_heads = out->num_attention_heads;
+    if ((st = ss_json_get_int(&cx, root, "", "num_key_value_heads", SS_JSON_OPTIONAL, 1, cap,
+                              &out->num_key_value_heads)) != SS_OK)
+        goto done;
+    if (out->hidden_size % out->num_attention_heads != 0)
+        st = ss_json_errf(&cx, SS_ESCHEMA, "num_attention_heads",
+                          "expected a divisor of hidden_size %lld, got %lld",
+                          (long long)out->hidden_size, (long long)out->num_attention_heads);
+    else if (out->num_key_value_heads > out->num_attention_heads ||
+             out->num_attention_heads % out->num_key_value_heads != 0)
+        st = ss_json_errf(&cx, SS_ESCHEMA, "num_key_value_heads",
+                          "expected a divisor of num_attention_heads %lld, got %lld",
+                          (long long)out->num_attention_heads,
+                          (long long)out->num_key_value_heads);
+done:
+    cJSON_Delete(root);
+    return st;
+}
+
+static ss_status desc_alloc(model_desc *out, int n_blocks)
+{
+    memset(out, 0, sizeof *out);
+    out->blocks = ss_calloc((size_t)n_blocks, sizeof *out->blocks);
+    if (!out->blocks)
+        return SS_ENOMEM;
+    out->n_blocks = n_blocks;
+    out->kv_bytes_per_elem = 2.0;
+    out->weight_bytes_per_param = 2.0;
+    return SS_OK;
+}
+
+ss_status model_desc_from_arch(const model_arch *a, const char *format, model_desc *out,
+                               char *err, size_t errlen)
+{
+    double wb = 0;
+    ss_status st = format_or_err(format, &wb, err, errlen);
+    if (st != SS_OK)
+        return st;
+    if ((st = desc_alloc(out, (int)a->num_hidden_layers)) != SS_OK)
+        return st;
+    snprintf(out->name, sizeof out->name, "%s", a->name);
+    out->weight_bytes_per_param = wb;
+    out->seq_len = (int)a->max_position_embeddings;
+    out->vocab = (uint32_t)a->vocab_size;
+    const double h = (double)a->hidden_size, ff = (double)a->intermediate_size;
+    const double kv = h * (double)a->num_key_value_heads / (double)a->num_attention_heads;
+    /* q and o: h x h; k and v: h x kv; gate, up, down: h x ff (SwiGLU) */
+    const double matmul_params = 2 * h * h + 2 * h * kv + 3 * h * ff;
+    for (int i = 0; i < out->n_blocks; i++) {
+        model_block_desc *b = &out->blocks[i];
+        b->n_params = (uint64_t)(matmul_params + 2 * h); /* + two RMSNorm weight vectors */
+        b->flops_per_item = 2 * matmul_params;            /* one multiply-add per weight */
+        b->attn_flops_per_ctx = 4 * h;                    /* q.k and a.v over every head */
+        b->kv_elems_per_item = (uint64_t)(2 * kv);
+        b->act_in_elems = b->act_out_elems = (uint32_t)a->hidden_size;
+    }
+    return SS_OK;
+}
+
+ss_status model_desc_from_net(const model_net *net, const char *name, const char *format,
+                              model_desc *out, char *err, size_t errlen)
+{
+    double wb = 0;
+    ss_status st = format_or_err(format, &wb, err, errlen);
+    if (st != SS_OK)
+        return st;
+    if ((st = desc_alloc(out, model_net_n_blocks(net))) != SS_OK)
+        return st;
+    snprintf(out->name, sizeof out->name, "%s", name);
+    out->weight_bytes_per_param = wb;
+    out->seq_len = model_net_seq_len(net);
+    out->vocab = model_net_n_outputs(net);
+    for (int i = 0; i < out->n_blocks; i++)
+        out->blocks[i] = *model_net_block(net, i);
+    return SS_OK;
+}
+
+ss_status model_desc_synthetic(int n_blocks, model_desc *out)
+{
+    if (n_blocks <= 0)
+        return SS_EINVAL;
+    ss_status st = desc_alloc(out, n_blocks);
+    if (st == SS_OK)
+        snprintf(out->name, sizeof out->name, "synthetic");
+    return st;
+}
+
+double model_desc_block_weight_bytes(const model_desc *m, int i)
+{
+    return (double)m->blocks[i].n_params * m->weight_bytes_per_param;
+}
+
+void model_desc_fini(model_desc *m)
+{
+    if (!m)
+        return;
+    ss_free(m->blocks);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,66 @@
+/* model_desc.h - what the simulator needs to know of a model: its blocks.
+ *
+ * A model_desc is plain data: per-block parameter counts, FLOPs, KV-cache
+ * and activation sizes (model_block_desc), plus the weight format that sets
+ * bytes per parameter. It comes from an architecture preset (a Hugging Face
+ * config.json in models/presets/, analytic mode: no tensors) or from a
+ * loaded model_net (real mode). Sizes are per token ("item").
+ */
+#ifndef MODEL_DESC_H
+#define MODEL_DESC_H
+
+#include <stdint.h>
+
+#include "model_net.h"
+#include "ss_status.h"
+
+#define MODEL_NAME_MAX 64
+
+/* Architecture fields of a Hugging Face config.json (Llama family). */
+typedef struct model_arch {
+    char name[MODEL_NAME_MAX];       /* preset name, e.g. "llama-2-7b" */
+    char model_type[MODEL_NAME_MAX]; /* "llama" */
+    int64_t hidden_size, intermediate_size, num_hidden_layers;
+    int64_t num_attention_heads, num_key_value_heads, vocab_size, max_position_embeddings;
+} model_arch;
+
+typedef struct model_desc {
+    char name[MODEL_NAME_MAX];
+    int n_blocks;
+    model_block_desc *blocks;      /* (n_blocks), owned */
+    int seq_len;                   /* longest session, positions */
+    uint32_t vocab;                /* output width of the head */
+    double weight_bytes_per_param; /* from the weight format (fp16 2, int8 1.01, nf4 0.53...) */
+    double kv_bytes_per_elem;      /* KV-cache element size, 2 (fp16) */
+} model_desc;
+
+/* Bytes per parameter of a weight format name: "fp32" 4, "fp16"/"bf16" 2,
+ * "int8" 1.01 (scales included), "nf4" 0.53 (4 bits + block absmax with
+ * double quantisation, as bitsandbytes stores it). SS_ENOTFOUND otherwise. */
+ss_status model_weight_format_bytes(const char *format, double *out);
+
+/* Read `dir`/`name`.json (a Hugging Face config.json). Only the fields of
+ * model_arch are read (others, which vary across transformers versions, are
+ * ignored); each is checked for type, integrality and range, and the heads
+ * must divide the hidden size and each other. Errors name the file and key. */
+ss_status model_arch_load(const char *dir, const char *name, model_arch *out, char *err,
+                          size_t errlen);
+
+/* A Llama-family description: per block 2*(h*h + h*kv) + ... parameters, see
+ * model_desc.c. `format` is a weight format name. */
+ss_status model_desc_from_arch(const model_arch *a, const char *format, model_desc *out,
+                               char *err, size_t errlen);
+
+/* Copy the block descriptors of a loaded model. */
+ss_status model_desc_from_net(const model_net *net, const char *name, const char *format,
+                              model_desc *out, char *err, size_t errlen);
+
+/* `n_blocks` empty blocks (synthetic models whose compute time is drawn, not derived). */
+ss_status model_desc_synthetic(int n_blocks, model_desc *out);
+
+/* Weight bytes of block i at the model's weight format. */
+double model_desc_block_weight_bytes(const model_desc *m, int i);
+
+void model_desc_fini(model_desc *m); /* zeroed or finied struct allowed */
+
+#endif
