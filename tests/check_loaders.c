@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model_gguf.h"
 #include "model_safetensors.h"
 #include "ss_alloc.h"
 #include "test_util.h"
@@ -392,9 +393,500 @@ static TCase *st_tcase(void)
     return tc;
 }
 
+/* ----------------------------------------------------------------------- GGUF */
+
+/* Growable byte buffer to craft GGUF files field by field. */
+typedef struct gb {
+    unsigned char *p;
+    size_t n, cap;
+} gb;
+
+static void gb_put(gb *b, const void *src, size_t n)
+{
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        ck_assert_ptr_nonnull(b->p);
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+static void gb_u32(gb *b, uint32_t v)
+{
+    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    gb_put(b, x, 4);
+}
+static void gb_u64(gb *b, uint64_t v)
+{
+    gb_u32(b, (uint32_t)v);
+    gb_u32(b, (uint32_t)(v >> 32));
+}
+static void gb_str(gb *b, const char *s)
+{
+    gb_u64(b, strlen(s));
+    gb_put(b, s, strlen(s));
+}
+static void gb_pad(gb *b, size_t align)
+{
+    while (b->n % align)
+        gb_put(b, "", 1);
+}
+
+/* Knobs of the crafted file; the defaults give a valid GGUF with one KV
+ * (general.alignment u32 32) and tensors "a" (ne [4], F32, offset 0) and
+ * "b" (ne [2,2], F32, offset 32) with 64 data bytes. */
+typedef struct gguf_spec {
+    char magic[5];
+    uint32_t version;
+    uint64_t n_tensors_override, n_kv_override; /* 0: the true counts */
+    uint32_t align_type;                        /* value type of general.alignment */
+    uint64_t align;
+    int extra_kv;                               /* 1: add a KV with a huge string length;
+                                                   2: nested array; 3: huge array count;
+                                                   4: duplicate key; 5: arch + block_count */
+    uint32_t a_n_dims;
+    uint64_t a_ne0, a_ne1;
+    uint32_t a_type;
+    uint64_t a_off, b_off;
+    size_t data_bytes;
+} gguf_spec;
+
+static gguf_spec gguf_default(void)
+{
+    return (gguf_spec){.magic = "GGUF", .version = 3, .align_type = 4, .align = 32,
+                       .a_n_dims = 1, .a_ne0 = 4, .a_ne1 = 1, .a_type = 0, .a_off = 0,
+                       .b_off = 32, .data_bytes = 64};
+}
+
+static void gguf_build(const gguf_spec *sp, gb *b)
+{
+    memset(b, 0, sizeof *b);
+    gb_put(b, sp->magic, 4);
+    gb_u32(b, sp->version);
+    int n_kv = 1 + (sp->extra_kv ? (sp->extra_kv == 5 ? 2 : 1) : 0);
+    gb_u64(b, sp->n_tensors_override ? sp->n_tensors_override : 2);
+    gb_u64(b, sp->n_kv_override ? sp->n_kv_override : (uint64_t)n_kv);
+    gb_str(b, "general.alignment");
+    gb_u32(b, sp->align_type);
+    if (sp->align_type == 10)
+        gb_u64(b, sp->align);
+    else
+        gb_u32(b, (uint32_t)sp->align);
+    switch (sp->extra_kv) {
+    case 1: /* string whose length is 2^62 */
+        gb_str(b, "general.name");
+        gb_u32(b, 8);
+        gb_u64(b, 1ull << 62);
+        break;
+    case 2: /* array of arrays */
+        gb_str(b, "x.nested");
+        gb_u32(b, 9);
+        gb_u32(b, 9);
+        gb_u64(b, 1);
+        break;
+    case 3: /* array count 2^61 of u32 */
+        gb_str(b, "x.big");
+        gb_u32(b, 9);
+        gb_u32(b, 4);
+        gb_u64(b, 1ull << 61);
+        break;
+    case 4:
+        gb_str(b, "general.alignment");
+        gb_u32(b, 4);
+        gb_u32(b, 32);
+        break;
+    case 5:
+        gb_str(b, "general.architecture");
+        gb_u32(b, 8);
+        gb_str(b, "llama");
+        gb_str(b, "llama.block_count");
+        gb_u32(b, 4);
+        gb_u32(b, 100000);
+        break;
+    }
+    gb_str(b, "a");
+    gb_u32(b, sp->a_n_dims);
+    gb_u64(b, sp->a_ne0);
+    for (uint32_t i = 1; i < sp->a_n_dims && i < 8; i++)
+        gb_u64(b, sp->a_ne1);
+    gb_u32(b, sp->a_type);
+    gb_u64(b, sp->a_off);
+    gb_str(b, "b");
+    gb_u32(b, 2);
+    gb_u64(b, 2);
+    gb_u64(b, 2);
+    gb_u32(b, 0);
+    gb_u64(b, sp->b_off);
+    gb_pad(b, 32);
+    for (size_t i = 0; i < sp->data_bytes; i++) {
+        unsigned char v = (unsigned char)i;
+        gb_put(b, &v, 1);
+    }
+}
+
+static ss_status gguf_try(const gguf_spec *sp, char *err, size_t errlen)
+{
+    gb b;
+    gguf_build(sp, &b);
+    char path[128];
+    snprintf(path, sizeof path, "%s/crafted.gguf", tmpdir);
+    write_bytes(path, b.p, b.n);
+    free(b.p);
+    model_gguf *g = (model_gguf *)0x1;
+    err[0] = 0;
+    ss_status s = model_gguf_open(path, &g, err, errlen);
+    if (s == SS_OK)
+        model_gguf_close(g);
+    else
+        ck_assert_ptr_null(g);
+    return s;
+}
+
+#define GGUF_REJECT(field_assign, want, needle)                                       \
+    do {                                                                              \
+        gguf_spec sp_ = gguf_default();                                               \
+        field_assign;                                                                 \
+        char e_[512];                                                                 \
+        ss_status s_ = gguf_try(&sp_, e_, sizeof e_);                                 \
+        ck_assert_msg(s_ == (want), "%s: got %s (%s), expected %s", #field_assign,    \
+                      ss_status_name(s_), e_, ss_status_name(want));                  \
+        ck_assert_msg(strstr(e_, "crafted.gguf") && strstr(e_, (needle)),             \
+                      "error \"%s\" should name the file and \"%s\"", e_, (needle));  \
+    } while (0)
+
+START_TEST(test_gguf_crafted_valid_file_loads)
+{
+    gguf_spec sp = gguf_default();
+    char err[256];
+    ck_assert_msg(gguf_try(&sp, err, sizeof err) == SS_OK, "%s", err);
+    sp.version = 2;
+    ck_assert_msg(gguf_try(&sp, err, sizeof err) == SS_OK, "%s", err);
+    sp = gguf_default();
+    sp.align = 16;
+    sp.b_off = 16;
+    ck_assert_msg(gguf_try(&sp, err, sizeof err) == SS_OK, "%s", err);
+}
+END_TEST
+
+START_TEST(test_gguf_rejects_bad_magic_version_and_counts_g01_g02)
+{
+    GGUF_REJECT(memcpy(sp_.magic, "GGUG", 4), SS_EPARSE, "magic");
+    GGUF_REJECT(sp_.version = 1, SS_EVERSION, "version 1");
+    GGUF_REJECT(sp_.version = 4, SS_EVERSION, "version 4");
+    GGUF_REJECT(sp_.n_tensors_override = 0x7FFFFFFF, SS_ERANGE, "n_tensors");
+    GGUF_REJECT(sp_.n_tensors_override = 1ull << 63, SS_ERANGE, "n_tensors");
+    GGUF_REJECT(sp_.n_kv_override = 0x7FFFFFFF, SS_ERANGE, "n_kv");
+    GGUF_REJECT(sp_.n_kv_override = UINT64_MAX / 2, SS_ERANGE, "n_kv");
+    /* counts that pass the caps but exceed the entries present: truncation */
+    GGUF_REJECT(sp_.n_tensors_override = 3, SS_ESCHEMA, "tensor name is empty");
+}
+END_TEST
+
+START_TEST(test_gguf_rejects_bad_strings_and_arrays_g03_g04)
+{
+    GGUF_REJECT(sp_.extra_kv = 1, SS_ERANGE, "string value length");
+    GGUF_REJECT(sp_.extra_kv = 2, SS_ESCHEMA, "nested array");
+    GGUF_REJECT(sp_.extra_kv = 3, SS_ERANGE, "x.big");
+    GGUF_REJECT(sp_.extra_kv = 4, SS_ESCHEMA, "duplicate metadata key \"general.alignment\"");
+    GGUF_REJECT(sp_.align_type = 13, SS_ESCHEMA, "unknown value type 13");
+}
+END_TEST
+
+START_TEST(test_gguf_rejects_bad_tensor_shapes_and_types_g05_g06)
+{
+    GGUF_REJECT(sp_.a_n_dims = 5, SS_ESCHEMA, "n_dims 5");
+    GGUF_REJECT(sp_.a_n_dims = 0, SS_ESCHEMA, "n_dims 0");
+    GGUF_REJECT(sp_.a_ne0 = 0, SS_ERANGE, "ne[0] = 0");
+    GGUF_REJECT(sp_.a_ne0 = (uint64_t)INT64_MAX, SS_ERANGE, "tensor \"a\"");
+    GGUF_REJECT(sp_.a_ne0 = (uint64_t)-5, SS_ERANGE, "ne[0]");
+    GGUF_REJECT((sp_.a_n_dims = 2, sp_.a_ne0 = (1ull << 40), sp_.a_ne1 = (1ull << 40)), SS_ERANGE,
+                "overflows");
+    /* a large product that does not overflow is still bounded by the file */
+    GGUF_REJECT((sp_.a_n_dims = 2, sp_.a_ne0 = (1ull << 30), sp_.a_ne1 = 4), SS_ESCHEMA,
+                "past the end");
+    GGUF_REJECT(sp_.a_type = 1000, SS_ESCHEMA, "type id 1000");
+    GGUF_REJECT(sp_.a_type = 0xFFFFFFFFu, SS_ESCHEMA, "out of range");
+    GGUF_REJECT(sp_.a_type = 2, SS_EUNSUPPORTED, "not supported");
+}
+END_TEST
+
+START_TEST(test_gguf_rejects_bad_alignment_and_offsets_g07_g09)
+{
+    GGUF_REJECT(sp_.align = 0, SS_ESCHEMA, "power of two");
+    GGUF_REJECT(sp_.align = 24, SS_ESCHEMA, "power of two");
+    GGUF_REJECT(sp_.align_type = 10, SS_ESCHEMA, "expected u32");
+    GGUF_REJECT(sp_.a_off = 4, SS_ESCHEMA, "alignment");
+    GGUF_REJECT(sp_.b_off = 0, SS_ESCHEMA, "overlaps");
+    GGUF_REJECT(sp_.b_off = 64, SS_ESCHEMA, "past the end");
+    GGUF_REJECT(sp_.b_off = UINT64_MAX - 31, SS_ESCHEMA, "past the end");
+    GGUF_REJECT(sp_.data_bytes = 40, SS_ESCHEMA, "tensor \"b\"");
+    GGUF_REJECT(sp_.extra_kv = 5, SS_ERANGE, "llama.block_count");
+}
+END_TEST
+
+/* llama2.c .bin layout of stories260K: offsets in floats after the header. */
+typedef struct bin_layout {
+    int dim, hidden, n_layers, n_heads, n_kv_heads, vocab, seq_len, kv_dim;
+    size_t emb, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, end;
+} bin_layout;
+
+static bin_layout bin_layout_of(const unsigned char *bin)
+{
+    int32_t h[7];
+    memcpy(h, bin, sizeof h);
+    bin_layout L = {.dim = h[0], .hidden = h[1], .n_layers = h[2], .n_heads = h[3],
+                    .n_kv_heads = h[4], .vocab = h[5], .seq_len = h[6]};
+    L.kv_dim = L.dim * L.n_kv_heads / L.n_heads;
+    size_t d = (size_t)L.dim, l = (size_t)L.n_layers, hd = (size_t)L.hidden,
+           kv = (size_t)L.kv_dim;
+    size_t o = 0;
+    L.emb = o, o += (size_t)L.vocab * d;
+    L.rms_att = o, o += l * d;
+    L.wq = o, o += l * d * d;
+    L.wk = o, o += l * kv * d;
+    L.wv = o, o += l * kv * d;
+    L.wo = o, o += l * d * d;
+    L.rms_ffn = o, o += l * d;
+    L.w1 = o, o += l * hd * d;
+    L.w2 = o, o += l * d * hd;
+    L.w3 = o, o += l * hd * d;
+    L.rms_final = o, o += d;
+    L.end = o;
+    return L;
+}
+
+/* Every GGUF tensor equals, bit for bit, the float32 range of the .bin at its
+ * llama2.c offset, with no RoPE permutation of wq/wk (checked here: the
+ * stories260K GGUF was converted from the llama2.c checkpoint as stored). */
+START_TEST(test_gguf_stories260k_is_bit_identical_to_llama2c_bin)
+{
+    char err[256];
+    size_t nb;
+    unsigned char *bin = read_whole(SS_ASSET("stories260K/stories260K.bin"), &nb);
+    bin_layout L = bin_layout_of(bin);
+    ck_assert_int_eq(L.dim, 64);
+    ck_assert_int_eq(L.n_layers, 5);
+    /* what remains after rms_final is freq_cis_real + freq_cis_imag */
+    size_t freq = (size_t)L.seq_len * (size_t)(L.dim / L.n_heads) / 2 * 2;
+    ck_assert_uint_eq(nb, 28 + 4 * (L.end + freq));
+
+    model_gguf *g = NULL;
+    ck_assert_msg(model_gguf_open(SS_ASSET("stories260K/stories260K.gguf"), &g, err,
+                                  sizeof err) == SS_OK, "%s", err);
+    ck_assert_uint_eq(model_gguf_version(g), 3);
+    ck_assert_uint_eq(model_gguf_alignment(g), 32);
+    ck_assert_int_eq(model_gguf_n_tensors(g), 48);
+    uint32_t u;
+    ck_assert_int_eq(model_gguf_get_u32(g, "llama.embedding_length", &u, err, sizeof err), SS_OK);
+    ck_assert_uint_eq(u, (uint32_t)L.dim);
+    ck_assert_int_eq(model_gguf_get_u32(g, "llama.block_count", &u, err, sizeof err), SS_OK);
+    ck_assert_uint_eq(u, (uint32_t)L.n_layers);
+    ck_assert_int_eq(model_gguf_get_u32(g, "llama.attention.head_count_kv", &u, err, sizeof err),
+                     SS_OK);
+    ck_assert_uint_eq(u, (uint32_t)L.n_kv_heads);
+    ck_assert_int_eq(model_gguf_get_u32(g, "llama.feed_forward_length", &u, err, sizeof err),
+                     SS_OK);
+    ck_assert_uint_eq(u, (uint32_t)L.hidden);
+    float eps;
+    ck_assert_int_eq(model_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &eps, err,
+                                        sizeof err), SS_OK);
+    ck_assert(eps == 1e-5f);
+    const char *arch;
+    ck_assert_int_eq(model_gguf_get_str(g, "general.architecture", &arch, NULL, err, sizeof err),
+                     SS_OK);
+    ck_assert_str_eq(arch, "llama");
+    /* typed access never reinterprets: a string read as an integer fails */
+    ck_assert_int_eq(model_gguf_get_u32(g, "general.architecture", &u, err, sizeof err),
+                     SS_ESCHEMA);
+    ck_assert_int_eq(model_gguf_get_u32(g, "no.such.key", &u, err, sizeof err), SS_ENOTFOUND);
+
+    struct {
+        const char *fmt;
+        size_t base, per_layer, n; /* floats */
+        int layered;
+    } map[] = {
+        {"token_embd.weight", L.emb, 0, (size_t)L.vocab * L.dim, 0},
+        {"output.weight", L.emb, 0, (size_t)L.vocab * L.dim, 0}, /* shared classifier */
+        {"output_norm.weight", L.rms_final, 0, (size_t)L.dim, 0},
+        {"blk.%d.attn_norm.weight", L.rms_att, (size_t)L.dim, (size_t)L.dim, 1},
+        {"blk.%d.attn_q.weight", L.wq, (size_t)L.dim * L.dim, (size_t)L.dim * L.dim, 1},
+        {"blk.%d.attn_k.weight", L.wk, (size_t)L.kv_dim * L.dim, (size_t)L.kv_dim * L.dim, 1},
+        {"blk.%d.attn_v.weight", L.wv, (size_t)L.kv_dim * L.dim, (size_t)L.kv_dim * L.dim, 1},
+        {"blk.%d.attn_output.weight", L.wo, (size_t)L.dim * L.dim, (size_t)L.dim * L.dim, 1},
+        {"blk.%d.ffn_norm.weight", L.rms_ffn, (size_t)L.dim, (size_t)L.dim, 1},
+        {"blk.%d.ffn_gate.weight", L.w1, (size_t)L.hidden * L.dim, (size_t)L.hidden * L.dim, 1},
+        {"blk.%d.ffn_down.weight", L.w2, (size_t)L.hidden * L.dim, (size_t)L.hidden * L.dim, 1},
+        {"blk.%d.ffn_up.weight", L.w3, (size_t)L.hidden * L.dim, (size_t)L.hidden * L.dim, 1},
+    };
+    int checked = 0;
+    for (size_t m = 0; m < sizeof map / sizeof map[0]; m++)
+        for (int l = 0; l < (map[m].layered ? L.n_layers : 1); l++) {
+            char name[64];
+            snprintf(name, sizeof name, map[m].fmt, l);
+            const model_gguf_tensor *t = model_gguf_find_tensor(g, name);
+            ck_assert_msg(t != NULL, "missing %s", name);
+            ck_assert_uint_eq(t->n_elems, map[m].n);
+            float *v = malloc(map[m].n * sizeof *v);
+            ck_assert_int_eq(model_gguf_tensor_f32(t, v, t->n_elems, err, sizeof err), SS_OK);
+            const unsigned char *ref = bin + 28 + 4 * (map[m].base + (size_t)l * map[m].per_layer);
+            ck_assert_msg(memcmp(v, ref, map[m].n * 4) == 0, "%s differs from the .bin", name);
+            free(v);
+            checked++;
+        }
+    ck_assert_int_eq(checked, 48);
+    /* GGUF ne is fastest-first: ffn_down is (dim, hidden) row-major = ne [hidden, dim] */
+    float *w2 = NULL;
+    uint64_t ne[2] = {(uint64_t)L.hidden, (uint64_t)L.dim};
+    ck_assert_int_eq(model_gguf_load_f32(g, "blk.0.ffn_down.weight", 2, ne, &w2, err, sizeof err),
+                     SS_OK);
+    ss_free(w2);
+    uint64_t wrong[2] = {(uint64_t)L.dim, (uint64_t)L.hidden};
+    ck_assert_int_eq(model_gguf_load_f32(g, "blk.0.ffn_down.weight", 2, wrong, &w2, err,
+                                         sizeof err), SS_ESCHEMA);
+    model_gguf_close(g);
+    free(bin);
+}
+END_TEST
+
+START_TEST(test_gguf_exposes_the_tokenizer_vocabulary)
+{
+    char err[256];
+    model_gguf *g = NULL;
+    ck_assert_int_eq(model_gguf_open(SS_ASSET("stories260K/stories260K.gguf"), &g, err,
+                                     sizeof err), SS_OK);
+    model_gguf_vocab v;
+    ck_assert_msg(model_gguf_vocab_init(g, &v, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_uint_eq(v.n_vocab, 512);
+    ck_assert_str_eq(v.tokens[0], "<unk>");
+    ck_assert_str_eq(v.tokens[1], "<s>");
+    ck_assert_str_eq(v.tokens[2], "</s>");
+    ck_assert_str_eq(v.tokens[3], "<0x00>");
+    ck_assert_uint_eq(v.token_lens[3], 6);
+    ck_assert_int_eq(v.bos_id, 1);
+    ck_assert_int_eq(v.eos_id, 2);
+    ck_assert_int_eq(v.unk_id, 0);
+
+    /* independent reference: llama2.c's tok512.bin holds the same vocabulary:
+     * int32 max_len, then per token float score, int32 len, bytes */
+    size_t n;
+    unsigned char *tok = read_whole(SS_ASSET("stories260K/tok512.bin"), &n);
+    size_t off = 4;
+    for (uint64_t i = 0; i < v.n_vocab; i++) {
+        float score;
+        int32_t len;
+        ck_assert_uint_le(off + 8, n);
+        memcpy(&score, tok + off, 4);
+        memcpy(&len, tok + off + 4, 4);
+        off += 8;
+        ck_assert_uint_le(off + (size_t)len, n);
+        ck_assert_msg(score == v.scores[i], "score %llu", (unsigned long long)i);
+        if (i == 1 || i == 2) { /* llama2.c's export writes BOS/EOS as "\n<s>\n", "\n</s>\n" */
+            off += (size_t)len;
+            continue;
+        }
+        /* GGUF writes SentencePiece's U+2581 where llama2.c has a space */
+        char buf[64];
+        size_t bl = 0;
+        for (uint64_t k = 0; k < v.token_lens[i] && bl < sizeof buf - 1;) {
+            if (k + 2 < v.token_lens[i] && memcmp(v.tokens[i] + k, "\xe2\x96\x81", 3) == 0) {
+                buf[bl++] = ' ';
+                k += 3;
+            } else
+                buf[bl++] = v.tokens[i][k++];
+        }
+        ck_assert_msg(bl == (size_t)len && memcmp(buf, tok + off, bl) == 0,
+                      "token %llu differs", (unsigned long long)i);
+        off += (size_t)len;
+    }
+    free(tok);
+    int32_t types[512];
+    ck_assert_int_eq(model_gguf_get_i32_array(g, "tokenizer.ggml.token_type", types, 512, err,
+                                              sizeof err), SS_OK);
+    ck_assert_int_eq(types[1], 3); /* control */
+    /* G04: an I32 array is not read as floats */
+    float f[512];
+    ck_assert_int_eq(model_gguf_get_f32_array(g, "tokenizer.ggml.token_type", f, 512, err,
+                                              sizeof err), SS_ESCHEMA);
+    ck_assert(strstr(err, "tokenizer.ggml.token_type") != NULL);
+    model_gguf_vocab_fini(&v);
+    model_gguf_close(g);
+}
+END_TEST
+
+/* Every prefix of the real file is rejected cleanly (never a crash or an
+ * out-of-bounds read under ASan): every length in the metadata and tensor
+ * infos and a sample of cuts through the data section. */
+START_TEST(test_gguf_every_truncation_is_rejected)
+{
+    size_t n;
+    unsigned char *full = read_whole(SS_ASSET("stories260K/stories260K.gguf"), &n);
+    char path[128], err[512];
+    snprintf(path, sizeof path, "%s/trunc.gguf", tmpdir);
+    int tried = 0;
+    for (size_t len = 0; len < n; len += (len < 14400 ? 1 : 4093)) {
+        write_bytes(path, full, len);
+        model_gguf *g = (model_gguf *)0x1;
+        ss_status s = model_gguf_open(path, &g, err, sizeof err);
+        ck_assert_msg(s != SS_OK, "truncation at %zu accepted", len);
+        ck_assert_ptr_null(g);
+        ck_assert_msg(s == SS_EPARSE || s == SS_ESCHEMA || s == SS_ERANGE, "cut %zu: %s (%s)", len,
+                      ss_status_name(s), err);
+        ck_assert(strstr(err, "trunc.gguf") != NULL);
+        tried++;
+    }
+    ck_assert_int_gt(tried, 14400);
+    /* the last byte too */
+    write_bytes(path, full, n - 1);
+    model_gguf *g = NULL;
+    ck_assert_int_ne(model_gguf_open(path, &g, err, sizeof err), SS_OK);
+    free(full);
+}
+END_TEST
+
+START_TEST(test_gguf_open_fails_cleanly_at_every_allocation)
+{
+    char err[256];
+    int ok = 0;
+    for (long k = 0; k < 5000 && !ok; k += (k < 100 ? 1 : 37)) {
+        model_gguf *g = NULL;
+        ss_alloc_fail_after(k);
+        ss_status s = model_gguf_open(SS_ASSET("stories260K/stories260K.gguf"), &g, err,
+                                      sizeof err);
+        ss_alloc_fail_after(-1);
+        if (s == SS_OK) {
+            ok = 1;
+            model_gguf_close(g);
+        } else {
+            ck_assert_msg(s == SS_ENOMEM, "%s", err);
+            ck_assert_ptr_null(g);
+        }
+    }
+    ck_assert(ok);
+}
+END_TEST
+
+static TCase *gguf_tcase(void)
+{
+    TCase *tc = tcase_create("gguf");
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_gguf_crafted_valid_file_loads);
+    tcase_add_test(tc, test_gguf_rejects_bad_magic_version_and_counts_g01_g02);
+    tcase_add_test(tc, test_gguf_rejects_bad_strings_and_arrays_g03_g04);
+    tcase_add_test(tc, test_gguf_rejects_bad_tensor_shapes_and_types_g05_g06);
+    tcase_add_test(tc, test_gguf_rejects_bad_alignment_and_offsets_g07_g09);
+    tcase_add_test(tc, test_gguf_stories260k_is_bit_identical_to_llama2c_bin);
+    tcase_add_test(tc, test_gguf_exposes_the_tokenizer_vocabulary);
+    tcase_add_test(tc, test_gguf_every_truncation_is_rejected);
+    tcase_add_test(tc, test_gguf_open_fails_cleanly_at_every_allocation);
+    return tc;
+}
+
 Suite *loaders_suite(void)
 {
     Suite *s = suite_create("loaders");
     suite_add_tcase(s, st_tcase());
+    suite_add_tcase(s, gguf_tcase());
     return s;
 }
