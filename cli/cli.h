@@ -1,0 +1,43 @@
+/* cli.h - shared pieces of the shardsim command-line tool.
+ *
+ * Exit codes (sysexits.h values, documented in `shardsim --help` and the README):
+ *   0 ok; 64 usage error; 65 bad input data (scenario, weights, trace);
+ *   66 an input file is missing; 70 internal error; 73 cannot create or write
+ *   the output (read-only database, bad path); 74 I/O or database error;
+ *   75 database busy (retry later).
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+#include "ss_status.h"
+
+enum {
+    CLI_EX_OK = 0,
+    CLI_EX_USAGE = 64,
+    CLI_EX_DATAERR = 65,
+    CLI_EX_NOINPUT = 66,
+    CLI_EX_SOFTWARE = 70,
+    CLI_EX_CANTCREAT = 73,
+    CLI_EX_IOERR = 74,
+    CLI_EX_TEMPFAIL = 75,
+};
+
+/* Exit code for a failed load of an input file. */
+int cli_exit_for_input(ss_status st);
+/* Exit code for a failed database operation. */
+int cli_exit_for_db(ss_status st);
+
+/* Directory of bundled files (scenarios/, models/presets/): the source tree
+ * this binary was built from, unless SHARDSIM_HOME is set. */
+const char *cli_home(void);
+
+int cli_run(int argc, char **argv);
+int cli_validate(int argc, char **argv);
+int cli_report(int argc, char **argv);
+
+/* 1 if argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,36 @@
+/* route_fixed.c - "fixed" routing: the same chain for every request.
+ *
+ * From block 0, take the lowest-numbered serving node whose span starts at
+ * the current block, continue from the end of its span. Deterministic and
+ * oblivious to load: the baseline for real routing policies.
+ */
+#include "route.h"
+
+static ss_status fixed_choose(void *state, const route_view *v, uint64_t request_id,
+                              route_hop *hops, int max_hops, int *n_hops, char *err,
+                              size_t errlen)
+{
+    (void)state;
+    (void)request_id;
+    int b = 0, n = 0;
+    while (b < v->model->n_blocks) {
+        int pick = -1;
+        for (int i = 0; i < v->n_nodes && pick < 0; i++)
+            if (v->nodes[i].up && v->nodes[i].first_block == b)
+                pick = i;
+        if (pick < 0)
+            return ss_err(err, errlen, SS_ENOTFOUND, "no serving node starts at block %d", b);
+        if (n == max_hops)
+            return ss_err(err, errlen, SS_EFULL, "route longer than %d hops", max_hops);
+        hops[n++] = (route_hop){pick, b, v->nodes[pick].end_block};
+        b = v->nodes[pick].end_block;
+    }
+    *n_hops = n;
+    return SS_OK;
+}
+
+const route_routing_ops route_routing_fixed = {
+    .name = "fixed",
+    .summary = "one chain for all requests: lowest-numbered node at each span start",
+    .choose = fixed_choose,
+};

@@ -1,0 +1,50 @@
+/* route_registry.c - the policies this build knows, looked up by name. */
+#include "route.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern const route_placement_ops route_placement_uniform;
+extern const route_routing_ops route_routing_fixed;
+
+static const route_placement_ops *const placements[] = {&route_placement_uniform};
+static const route_routing_ops *const routings[] = {&route_routing_fixed};
+
+#define LIST_KNOWN(arr, buf)                                                         \
+    do {                                                                             \
+        size_t off_ = 0;                                                             \
+        buf[0] = 0;                                                                  \
+        for (size_t i_ = 0; i_ < sizeof arr / sizeof arr[0]; i_++)                  \
+            off_ += (size_t)snprintf(buf + off_, off_ < sizeof buf ? sizeof buf - off_ : 0, \
+                                     "%s%s", i_ ? ", " : "", arr[i_]->name);        \
+    } while (0)
+
+ss_status route_placement_find(const char *name, const route_placement_ops **out, char *err,
+                               size_t errlen)
+{
+    for (size_t i = 0; i < sizeof placements / sizeof placements[0]; i++)
+        if (strcmp(placements[i]->name, name) == 0) {
+            *out = placements[i];
+            return SS_OK;
+        }
+    char known[256];
+    LIST_KNOWN(placements, known);
+    *out = NULL;
+    return ss_err(err, errlen, SS_ENOTFOUND, "unknown placement policy \"%s\" (known: %s)", name,
+                  known);
+}
+
+ss_status route_routing_find(const char *name, const route_routing_ops **out, char *err,
+                             size_t errlen)
+{
+    for (size_t i = 0; i < sizeof routings / sizeof routings[0]; i++)
+        if (strcmp(routings[i]->name, name) == 0) {
+            *out = routings[i];
+            return SS_OK;
+        }
+    char known[256];
+    LIST_KNOWN(routings, known);
+    *out = NULL;
+    return ss_err(err, errlen, SS_ENOTFOUND, "unknown routing policy \"%s\" (known: %s)", name,
+                  known);
+}
