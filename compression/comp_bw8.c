@@ -1,0 +1,240 @@
+/* comp_bw8.c - dynamic blockwise 8-bit quantization (Dettmers et al.,
+ * bitsandbytes' quantize_blockwise with the default signed dynamic map, as
+ * hivemind sends activations).
+ *
+ * The codebook is bitsandbytes' create_dynamic_map(signed=True,
+ * max_exponent_bits=7, total_bits=8): for i = 0..6 the 2^i midpoints of
+ * torch.linspace(0.1, 1, 2^i + 1) (float32) scaled by 10^(i-6), both signs,
+ * plus 0 and 1.0, sorted: 127 negatives, 0 at index 127, 128 positives with
+ * 1.0 at 255. Negative entries are exact negations of positive ones
+ * (code[k] = -code[254 - k] for k < 127), which the fast encoder uses to
+ * search magnitudes only.
+ *
+ * Nearest-entry rule (normative, shared with the _ref twin): v is mapped to
+ * the entry at minimal |v - code|, ties to the entry of smaller magnitude.
+ * Fast path: the upper 16 bits of |v| (sign-free exponent + 7 mantissa bits)
+ * index a 16K-entry table giving the candidate below, and one comparison with
+ * the exact midpoint (stored rounded down to a float, so `a > mid` is exact)
+ * picks between it and the next entry. That one comparison suffices because
+ * a table bucket spans a relative width <= 2^-7 while adjacent midpoints are
+ * >= 0.014 apart relative to their magnitude; comp_bw8_lut_max_steps checks
+ * it at run time for the tests.
+ */
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comp.h"
+#include "comp_int.h"
+
+#define LUT_TOP 0x3F80u /* bits(1.0f) >> 16 */
+
+static float codebook[256];
+/* mid[k] (k = 127..254): midpoint of codebook[k], codebook[k+1] rounded down
+ * to a float; mid[255] = +Inf so "a > mid[255]" never advances past 1.0. */
+static float mid[256];
+static uint8_t lut[LUT_TOP + 1];
+static float max_gap;
+static int lut_max_steps;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* torch.linspace's scalar CPU formula in float32: from the start for the
+ * first half, from the end for the second, so both ends are exact. */
+static void linspace_f32(float start, float end, int steps, float *out)
+{
+    float step = (end - start) / (float)(steps - 1);
+    int halfway = steps / 2;
+    for (int i = 0; i < steps; i++)
+        out[i] = i < halfway ? start + step * (float)i : end - step * (float)(steps - i - 1);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static float round_down_mid(float lo, float hi)
+{
+    double m = ((double)lo + (double)hi) / 2.0; /* exact in double */
+    float f = (float)m;
+    if ((double)f > m)
+        f = nextafterf(f, -INFINITY);
+    return f;
+}
+
+static void bw8_init(void)
+{
+    /* 10 ** (-(max_exponent_bits - 1) + i) as Python computes it (double),
+     * then multiplied into a float32 tensor (torch rounds it to float). */
+    static const double pow10[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0};
+    float data[256], bnd[65];
+    int k = 0;
+    for (int i = 0; i < 7; i++) {
+        int items = (1 << i) + 1; /* fraction_items for signed, 8 bits, 7 exp */
+        linspace_f32(0.1f, 1.0f, items, bnd);
+        float scale = (float)pow10[i];
+        for (int j = 0; j + 1 < items; j++) {
+            float mean = (bnd[j] + bnd[j + 1]) / 2.0f;
+            data[k++] = scale * mean;
+            data[k++] = -scale * mean;
+        }
+    }
+    data[k++] = 0.0f;
+    data[k++] = 1.0f;
+    /* k == 256 by construction: 2 * (1 + 2 + ... + 64) + 2 */
+    qsort(data, 256, sizeof data[0], cmp_float);
+    memcpy(codebook, data, sizeof codebook);
+
+    max_gap = 0.0f;
+    for (int j = 0; j < 255; j++)
+        if (codebook[j + 1] - codebook[j] > max_gap)
+            max_gap = codebook[j + 1] - codebook[j];
+
+    for (int j = 0; j < 255; j++)
+        mid[j] = round_down_mid(codebook[j], codebook[j + 1]);
+    mid[255] = INFINITY;
+
+    /* lut[b] = 127 + number of positive-side midpoints below the bucket's
+     * lowest value; count how many more a value of the bucket may need. */
+    lut_max_steps = 0;
+    int j = 127;
+    for (uint32_t b = 0; b <= LUT_TOP; b++) {
+        float lo = comp_bits_f32(b << 16);
+        while (j < 255 && lo > mid[j])
+            j++;
+        lut[b] = (uint8_t)j;
+        float top = b == LUT_TOP ? 1.0f : comp_bits_f32(((b + 1) << 16) - 1);
+        int steps = 0;
+        for (int t = j; t < 255 && top > mid[t]; t++)
+            steps++;
+        if (steps > lut_max_steps)
+            lut_max_steps = steps;
+    }
+}
+
+static void bw8_ensure(void)
+{
+    pthread_once(&init_once, bw8_init);
+}
+
+const float *comp_dynamic_codebook(void)
+{
+    bw8_ensure();
+    return codebook;
+}
+
+float comp_bw8_max_gap(void)
+{
+    bw8_ensure();
+    return max_gap;
+}
+
+int comp_bw8_lut_max_steps(void)
+{
+    bw8_ensure();
+    return lut_max_steps;
+}
+
+static inline uint8_t bw8_code(float v)
+{
+    uint32_t u = comp_f32_bits(v);
+    uint32_t au = u & 0x7fffffffu;
+    float a = comp_bits_f32(au);
+    uint32_t b = au >> 16;
+    b = b > LUT_TOP ? LUT_TOP : b; /* x * (1/A) may exceed 1 by an ulp */
+    uint32_t j = lut[b];
+    j += a > mid[j];
+    /* Mirror for negatives: magnitude code j (127..255) is -code[254 - j];
+     * there is no -1.0, so a magnitude nearest 1.0 takes -code[254]'s twin. */
+    uint32_t jn = 254u - (j > 254u ? 254u : j);
+    return (uint8_t)((u >> 31) ? jn : j);
+}
+
+void comp_bw8_encode_block(const float *x, size_t n, float absmax, uint8_t *q)
+{
+    bw8_ensure();
+    if (absmax == 0.0f) {
+        memset(q, COMP_BW8_ZERO_CODE, n);
+        return;
+    }
+    float mul = comp_scale_mul(absmax, 1.0f);
+    if (mul != 0.0f) {
+        for (size_t i = 0; i < n; i++)
+            q[i] = bw8_code(x[i] * mul);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            q[i] = bw8_code(x[i] / absmax);
+    }
+}
+
+void comp_bw8_encode_block_ref(const float *x, size_t n, float absmax, uint8_t *q)
+{
+    const float *cb = comp_dynamic_codebook();
+    float mul = comp_scale_mul(absmax, 1.0f);
+    for (size_t i = 0; i < n; i++) {
+        if (absmax == 0.0f) {
+            q[i] = COMP_BW8_ZERO_CODE;
+            continue;
+        }
+        double v = comp_scale_apply(x[i], absmax, mul, 1.0f);
+        int best = 0;
+        double bestd = INFINITY;
+        for (int k = 0; k < 256; k++) {
+            double d = fabs(v - (double)cb[k]);
+            if (d < bestd || (d == bestd && fabs(cb[k]) < fabs(cb[best]))) {
+                best = k;
+                bestd = d;
+            }
+        }
+        q[i] = (uint8_t)best;
+    }
+}
+
+ss_status comp_bw8_encode(uint32_t block, const float *x, size_t n, uint8_t *p, char *err,
+                          size_t errlen)
+{
+    bw8_ensure();
+    size_t nb = n / block + (n % block != 0);
+    uint8_t *absp = p, *cbp = p + 4 * nb, *codes = cbp + COMP_BW8_CODEBOOK_BYTES;
+    memcpy(cbp, codebook, COMP_BW8_CODEBOOK_BYTES);
+    for (size_t b = 0; b < nb; b++) {
+        size_t off = b * block, len = n - off < block ? n - off : block;
+        float amax;
+        size_t bad = comp_absmax(x + off, len, &amax);
+        if (bad)
+            return ss_err(err, errlen, SS_ENUMERIC, "element %zu is not finite", off + bad - 1);
+        memcpy(absp + 4 * b, &amax, 4);
+        comp_bw8_encode_block(x + off, len, amax, codes + off);
+    }
+    return SS_OK;
+}
+
+ss_status comp_bw8_decode(uint32_t block, const uint8_t *p, size_t n, float *y, char *err,
+                          size_t errlen)
+{
+    size_t nb = n / block + (n % block != 0);
+    const uint8_t *absp = p, *cbp = p + 4 * nb, *codes = cbp + COMP_BW8_CODEBOOK_BYTES;
+    float cb[256];
+    memcpy(cb, cbp, sizeof cb);
+    /* The receiver uses the codebook it was sent (hivemind's contract), so
+     * it must be sane: finite entries. */
+    for (int k = 0; k < 256; k++)
+        if (!isfinite(cb[k]))
+            return ss_err(err, errlen, SS_EPARSE, "codebook entry %d is not finite", k);
+    for (size_t b = 0; b < nb; b++) {
+        float amax;
+        memcpy(&amax, absp + 4 * b, 4);
+        if (!(amax >= 0.0f && amax <= FLT_MAX))
+            return ss_err(err, errlen, SS_EPARSE, "block %zu: absmax is negative or not finite",
+                          b);
+        size_t off = b * block, len = n - off < block ? n - off : block;
+        const uint8_t *q = codes + off;
+        float *yb = y + off;
+        for (size_t i = 0; i < len; i++)
+            yb[i] = cb[q[i]] * amax;
+    }
+    return SS_OK;
+}

@@ -1,0 +1,247 @@
+/* comp_linq.c - blockwise absmax quantizers with a fixed grid: linear
+ * symmetric int8 (q in [-127, 127]) and int4 (q in [-7, 7]), and QLoRA's NF4
+ * (16 NormalFloat levels).
+ *
+ * Per block of B values: A = max |x| stored as f32, then v = x scaled by the
+ * shared rule of comp_int.h (Q / A with Q = 127, 7 or 1).
+ *   int8/int4: q = round-half-even(v), clamped to +-Q (v can exceed Q by an
+ *              ulp because Q / A is rounded); y = q * (A / Q), or
+ *              (q * A) / Q when A / Q is subnormal.
+ *   nf4:       nibble = index of the nearest level (ties to the lower
+ *              index); y = level[nibble] * A.
+ * Fast kernels round with the 1.5 * 2^23 add/subtract trick (exact RNE for
+ * |v| < 2^22, vectorisable) and find NF4 levels by counting exceeded
+ * midpoints; the _ref twins use nearbyint() and a linear argmin in double.
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "comp.h"
+#include "comp_int.h"
+
+/* QLoRA / bitsandbytes NF4 levels (float32 values of the published table). */
+const float comp_nf4_levels[16] = {
+    -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+    -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
+    0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+    0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f,
+};
+
+/* Midpoints between adjacent NF4 levels rounded down to a float, so that
+ * `v > nf4_mid[k]` equals `v > exact midpoint` for every float v (exact ties
+ * stay below: ties to the lower index). */
+static float nf4_mid_table(int k)
+{
+    double m = ((double)comp_nf4_levels[k] + (double)comp_nf4_levels[k + 1]) / 2.0;
+    float f = (float)m;
+    if ((double)f > m)
+        f = nextafterf(f, -INFINITY);
+    return f;
+}
+
+#define RNE_MAGIC 0x1.8p23f
+
+static inline float rne_small(float v)
+{
+    /* Adding 1.5 * 2^23 leaves no fraction bits, so the FPU's round-to-
+     * nearest-even does the rounding; exact for |v| < 2^22. Needs
+     * -ffp-contract=off semantics (no reassociation), which we build with. */
+    return (v + RNE_MAGIC) - RNE_MAGIC;
+}
+
+static inline float clampf(float v, float q)
+{
+    return v > q ? q : v < -q ? -q : v;
+}
+
+void comp_int8_encode_block(const float *x, size_t n, float absmax, int8_t *q)
+{
+    if (absmax == 0.0f) {
+        memset(q, 0, n);
+        return;
+    }
+    float mul = comp_scale_mul(absmax, 127.0f);
+    if (mul != 0.0f) {
+        for (size_t i = 0; i < n; i++)
+            q[i] = (int8_t)(int)clampf(rne_small(x[i] * mul), 127.0f);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            q[i] = (int8_t)(int)clampf(rne_small((x[i] / absmax) * 127.0f), 127.0f);
+    }
+}
+
+void comp_int8_encode_block_ref(const float *x, size_t n, float absmax, int8_t *q)
+{
+    float mul = comp_scale_mul(absmax, 127.0f);
+    for (size_t i = 0; i < n; i++) {
+        if (absmax == 0.0f) {
+            q[i] = 0;
+            continue;
+        }
+        double r = nearbyint((double)comp_scale_apply(x[i], absmax, mul, 127.0f));
+        q[i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    }
+}
+
+void comp_int4_encode_block(const float *x, size_t n, float absmax, uint8_t *nib)
+{
+    if (absmax == 0.0f) {
+        memset(nib, 8, n);
+        return;
+    }
+    float mul = comp_scale_mul(absmax, 7.0f);
+    if (mul != 0.0f) {
+        for (size_t i = 0; i < n; i++)
+            nib[i] = (uint8_t)((int)clampf(rne_small(x[i] * mul), 7.0f) + 8);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            nib[i] = (uint8_t)((int)clampf(rne_small((x[i] / absmax) * 7.0f), 7.0f) + 8);
+    }
+}
+
+void comp_int4_encode_block_ref(const float *x, size_t n, float absmax, uint8_t *nib)
+{
+    float mul = comp_scale_mul(absmax, 7.0f);
+    for (size_t i = 0; i < n; i++) {
+        if (absmax == 0.0f) {
+            nib[i] = 8;
+            continue;
+        }
+        double r = nearbyint((double)comp_scale_apply(x[i], absmax, mul, 7.0f));
+        nib[i] = (uint8_t)((r > 7 ? 7 : r < -7 ? -7 : r) + 8);
+    }
+}
+
+void comp_nf4_encode_block(const float *x, size_t n, float absmax, uint8_t *nib)
+{
+    if (absmax == 0.0f) {
+        memset(nib, 7, n); /* level 7 is 0.0 */
+        return;
+    }
+    float m[15];
+    for (int k = 0; k < 15; k++)
+        m[k] = nf4_mid_table(k);
+    float mul = comp_scale_mul(absmax, 1.0f);
+    for (size_t i = 0; i < n; i++) {
+        float v = mul != 0.0f ? x[i] * mul : x[i] / absmax;
+        /* Branch-free: the index is the number of midpoints below v. */
+        int idx = 0;
+        for (int k = 0; k < 15; k++)
+            idx += v > m[k];
+        nib[i] = (uint8_t)idx;
+    }
+}
+
+void comp_nf4_encode_block_ref(const float *x, size_t n, float absmax, uint8_t *nib)
+{
+    float mul = comp_scale_mul(absmax, 1.0f);
+    for (size_t i = 0; i < n; i++) {
+        if (absmax == 0.0f) {
+            nib[i] = 7;
+            continue;
+        }
+        double v = comp_scale_apply(x[i], absmax, mul, 1.0f);
+        int best = 0;
+        double bestd = INFINITY;
+        for (int k = 0; k < 16; k++) {
+            double d = fabs(v - (double)comp_nf4_levels[k]);
+            if (d < bestd) { /* strict: ties keep the lower index */
+                best = k;
+                bestd = d;
+            }
+        }
+        nib[i] = (uint8_t)best;
+    }
+}
+
+/* Element i's nibble: high nibble of byte i/2 for even i, low for odd. */
+static inline void put_nib(uint8_t *p, size_t i, uint8_t v)
+{
+    if (i & 1)
+        p[i >> 1] |= v;
+    else
+        p[i >> 1] = (uint8_t)(v << 4);
+}
+
+static inline uint8_t get_nib(const uint8_t *p, size_t i)
+{
+    return (i & 1) ? (p[i >> 1] & 0x0f) : (uint8_t)(p[i >> 1] >> 4);
+}
+
+ss_status comp_linq_encode(comp_kind kind, uint32_t block, const float *x, size_t n,
+                           uint8_t *p, char *err, size_t errlen)
+{
+    size_t nb = n / block + (n % block != 0);
+    uint8_t *absp = p, *codes = p + 4 * nb;
+    uint8_t nib[1024];
+    for (size_t b = 0; b < nb; b++) {
+        size_t off = b * block, len = n - off < block ? n - off : block;
+        float amax;
+        size_t bad = comp_absmax(x + off, len, &amax);
+        if (bad)
+            return ss_err(err, errlen, SS_ENUMERIC, "element %zu is not finite", off + bad - 1);
+        memcpy(absp + 4 * b, &amax, 4);
+        if (kind == COMP_KIND_INT8) {
+            comp_int8_encode_block(x + off, len, amax, (int8_t *)(codes + off));
+            continue;
+        }
+        /* 4-bit: encode in chunks, then pack (blocks may start mid-byte). */
+        for (size_t c = 0; c < len; c += sizeof nib) {
+            size_t m = len - c < sizeof nib ? len - c : sizeof nib;
+            if (kind == COMP_KIND_INT4)
+                comp_int4_encode_block(x + off + c, m, amax, nib);
+            else
+                comp_nf4_encode_block(x + off + c, m, amax, nib);
+            for (size_t i = 0; i < m; i++)
+                put_nib(codes, off + c + i, nib[i]);
+        }
+    }
+    return SS_OK;
+}
+
+ss_status comp_linq_decode(comp_kind kind, uint32_t block, const uint8_t *p, size_t n,
+                           float *y, char *err, size_t errlen)
+{
+    size_t nb = n / block + (n % block != 0);
+    const uint8_t *absp = p, *codes = p + 4 * nb;
+    if (kind != COMP_KIND_INT8 && (n & 1) && (codes[n >> 1] & 0x0f) != 0)
+        return ss_err(err, errlen, SS_EPARSE, "padding nibble is not zero");
+    for (size_t b = 0; b < nb; b++) {
+        float amax;
+        memcpy(&amax, absp + 4 * b, 4);
+        if (!(amax >= 0.0f && amax <= FLT_MAX))
+            return ss_err(err, errlen, SS_EPARSE, "block %zu: absmax is negative or not finite",
+                          b);
+        size_t off = b * block, len = n - off < block ? n - off : block;
+        float *yb = y + off;
+        /* y = q * (A / Q) with one rounding of A / Q; when A / Q is
+         * subnormal that rounding is coarse (up to 50% of a step), so tiny
+         * blocks use (q * A) / Q, rounded once on the final value. */
+        if (kind == COMP_KIND_INT8) {
+            float d = amax / 127.0f;
+            const int8_t *q = (const int8_t *)(codes + off);
+            if (d >= FLT_MIN || d == 0.0f)
+                for (size_t i = 0; i < len; i++)
+                    yb[i] = (float)q[i] * d;
+            else
+                for (size_t i = 0; i < len; i++)
+                    yb[i] = ((float)q[i] * amax) / 127.0f;
+        } else if (kind == COMP_KIND_INT4) {
+            float d = amax / 7.0f;
+            int bad = 0, tiny = !(d >= FLT_MIN || d == 0.0f);
+            for (size_t i = 0; i < len; i++) {
+                int v = get_nib(codes, off + i);
+                bad |= v == 0; /* the encoder never writes -8 */
+                yb[i] = tiny ? ((float)(v - 8) * amax) / 7.0f : (float)(v - 8) * d;
+            }
+            if (bad)
+                return ss_err(err, errlen, SS_EPARSE, "block %zu: int4 code 0 (-8) is invalid",
+                              b);
+        } else {
+            for (size_t i = 0; i < len; i++)
+                yb[i] = comp_nf4_levels[get_nib(codes, off + i)] * amax;
+        }
+    }
+    return SS_OK;
+}
