@@ -1,0 +1,243 @@
+/* check_sim.c - the simulator against queueing theory and hand computations.
+ *
+ * M/M/1 and M/D/1 runs use the scenarios in scenarios/validation/ with overrides. Sample
+ * sizes are chosen from the autocorrelation of queue sojourn times: at
+ * rho = 0.8 the standard error of the mean time in system with 1e6 requests
+ * is about 1.5 %, too close to the 2 % budget, so those runs use 4e6
+ * requests (about 0.75 %, a 2.7-sigma margin).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model_cost.h"
+#include "model_desc.h"
+#include "scn_scenario.h"
+#include "sim_run.h"
+#include "test_util.h"
+
+static const sim_run_opts opts = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 1};
+
+static void load(const char *rel, const scn_override *ov, size_t n, scn_scenario *s)
+{
+    char err[1024];
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", SS_SOURCE_DIR, rel);
+    ss_status st = scn_load(path, ov, n, s, err, sizeof err);
+    ck_assert_msg(st == SS_OK, "%s", err);
+}
+
+static void run(const scn_scenario *s, sim_results *r)
+{
+    char err[1024];
+    ss_status st = sim_run(s, &opts, r, err, sizeof err);
+    ck_assert_msg(st == SS_OK, "%s", err);
+}
+
+/* Mean time in system of the completed requests, seconds. */
+static double mean_time_in_system(const sim_results *r)
+{
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < r->n_requests; i++)
+        if (r->requests[i].status == SIM_REQUEST_OK) {
+            sum += (double)(r->requests[i].finish_ns - r->requests[i].arrival_ns) * 1e-9;
+            n++;
+        }
+    ck_assert_int_eq(n, r->n_requests);
+    return sum / n;
+}
+
+static double queue_run(const char *file, const char *rate, const char *n_req)
+{
+    scn_override ov[] = {{"workload.arrivals.poisson.rate_per_s", rate},
+                         {"workload.n_requests", n_req}};
+    scn_scenario s;
+    sim_results r;
+    load(file, ov, 2, &s);
+    run(&s, &r);
+    double t = mean_time_in_system(&r);
+    sim_results_fini(&r);
+    scn_scenario_fini(&s);
+    return t;
+}
+
+START_TEST(test_mm1_mean_time_in_system_matches_theory_at_rho_0_5)
+{
+    double t = queue_run("scenarios/validation/mm1.json", "0.5", "1000000");
+    double theory = 1.0 / (1.0 - 0.5); /* 1/(mu - lambda), mu = 1 */
+    ck_assert_msg(fabs(t - theory) / theory < 0.02, "M/M/1 rho 0.5: %.5f vs %.5f", t, theory);
+}
+END_TEST
+
+START_TEST(test_mm1_mean_time_in_system_matches_theory_at_rho_0_8)
+{
+    double t = queue_run("scenarios/validation/mm1.json", "0.8", "4000000");
+    double theory = 1.0 / (1.0 - 0.8);
+    ck_assert_msg(fabs(t - theory) / theory < 0.02, "M/M/1 rho 0.8: %.5f vs %.5f", t, theory);
+}
+END_TEST
+
+START_TEST(test_md1_mean_wait_matches_pollaczek_khinchine)
+{
+    const char *rates[] = {"0.5", "0.8"};
+    const char *counts[] = {"1000000", "4000000"};
+    for (int i = 0; i < 2; i++) {
+        double rho = i ? 0.8 : 0.5; /* service time 1 s */
+        double wait = queue_run("scenarios/validation/md1.json", rates[i], counts[i]) - 1.0;
+        double pk = rho / (2.0 * (1.0 - rho)); /* Wq = rho / (2 mu (1 - rho)) */
+        ck_assert_msg(fabs(wait - pk) / pk < 0.02, "M/D/1 rho %.1f: Wq %.5f vs %.5f", rho, wait,
+                      pk);
+    }
+}
+END_TEST
+
+/* Two nodes, one block each, constant 0.5 s service, 1 MB per hop over
+ * 80 Mbit/s links, client with node 0 in region a (RTT 2 ms), node 1 in
+ * region b (RTT 100 ms from a). By hand, one pass:
+ *   client->n0 0.001 + 0.1, compute 0.5, n0->n1 0.05 + 0.1, compute 0.5,
+ *   n1->client 0.05 + 0.1  = 1.401 s;  2 output tokens = 2 passes = 2.802 s. */
+START_TEST(test_two_hop_request_timing_matches_hand_computation)
+{
+    char dir[] = "/tmp/shardsim-simXXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512];
+    snprintf(path, sizeof path, "%s/hand.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"version\": 1, \"seed\": 3, \"horizon_s\": 100,\n"
+          " \"model\": {\"synthetic\": {\"n_blocks\": 2, \"service_time_s\": 0.5,"
+          " \"activation_bytes\": 1000000}},\n"
+          " \"network\": {\"regions\": [\"a\", \"b\"], \"rtt_ms\": [[2, 100], [100, 2]]},\n"
+          " \"nodes\": [\n"
+          "  {\"name\": \"n0\", \"region\": \"a\", \"device\": {\"peak_tflops\": 1, \"mem_bw_gbps\": 1,"
+          " \"memory_gb\": 1}, \"uplink_mbps\": 80, \"downlink_mbps\": 80},\n"
+          "  {\"name\": \"n1\", \"region\": \"b\", \"device\": {\"peak_tflops\": 1, \"mem_bw_gbps\": 1,"
+          " \"memory_gb\": 1}, \"uplink_mbps\": 80, \"downlink_mbps\": 80}],\n"
+          " \"placement\": {\"policy\": \"uniform\", \"spans\": 2},\n"
+          " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}}, \"n_requests\": 1,\n"
+          "   \"prompt_tokens\": 1, \"output_tokens\": 2, \"client_region\": \"a\"}}\n",
+          f);
+    fclose(f);
+    scn_scenario s;
+    char err[1024];
+    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+    sim_results r;
+    run(&s, &r);
+    ck_assert_int_eq(r.n_requests, 1);
+    const sim_request_rec *q = &r.requests[0];
+    ck_assert_int_eq(q->status, SIM_REQUEST_OK);
+    ck_assert_int_eq(q->first_token_ns - q->arrival_ns, 1401000000LL);
+    ck_assert_int_eq(q->finish_ns - q->arrival_ns, 2802000000LL);
+    ck_assert_int_eq(r.nodes[0].busy_ns, 1000000000LL);
+    ck_assert_uint_eq(r.nodes[0].bytes_in, 2000000);
+    ck_assert_uint_eq(r.nodes[1].bytes_out, 2000000);
+    ck_assert_int_eq(q->route_len, 2);
+    ck_assert_int_eq(r.route_nodes[q->route_off], 0);
+    ck_assert_int_eq(r.route_nodes[q->route_off + 1], 1);
+    sim_results_fini(&r);
+    scn_scenario_fini(&s);
+    remove(path);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_adding_a_node_leaves_workload_draws_unchanged)
+{
+    scn_scenario a, b;
+    sim_results ra, rb;
+    load("scenarios/default.json", NULL, 0, &a);
+    scn_override ov[] = {{"nodes[0].count", "3"}};
+    load("scenarios/default.json", ov, 1, &b);
+    ck_assert_int_eq(b.n_nodes, a.n_nodes + 1);
+    run(&a, &ra);
+    run(&b, &rb);
+    ck_assert_int_eq(ra.n_requests, rb.n_requests);
+    for (int i = 0; i < ra.n_requests; i++) {
+        ck_assert_int_eq(ra.requests[i].arrival_ns, rb.requests[i].arrival_ns);
+        ck_assert_int_eq(ra.requests[i].prompt_tokens, rb.requests[i].prompt_tokens);
+        ck_assert_int_eq(ra.requests[i].output_tokens, rb.requests[i].output_tokens);
+    }
+    sim_results_fini(&ra);
+    sim_results_fini(&rb);
+    scn_scenario_fini(&a);
+    scn_scenario_fini(&b);
+}
+END_TEST
+
+START_TEST(test_same_seed_same_results_other_seed_other_results)
+{
+    scn_scenario s;
+    sim_results r1, r2, r3;
+    load("scenarios/default.json", NULL, 0, &s);
+    run(&s, &r1);
+    run(&s, &r2);
+    s.seed++;
+    run(&s, &r3);
+    ck_assert_int_eq(r1.n_requests, r2.n_requests);
+    ck_assert_int_eq(memcmp(r1.requests, r2.requests, (size_t)r1.n_requests * sizeof *r1.requests),
+                     0);
+    ck_assert_int_eq(memcmp(r1.nodes, r2.nodes, (size_t)r1.n_nodes * sizeof *r1.nodes), 0);
+    ck_assert_uint_eq(r1.n_events, r2.n_events);
+    int differ = r1.n_requests != r3.n_requests;
+    for (int i = 0; !differ && i < r1.n_requests; i++)
+        differ = r1.requests[i].finish_ns != r3.requests[i].finish_ns;
+    ck_assert(differ);
+    sim_results_fini(&r1);
+    sim_results_fini(&r2);
+    sim_results_fini(&r3);
+    scn_scenario_fini(&s);
+}
+END_TEST
+
+/* Llama-2-7B (h 4096, ff 11008, 32 heads = 32 KV heads), by hand:
+ * 2*4096^2 + 2*4096*4096 + 3*4096*11008 + 2*4096 = 202,383,360 parameters
+ * per block; 32 blocks. */
+START_TEST(test_llama2_7b_preset_block_sizes_match_hand_count)
+{
+    model_arch a;
+    model_desc d;
+    char err[512];
+    ck_assert_msg(model_arch_load(SS_SRC("models/presets"), "llama-2-7b", &a, err, sizeof err) ==
+                      SS_OK, "%s", err);
+    ck_assert_int_eq(model_desc_from_arch(&a, "fp16", &d, err, sizeof err), SS_OK);
+    ck_assert_int_eq(d.n_blocks, 32);
+    ck_assert_uint_eq(d.blocks[0].n_params, 202383360u);
+    ck_assert_double_eq(d.blocks[0].flops_per_item, 2.0 * (202383360.0 - 8192.0));
+    ck_assert_uint_eq(d.blocks[0].kv_elems_per_item, 2 * 4096);
+    /* decode of 1 token at context 0 on a device with 1e12 B/s effective
+     * bandwidth is memory-bound: weights 2 bytes each dominate */
+    model_device dev = {.peak_flops = 1e15, .mem_bw_bytes_per_s = 1e12, .compute_eff = 1,
+                        .bw_eff = 1, .overhead_s = 0};
+    model_cost_terms t = model_cost_span(&dev, &d, 0, 1, 1, 0);
+    double bytes = 202383360.0 * 2 + 8192.0 * 2 * 1 + 4.0 * 1 * (4096 + 4096);
+    ck_assert_double_eq_tol(t.bytes, bytes, 1e-3);
+    ck_assert_double_eq_tol(t.total_s, bytes / 1e12, 1e-15);
+    model_desc_fini(&d);
+    ck_assert_int_eq(model_arch_load(SS_SRC("models/presets"), "no-such-model", &a, err,
+                                     sizeof err), SS_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err, "no-such-model"));
+}
+END_TEST
+
+Suite *sim_suite(void)
+{
+    Suite *s = suite_create("sim");
+    TCase *q = tcase_create("queueing");
+    tcase_set_timeout(q, 300);
+    tcase_add_test(q, test_mm1_mean_time_in_system_matches_theory_at_rho_0_5);
+    tcase_add_test(q, test_mm1_mean_time_in_system_matches_theory_at_rho_0_8);
+    tcase_add_test(q, test_md1_mean_wait_matches_pollaczek_khinchine);
+    suite_add_tcase(s, q);
+    TCase *w = tcase_create("world");
+    tcase_set_timeout(w, 60);
+    tcase_add_test(w, test_two_hop_request_timing_matches_hand_computation);
+    tcase_add_test(w, test_adding_a_node_leaves_workload_draws_unchanged);
+    tcase_add_test(w, test_same_seed_same_results_other_seed_other_results);
+    tcase_add_test(w, test_llama2_7b_preset_block_sizes_match_hand_count);
+    suite_add_tcase(s, w);
+    return s;
+}
