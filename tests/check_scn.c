@@ -1,0 +1,422 @@
+/* check_scn.c - scenario loading: the examples, --set overrides, the bad
+ * corpus in tests/bad/scenarios (each file against its exact .expected
+ * line), and clean failure at every allocation. */
+#include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scn_scenario.h"
+#include "ss_alloc.h"
+#include "test_util.h"
+
+static int all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
+static void load_ok(const char *path, const scn_override *ov, size_t n, scn_scenario *s)
+{
+    char err[1024] = "";
+    ss_status rc = scn_load(path, ov, n, s, err, sizeof err);
+    ck_assert_msg(rc == SS_OK, "%s: %s", ss_status_name(rc), err);
+}
+
+/* Write `text` to a temporary scenario file; returns its path (static). */
+static const char *tmp_scenario(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/scn_testXXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+#define MINIMAL                                                                                    \
+    "{\"version\": 1, \"model\": {\"synthetic\": {\"service_time_s\": 1}},\n"                       \
+    " \"nodes\": [{\"name\": \"%s\", \"count\": %d, \"device\": {\"peak_tflops\": 1,"               \
+    " \"mem_bw_gbps\": 1, \"memory_gb\": 1}}],\n"                                                  \
+    " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}}, \"n_requests\": 1,"          \
+    " \"prompt_tokens\": 1, \"output_tokens\": 1}%s}\n"
+
+START_TEST(test_default_scenario_has_the_documented_values)
+{
+    scn_scenario s;
+    load_ok(SS_SRC("scenarios/default.json"), NULL, 0, &s);
+    ck_assert_str_eq(s.name, "default");
+    ck_assert_int_eq(s.version, 1);
+    ck_assert_uint_eq(s.seed, 42);
+    ck_assert(s.horizon_s == 3600);
+    ck_assert_int_eq(s.model.kind, SCN_MODEL_PRESET);
+    ck_assert_str_eq(s.model.preset, "llama-2-7b");
+    ck_assert_str_eq(s.model.weights, "fp16");
+    ck_assert_int_eq(s.n_regions, 3);
+    ck_assert_str_eq(s.regions[1], "washington");
+    ck_assert(s.rtt_s[0 * 3 + 1] == 92.2 / 1e3); /* ms -> s */
+    ck_assert(s.rtt_s[2 * 3 + 1] == 223.4 / 1e3);
+    ck_assert(s.rtt_s[2 * 3 + 2] == 1.0 / 1e3);
+    ck_assert_int_eq(s.n_nodes, 8);
+    ck_assert_str_eq(s.nodes[0].name, "a100-0");
+    ck_assert_str_eq(s.nodes[1].name, "a100-1");
+    ck_assert_str_eq(s.nodes[4].name, "rtx3090-fra");
+    ck_assert_str_eq(s.nodes[7].name, "rtx3060-1");
+    ck_assert_int_eq(s.nodes[0].region, 1);
+    ck_assert_int_eq(s.nodes[7].region, 2);
+    ck_assert(s.nodes[0].peak_flops == 312e12);
+    ck_assert(s.nodes[0].mem_bw_bytes_per_s == 2039e9);
+    ck_assert(s.nodes[0].memory_bytes == 80e9);
+    ck_assert(s.nodes[0].compute_eff == 0.5 && s.nodes[0].bw_eff == 0.7);
+    ck_assert(s.nodes[0].overhead_s == 0.05 / 1e3);
+    ck_assert(s.nodes[0].uplink_bytes_per_s == 10000e6 / 8);
+    ck_assert(s.nodes[6].downlink_bytes_per_s == 500e6 / 8);
+    ck_assert_str_eq(s.placement, "uniform");
+    ck_assert_int_eq(s.n_spans, 4);
+    ck_assert_str_eq(s.routing, "fixed");
+    ck_assert_str_eq(s.act_codec, "fp16");
+    ck_assert_int_eq(s.workload.arrival, SCN_ARRIVAL_POISSON);
+    ck_assert(s.workload.rate_per_s == 1.0);
+    ck_assert_int_eq(s.workload.n_requests, 300);
+    ck_assert_int_eq(s.workload.prompt_tokens.kind, SCN_DIST_LOGNORMAL);
+    ck_assert(s.workload.prompt_tokens.a == 256 && s.workload.prompt_tokens.b == 0.8);
+    ck_assert(s.workload.output_tokens.a == 96 && s.workload.output_tokens.b == 0.6);
+    ck_assert_int_eq(s.workload.client_region, 0);
+    ck_assert_int_eq(s.record, SCN_RECORD_REQUESTS);
+    ck_assert_ptr_nonnull(s.canonical_json);
+    ck_assert_ptr_nonnull(strstr(s.canonical_json, "\"seed\":42"));
+    ck_assert_ptr_null(strchr(s.canonical_json, '\n'));
+    scn_scenario_fini(&s);
+    ck_assert_ptr_null(s.nodes);
+    scn_scenario_fini(&s); /* twice is safe */
+}
+END_TEST
+
+START_TEST(test_queueing_validation_scenarios_load)
+{
+    scn_scenario s;
+    load_ok(SS_SRC("scenarios/validation/mm1.json"), NULL, 0, &s);
+    ck_assert_int_eq(s.model.kind, SCN_MODEL_SYNTHETIC);
+    ck_assert_int_eq(s.model.n_blocks, 1);
+    ck_assert_int_eq(s.model.service_time_s.kind, SCN_DIST_EXPONENTIAL);
+    ck_assert(s.model.service_time_s.a == 1.0);
+    ck_assert(s.model.activation_bytes == 0);
+    ck_assert_int_eq(s.n_nodes, 1);
+    ck_assert_str_eq(s.nodes[0].name, "server");
+    ck_assert_int_eq(s.n_regions, 1);
+    ck_assert(s.rtt_s[0] == 0);
+    ck_assert(s.workload.rate_per_s == 0.5);
+    ck_assert_int_eq(s.workload.n_requests, 1000000);
+    ck_assert_int_eq(s.workload.prompt_tokens.kind, SCN_DIST_CONST);
+    ck_assert(s.workload.prompt_tokens.a == 1 && s.workload.output_tokens.a == 1);
+    ck_assert_int_eq(s.record, SCN_RECORD_SUMMARY);
+    scn_scenario_fini(&s);
+
+    load_ok(SS_SRC("scenarios/validation/md1.json"), NULL, 0, &s);
+    ck_assert_int_eq(s.model.service_time_s.kind, SCN_DIST_CONST);
+    ck_assert(s.model.service_time_s.a == 1.0);
+    ck_assert(s.workload.rate_per_s == 0.8);
+    scn_scenario_fini(&s);
+}
+END_TEST
+
+START_TEST(test_defaults_fill_every_optional_field)
+{
+    char text[1024];
+    snprintf(text, sizeof text, MINIMAL, "solo", 1, "");
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    ck_assert_str_eq(s.name, strrchr(path, '/') + 1); /* file name, no .json to strip */
+    ck_assert_uint_eq(s.seed, 1);
+    ck_assert(s.horizon_s == 1e9);
+    ck_assert_int_eq(s.model.n_blocks, 1);
+    ck_assert(s.model.activation_bytes == 0);
+    ck_assert_int_eq(s.n_regions, 1);
+    ck_assert_str_eq(s.regions[0], "local");
+    ck_assert(s.rtt_s[0] == 0);
+    ck_assert_str_eq(s.nodes[0].name, "solo");
+    ck_assert(s.nodes[0].compute_eff == 0.5 && s.nodes[0].bw_eff == 0.7);
+    ck_assert(s.nodes[0].overhead_s == 0);
+    ck_assert(s.nodes[0].uplink_bytes_per_s == 1000e6 / 8);
+    ck_assert_str_eq(s.placement, "uniform");
+    ck_assert_int_eq(s.n_spans, 0);
+    ck_assert_str_eq(s.routing, "fixed");
+    ck_assert_str_eq(s.act_codec, "fp16");
+    ck_assert_int_eq(s.workload.client_region, 0);
+    ck_assert_int_eq(s.record, SCN_RECORD_REQUESTS);
+    scn_scenario_fini(&s);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_names_of_63_bytes_are_accepted_with_and_without_suffix)
+{
+    char name[64], text[1024];
+    memset(name, 'n', 63);
+    name[63] = '\0';
+    snprintf(text, sizeof text, MINIMAL, name, 1, "");
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    ck_assert_str_eq(s.nodes[0].name, name);
+    scn_scenario_fini(&s);
+    unlink(path);
+    /* 61 bytes + "-9" = 63: the longest name a group of 10 may have. */
+    name[61] = '\0';
+    snprintf(text, sizeof text, MINIMAL, name, 10, "");
+    path = tmp_scenario(text);
+    load_ok(path, NULL, 0, &s);
+    ck_assert_int_eq(s.n_nodes, 10);
+    ck_assert_uint_eq(strlen(s.nodes[9].name), 63);
+    scn_scenario_fini(&s);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_seed_zero_and_above_2p32_are_distinct_accepted_seeds)
+{
+    /* GSL aliases 0 with 4357 and truncates to 32 bits; scenarios keep the
+     * full value and the simulator mixes it (SplitMix64) before seeding. */
+    scn_scenario s;
+    scn_override o[] = {{"seed", "0"}};
+    load_ok(SS_SRC("scenarios/default.json"), o, 1, &s);
+    ck_assert_uint_eq(s.seed, 0);
+    scn_scenario_fini(&s);
+    o[0].value = "9007199254740991";
+    load_ok(SS_SRC("scenarios/default.json"), o, 1, &s);
+    ck_assert_uint_eq(s.seed, 9007199254740991ULL);
+    scn_scenario_fini(&s);
+}
+END_TEST
+
+START_TEST(test_overrides_change_the_tree_before_validation)
+{
+    scn_scenario s;
+    scn_override o[] = {
+        {"workload.n_requests", "10"},
+        {"nodes[0].count", "3"},
+        {"name", "renamed"},                           /* not JSON: taken as a string */
+        {"routing.policy", "\"petals\""},              /* a JSON string */
+        {"workload.arrivals.poisson.rate_per_s", "2.5"},
+        {"network.rtt_ms[0]", "[0, 1, 2]"},            /* replace an array element */
+        {"record", "{\"level\": \"summary\"}"},
+    };
+    load_ok(SS_SRC("scenarios/default.json"), o, sizeof o / sizeof o[0], &s);
+    ck_assert_int_eq(s.workload.n_requests, 10);
+    ck_assert_int_eq(s.n_nodes, 9);
+    ck_assert_str_eq(s.nodes[2].name, "a100-2");
+    ck_assert_str_eq(s.name, "renamed");
+    ck_assert_str_eq(s.routing, "petals");
+    ck_assert(s.workload.rate_per_s == 2.5);
+    ck_assert(s.rtt_s[1] == 0.001 && s.rtt_s[2] == 0.002);
+    ck_assert_int_eq(s.record, SCN_RECORD_SUMMARY);
+    /* The canonical JSON is the scenario after overrides. */
+    ck_assert_ptr_nonnull(strstr(s.canonical_json, "\"n_requests\":10"));
+    ck_assert_ptr_nonnull(strstr(s.canonical_json, "\"name\":\"renamed\""));
+    ck_assert_ptr_nonnull(strstr(s.canonical_json, "\"rtt_ms\":[[0,1,2],"));
+    scn_scenario_fini(&s);
+}
+END_TEST
+
+START_TEST(test_canonical_json_differs_when_an_override_changes_a_value)
+{
+    scn_scenario a, b;
+    scn_override o[] = {{"seed", "43"}};
+    load_ok(SS_SRC("scenarios/default.json"), NULL, 0, &a);
+    load_ok(SS_SRC("scenarios/default.json"), o, 1, &b);
+    ck_assert_str_ne(a.canonical_json, b.canonical_json);
+    o[0].value = "42";
+    scn_scenario_fini(&b);
+    load_ok(SS_SRC("scenarios/default.json"), o, 1, &b);
+    ck_assert_str_eq(a.canonical_json, b.canonical_json);
+    scn_scenario_fini(&a);
+    scn_scenario_fini(&b);
+}
+END_TEST
+
+/* Expect scn_load with one override to fail with exactly `want` after the
+ * file name. */
+static void override_fails(const char *p, const char *v, ss_status code, const char *want)
+{
+    scn_scenario s;
+    char err[1024], full[1024];
+    scn_override o = {p, v};
+    ss_status rc = scn_load(SS_SRC("scenarios/default.json"), &o, 1, &s, err, sizeof err);
+    ck_assert_msg(rc == code, "%s=%s gave %s: %s", p, v, ss_status_name(rc), err);
+    snprintf(full, sizeof full, "%s: %s", SS_SRC("scenarios/default.json"), want);
+    ck_assert_str_eq(err, full);
+    ck_assert(all_zero(&s, sizeof s));
+}
+
+START_TEST(test_bad_overrides_are_rejected_with_the_path)
+{
+    override_fails("workload.nope.x", "1", SS_ESCHEMA,
+                   "workload.nope.x: cannot apply --set: workload.nope does not exist");
+    override_fails("nodes[9].count", "1", SS_ESCHEMA,
+                   "nodes[9].count: cannot apply --set: nodes[9] does not exist (nodes has 5 "
+                   "elements)");
+    override_fails("nodes[5]", "{}", SS_ESCHEMA,
+                   "nodes[5]: cannot apply --set: index 5 is out of range (nodes has 5 elements)");
+    override_fails("seed.x", "1", SS_ESCHEMA,
+                   "seed.x: cannot apply --set: seed is a number, not an object");
+    override_fails("model[0]", "1", SS_ESCHEMA,
+                   "model[0]: cannot apply --set: model is an object, not an array");
+    override_fails("a..b", "1", SS_ESCHEMA,
+                   "--set a..b: malformed path (expected KEY, KEY.KEY or KEY[INDEX], e.g. "
+                   "nodes[0].count)");
+    override_fails("nodes[x]", "1", SS_ESCHEMA,
+                   "--set nodes[x]: malformed path (expected KEY, KEY.KEY or KEY[INDEX], e.g. "
+                   "nodes[0].count)");
+    override_fails("", "1", SS_ESCHEMA,
+                   "--set : malformed path (expected KEY, KEY.KEY or KEY[INDEX], e.g. "
+                   "nodes[0].count)");
+    /* Looks like JSON but is not: an error, not a silent string. */
+    override_fails("record", "{\"level\": ", SS_EPARSE,
+                   "record: --set value is not valid JSON: value: line 1, column 11 (byte 10): "
+                   "expected a JSON value, got end of input");
+    /* New keys are allowed by the override and then caught by the schema. */
+    override_fails("sede", "1", SS_ESCHEMA, "sede: unknown key \"sede\" (did you mean \"seed\"?)");
+    /* Values go through the same schema as the file. */
+    override_fails("workload.n_requests", "0", SS_ERANGE,
+                   "workload.n_requests: expected an integer in [1, 100000000], got 0");
+    override_fails("seed", "1e999", SS_ESCHEMA,
+                   "seed: expected an integer in [0, 9007199254740991], got \"1e999\"");
+    override_fails("nodes[0].device.memory_gb", "16GB", SS_ESCHEMA,
+                   "nodes[0].device.memory_gb: expected a positive number, got \"16GB\"");
+}
+END_TEST
+
+START_TEST(test_model_paths_resolve_relative_to_the_scenario_directory)
+{
+    char text[1024];
+    snprintf(text, sizeof text, MINIMAL, "n", 1, "");
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    scn_override o[] = {{"model", "{\"llama2c\": \"../shared/assets/stories260K/stories260K.bin\","
+                                  " \"tokenizer\": \"tok512.bin\"}"}};
+    load_ok(path, o, 1, &s);
+    ck_assert_int_eq(s.model.kind, SCN_MODEL_LLAMA2C);
+    ck_assert_str_eq(s.model.checkpoint_path, "/tmp/../shared/assets/stories260K/stories260K.bin");
+    ck_assert_str_eq(s.model.tokenizer_path, "/tmp/tok512.bin");
+    ck_assert_str_eq(s.model.weights, "fp32");
+    scn_scenario_fini(&s);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_missing_file_and_directory_are_file_errors)
+{
+    scn_scenario s;
+    char err[512];
+    ck_assert_int_eq(scn_load("/nonexistent/s.json", NULL, 0, &s, err, sizeof err), SS_ENOENT);
+    ck_assert_str_eq(err, "/nonexistent/s.json: cannot open: No such file or directory");
+    ck_assert_int_eq(scn_load(SS_SRC("scenarios"), NULL, 0, &s, err, sizeof err), SS_EIO);
+    ck_assert(all_zero(&s, sizeof s));
+}
+END_TEST
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_json(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+    return n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
+}
+
+START_TEST(test_every_bad_scenario_fails_with_its_expected_line)
+{
+    /* File names in the messages are as given: relative to the repository. */
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir(SS_SOURCE_DIR), 0);
+    struct dirent **list;
+    int n = scandir("tests/bad/scenarios", &list, is_json, by_name);
+    ck_assert_int_ge(n, 25);
+    int failures = 0;
+    for (int i = 0; i < n; i++) {
+        char path[512], exp_path[512], want[2048] = "", err[2048] = "";
+        snprintf(path, sizeof path, "tests/bad/scenarios/%s", list[i]->d_name);
+        snprintf(exp_path, sizeof exp_path, "%.*s.expected", (int)(strlen(path) - 5), path);
+        FILE *f = fopen(exp_path, "r");
+        ck_assert_msg(f != NULL, "missing %s", exp_path);
+        ck_assert_ptr_nonnull(fgets(want, sizeof want, f));
+        fclose(f);
+        want[strcspn(want, "\n")] = '\0';
+        scn_scenario s;
+        ss_status rc = scn_load(path, NULL, 0, &s, err, sizeof err);
+        if (rc == SS_OK || strcmp(err, want) != 0 || !all_zero(&s, sizeof s)) {
+            fprintf(stderr, "%s: %s\n  want: %s\n  got:  %s\n", path, ss_status_name(rc), want,
+                    err);
+            failures++;
+        }
+        if (rc == SS_OK)
+            scn_scenario_fini(&s);
+        free(list[i]);
+    }
+    free(list);
+    ck_assert_int_eq(chdir(cwd), 0);
+    ck_assert_int_eq(failures, 0);
+}
+END_TEST
+
+START_TEST(test_load_fails_cleanly_at_every_allocation)
+{
+    int done = 0;
+    long n;
+    scn_override o[] = {{"nodes[0].count", "3"}, {"name", "x"}};
+    for (n = 0; n < 100000 && !done; n++) {
+        scn_scenario s;
+        char err[512] = "";
+        ss_alloc_fail_after(n);
+        ss_status rc = scn_load(SS_SRC("scenarios/default.json"), o, 2, &s, err, sizeof err);
+        ss_alloc_fail_after(-1);
+        if (rc == SS_OK) {
+            done = 1;
+            ck_assert_int_eq(s.n_nodes, 9);
+            scn_scenario_fini(&s);
+        } else {
+            ck_assert_msg(rc == SS_ENOMEM, "n=%ld: %s: %s", n, ss_status_name(rc), err);
+            ck_assert_msg(strstr(err, "out of memory") != NULL, "n=%ld: %s", n, err);
+            ck_assert(all_zero(&s, sizeof s));
+        }
+    }
+    ck_assert(done);
+    ck_assert_int_gt(n, 20); /* the loop really injected failures */
+}
+END_TEST
+
+Suite *scn_suite(void)
+{
+    Suite *s = suite_create("scn");
+    TCase *tc = tcase_create("load");
+    tcase_add_test(tc, test_default_scenario_has_the_documented_values);
+    tcase_add_test(tc, test_queueing_validation_scenarios_load);
+    tcase_add_test(tc, test_defaults_fill_every_optional_field);
+    tcase_add_test(tc, test_names_of_63_bytes_are_accepted_with_and_without_suffix);
+    tcase_add_test(tc, test_seed_zero_and_above_2p32_are_distinct_accepted_seeds);
+    tcase_add_test(tc, test_model_paths_resolve_relative_to_the_scenario_directory);
+    tcase_add_test(tc, test_missing_file_and_directory_are_file_errors);
+    suite_add_tcase(s, tc);
+    TCase *to = tcase_create("overrides");
+    tcase_add_test(to, test_overrides_change_the_tree_before_validation);
+    tcase_add_test(to, test_canonical_json_differs_when_an_override_changes_a_value);
+    tcase_add_test(to, test_bad_overrides_are_rejected_with_the_path);
+    suite_add_tcase(s, to);
+    TCase *tb = tcase_create("bad");
+    tcase_set_timeout(tb, 120);
+    tcase_add_test(tb, test_every_bad_scenario_fails_with_its_expected_line);
+    tcase_add_test(tb, test_load_fails_cleanly_at_every_allocation);
+    suite_add_tcase(s, tb);
+    return s;
+}
