@@ -430,7 +430,18 @@ ss_status ana_db_open(const char *path, const ana_db_cfg *cfg, ana_db **out,
     if ((s = check_file_header(db, sqlite3_db_filename(db->h, "main"), err, errlen)) != SS_OK)
         goto fail;
     int version;
-    if ((s = classify(db, &version, err, errlen)) != SS_OK)
+    /* One read transaction: in autocommit mode each PRAGMA would see its own
+     * snapshot, and a concurrent creator committing in between made a fresh
+     * shardsim file look like "tables but no application_id" (found by the
+     * concurrent-creation test). Deferred BEGIN: reads only, so no lock
+     * upgrade can deadlock (D02). */
+    if ((rc = sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK) {
+        s = ana_db_fail(db, rc, "begin read", err, errlen);
+        goto fail;
+    }
+    s = classify(db, &version, err, errlen);
+    ana_db_rollback(db);
+    if (s != SS_OK)
         goto fail;
     db->schema_version = version;
     /* foreign_keys is per connection and not stored in the file. */

@@ -1012,7 +1012,9 @@ START_TEST(test_report_names_a_missing_file_a_missing_run_and_an_empty_database)
     ck_assert_ptr_nonnull(strstr(err, "no runs"));
     free(report_of(tpath("r.db"), 3, SS_ENOTFOUND, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "no run with id 3"));
-    write_file(tpath("junk.db"), "garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage!", 100);
+    char junk[100];
+    memset(junk, 'g', sizeof junk);
+    write_file(tpath("junk.db"), junk, sizeof junk);
     free(report_of(tpath("junk.db"), ANA_RUN_LATEST, SS_EDB, err, sizeof err));
 }
 END_TEST
