@@ -1,0 +1,255 @@
+/* bench_llama.c - decode speed of the shardsim Llama forward on stories260K.
+ *
+ * Three greedy decoders generate the same 256 tokens from BOS:
+ *   one span   - model_net embed, span_forward [0,5), head (ss_model, -O2, BLAS);
+ *   five spans - the same with [0,1) ... [4,5), each with its own KV state,
+ *                as five shards would run it (activations copied between hops);
+ *   plain C    - a compact llama2.c-style forward written below with naive
+ *                loops, compiled -O3 (tests/bench/CMakeLists.txt) and no BLAS.
+ * Each decoder runs REPS generations per round; rounds alternate between
+ * the decoders and the best round counts (the host is shared). All three
+ * must produce the same tokens, or the benchmark fails.
+ *
+ * Output:
+ *   llama_decode_tok_per_s: <one span>
+ *   llama_decode_5span_tok_per_s: <five spans>
+ *   llama_plain_c_tok_per_s: <plain C>
+ *   llama_decode_vs_plain_c: <one span / plain C>      (target >= 1.0)
+ *   llama_sharding_overhead: <five spans time / one span time - 1> (target <= 0.10)
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model_generate.h"
+#include "model_llama.h"
+#include "model_llama2c.h"
+
+#define STEPS 256
+#define REPS 8
+#define ROUNDS 7
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- plain C forward (llama2.c style, own code) ------------------------------ */
+
+typedef struct plain {
+    model_llama_config c;
+    const model_llama_weights *w;
+    float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits; /* scratch */
+    float *kc, *vc; // (n_layers, seq_len, kv_dim)
+} plain;
+
+static void p_matmul(float *y, const float *x, const float *w, int n, int d)
+{
+    for (int i = 0; i < d; i++) {
+        float v = 0.0f;
+        for (int j = 0; j < n; j++)
+            v += w[(size_t)i * n + j] * x[j];
+        y[i] = v;
+    }
+}
+
+static void p_rmsnorm(float *o, const float *x, const float *w, int n)
+{
+    float ss = 0.0f;
+    for (int j = 0; j < n; j++)
+        ss += x[j] * x[j];
+    ss = 1.0f / sqrtf(ss / n + 1e-5f);
+    for (int j = 0; j < n; j++)
+        o[j] = w[j] * (ss * x[j]);
+}
+
+static void p_softmax(float *x, int n)
+{
+    float mx = x[0], sum = 0.0f;
+    for (int i = 1; i < n; i++)
+        mx = x[i] > mx ? x[i] : mx;
+    for (int i = 0; i < n; i++)
+        sum += (x[i] = expf(x[i] - mx));
+    for (int i = 0; i < n; i++)
+        x[i] /= sum;
+}
+
+static float *plain_forward(plain *P, int token, int pos)
+{
+    const model_llama_config *c = &P->c;
+    const model_llama_weights *w = P->w;
+    int d = c->dim, hd = c->hidden_dim, hs = d / c->n_heads;
+    int kv = hs * c->n_kv_heads, kv_mul = c->n_heads / c->n_kv_heads;
+    memcpy(P->x, w->token_embedding_table + (size_t)token * d, (size_t)d * sizeof(float));
+    for (int l = 0; l < c->n_layers; l++) {
+        p_rmsnorm(P->xb, P->x, w->rms_att_weight + l * d, d);
+        size_t loff = (size_t)l * c->seq_len * kv;
+        float *k = P->kc + loff + (size_t)pos * kv, *v = P->vc + loff + (size_t)pos * kv;
+        p_matmul(P->q, P->xb, w->wq + (size_t)l * d * d, d, d);
+        p_matmul(k, P->xb, w->wk + (size_t)l * d * kv, d, kv);
+        p_matmul(v, P->xb, w->wv + (size_t)l * d * kv, d, kv);
+        for (int i = 0; i < d; i += 2) {
+            float freq = 1.0f / powf(10000.0f, (float)(i % hs) / (float)hs);
+            float fr = cosf(pos * freq), fi = sinf(pos * freq);
+            for (int r = 0; r < (i < kv ? 2 : 1); r++) {
+                float *vec = r == 0 ? P->q : k;
+                float a = vec[i], b = vec[i + 1];
+                vec[i] = a * fr - b * fi;
+                vec[i + 1] = a * fi + b * fr;
+            }
+        }
+        for (int h = 0; h < c->n_heads; h++) {
+            const float *q = P->q + h * hs;
+            float *att = P->att + (size_t)h * c->seq_len;
+            for (int t = 0; t <= pos; t++) {
+                const float *kt = P->kc + loff + (size_t)t * kv + (h / kv_mul) * hs;
+                float s = 0.0f;
+                for (int i = 0; i < hs; i++)
+                    s += q[i] * kt[i];
+                att[t] = s / sqrtf((float)hs);
+            }
+            p_softmax(att, pos + 1);
+            float *o = P->xb + h * hs;
+            memset(o, 0, (size_t)hs * sizeof(float));
+            for (int t = 0; t <= pos; t++) {
+                const float *vt = P->vc + loff + (size_t)t * kv + (h / kv_mul) * hs;
+                for (int i = 0; i < hs; i++)
+                    o[i] += att[t] * vt[i];
+            }
+        }
+        p_matmul(P->xb2, P->xb, w->wo + (size_t)l * d * d, d, d);
+        for (int i = 0; i < d; i++)
+            P->x[i] += P->xb2[i];
+        p_rmsnorm(P->xb, P->x, w->rms_ffn_weight + l * d, d);
+        p_matmul(P->hb, P->xb, w->w1 + (size_t)l * d * hd, d, hd);
+        p_matmul(P->hb2, P->xb, w->w3 + (size_t)l * d * hd, d, hd);
+        for (int i = 0; i < hd; i++)
+            P->hb[i] = P->hb[i] * (1.0f / (1.0f + expf(-P->hb[i]))) * P->hb2[i];
+        p_matmul(P->xb, P->hb, w->w2 + (size_t)l * d * hd, hd, d);
+        for (int i = 0; i < d; i++)
+            P->x[i] += P->xb[i];
+    }
+    p_rmsnorm(P->x, P->x, w->rms_final_weight, d);
+    p_matmul(P->logits, P->x, w->wcls, d, c->vocab_size);
+    return P->logits;
+}
+
+static int plain_generate(plain *P, int *out)
+{
+    int tok = 1;
+    for (int pos = 0; pos < STEPS; pos++) {
+        tok = model_logits_argmax(plain_forward(P, tok, pos), P->c.vocab_size);
+        out[pos] = tok;
+    }
+    return tok;
+}
+
+/* ---- shardsim forward over n_spans equal spans ------------------------------------- */
+
+static void net_generate(const model_net *m, int n_spans, int *out)
+{
+    int nb = model_net_n_blocks(m), V = (int)model_net_n_outputs(m);
+    model_state *st[8];
+    int bounds[9];
+    for (int s = 0; s <= n_spans; s++)
+        bounds[s] = s * nb / n_spans;
+    for (int s = 0; s < n_spans; s++)
+        if (model_state_create(m, bounds[s], bounds[s + 1], &st[s]) != SS_OK)
+            abort();
+    float a[64], b[64], logits[512];
+    int32_t tok = 1;
+    for (int pos = 0; pos < STEPS; pos++) {
+        if (model_net_embed(m, 1, &tok, NULL, a) != SS_OK)
+            abort();
+        for (int s = 0; s < n_spans; s++) {
+            if (model_net_span_forward(m, st[s], bounds[s], bounds[s + 1], pos, 1, a, b) != SS_OK)
+                abort();
+            memcpy(a, b, sizeof a); /* the hop: the next shard's input buffer */
+        }
+        if (model_net_head(m, 1, a, logits) != SS_OK)
+            abort();
+        tok = model_logits_argmax(logits, V);
+        out[pos] = tok;
+    }
+    for (int s = 0; s < n_spans; s++)
+        model_state_destroy(st[s]);
+}
+
+int main(void)
+{
+    openblas_set_num_threads(1);
+    const char *path = SS_SHARED_DIR "/assets/stories260K/stories260K.bin";
+    char err[256];
+    model_llama2c *ck;
+    model_net *m;
+    if (model_llama2c_load(path, &ck, err, sizeof err) != SS_OK ||
+        model_llama_create(&ck->config, &ck->weights, &m) != SS_OK) {
+        fprintf(stderr, "bench_llama: %s\n", err);
+        return 1;
+    }
+    if (ck->config.dim != 64 || ck->config.vocab_size != 512) {
+        fprintf(stderr, "bench_llama: unexpected model\n");
+        return 1;
+    }
+    plain P = {.c = ck->config, .w = &ck->weights};
+    const model_llama_config *c = &P.c;
+    int kv = c->dim / c->n_heads * c->n_kv_heads;
+    P.x = calloc((size_t)c->dim, sizeof(float));
+    P.xb = calloc((size_t)c->dim, sizeof(float));
+    P.xb2 = calloc((size_t)c->dim, sizeof(float));
+    P.q = calloc((size_t)c->dim, sizeof(float));
+    P.hb = calloc((size_t)c->hidden_dim, sizeof(float));
+    P.hb2 = calloc((size_t)c->hidden_dim, sizeof(float));
+    P.att = calloc((size_t)c->n_heads * c->seq_len, sizeof(float));
+    P.logits = calloc((size_t)c->vocab_size, sizeof(float));
+    P.kc = calloc((size_t)c->n_layers * c->seq_len * kv, sizeof(float));
+    P.vc = calloc((size_t)c->n_layers * c->seq_len * kv, sizeof(float));
+
+    static int t1[STEPS], t5[STEPS], tp[STEPS];
+    double best1 = 1e9, best5 = 1e9, bestp = 1e9;
+    for (int round = 0; round < ROUNDS; round++) {
+        double t0 = wall_s();
+        for (int r = 0; r < REPS; r++)
+            net_generate(m, 1, t1);
+        double a = wall_s();
+        for (int r = 0; r < REPS; r++)
+            net_generate(m, 5, t5);
+        double b = wall_s();
+        for (int r = 0; r < REPS; r++)
+            plain_generate(&P, tp);
+        double e = wall_s();
+        best1 = fmin(best1, a - t0);
+        best5 = fmin(best5, b - a);
+        bestp = fmin(bestp, e - b);
+    }
+    if (memcmp(t1, t5, sizeof t1) != 0 || memcmp(t1, tp, sizeof t1) != 0) {
+        fprintf(stderr, "bench_llama: decoders disagree on the generated tokens\n");
+        return 1;
+    }
+    double n_tok = (double)REPS * STEPS;
+    printf("llama_openblas_core: %s\n", openblas_get_corename());
+    printf("llama_decode_tok_per_s: %.0f\n", n_tok / best1);
+    printf("llama_decode_5span_tok_per_s: %.0f\n", n_tok / best5);
+    printf("llama_plain_c_tok_per_s: %.0f\n", n_tok / bestp);
+    printf("llama_decode_vs_plain_c: %.3f\n", bestp / best1);
+    printf("llama_sharding_overhead: %.3f\n", best5 / best1 - 1.0);
+
+    free(P.x);
+    free(P.xb);
+    free(P.xb2);
+    free(P.q);
+    free(P.hb);
+    free(P.hb2);
+    free(P.att);
+    free(P.logits);
+    free(P.kc);
+    free(P.vc);
+    model_net_destroy(m);
+    model_llama2c_destroy(ck);
+    return 0;
+}
