@@ -2,6 +2,7 @@
  * crafted bad files (PITFALLS.md S01-S12, G01-G08), plus the IDX and
  * TinyStories readers. Bad files are written to a fresh temp directory. */
 #include <check.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,7 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model_data.h"
+#include "model_eval.h"
 #include "model_gguf.h"
+#include "model_llama2c.h"
+#include "model_tokenizer.h"
 #include "model_safetensors.h"
 #include "ss_alloc.h"
 #include "test_util.h"
@@ -883,10 +888,236 @@ static TCase *gguf_tcase(void)
     return tc;
 }
 
+/* ------------------------------------------------------ IDX, TinyStories, eval */
+
+START_TEST(test_idx_reads_the_mnist_test_set)
+{
+    char err[256];
+    model_idx *img = NULL, *lab = NULL;
+    ck_assert_msg(model_idx_load(SS_ASSET("mnist/t10k-images-idx3-ubyte"), &img, err,
+                                 sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(model_idx_load(SS_ASSET("mnist/t10k-labels-idx1-ubyte"), &lab, err,
+                                 sizeof err) == SS_OK, "%s", err);
+    ck_assert_int_eq(img->n_dims, 3);
+    ck_assert_uint_eq(img->n_items, 10000);
+    ck_assert_uint_eq(img->dims[1], 28);
+    ck_assert_uint_eq(img->dims[2], 28);
+    ck_assert_uint_eq(img->item_elems, 784);
+    ck_assert_int_eq(lab->n_dims, 1);
+    ck_assert_uint_eq(lab->n_items, 10000);
+    ck_assert_uint_eq(lab->item_elems, 1);
+    /* the well-known first test labels: 7 2 1 0 4 1 4 9 5 9 */
+    const uint8_t first[10] = {7, 2, 1, 0, 4, 1, 4, 9, 5, 9};
+    ck_assert_mem_eq(lab->data, first, 10);
+    int counts[10] = {0};
+    for (int i = 0; i < 10000; i++) {
+        ck_assert_uint_lt(lab->data[i], 10);
+        counts[lab->data[i]]++;
+    }
+    ck_assert_int_eq(counts[0], 980); /* MNIST test-set class sizes */
+    ck_assert_int_eq(counts[1], 1135);
+    /* the data equals the file bytes after the 16-byte header */
+    size_t n;
+    unsigned char *raw = read_whole(SS_ASSET("mnist/t10k-images-idx3-ubyte"), &n);
+    ck_assert_uint_eq(n, 16 + 7840000);
+    ck_assert_mem_eq(img->data, raw + 16, 7840000);
+    free(raw);
+    model_idx_free(img);
+    model_idx_free(lab);
+    model_idx_free(NULL);
+}
+END_TEST
+
+static ss_status idx_try(const unsigned char *bytes, size_t n, char *err, size_t errlen)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/crafted.idx", tmpdir);
+    write_bytes(path, bytes, n);
+    model_idx *x = (model_idx *)0x1;
+    ss_status s = model_idx_load(path, &x, err, errlen);
+    if (s == SS_OK)
+        model_idx_free(x);
+    else
+        ck_assert_ptr_null(x);
+    return s;
+}
+
+START_TEST(test_idx_rejects_bad_magic_and_counts_beyond_the_file)
+{
+    char err[256];
+    /* valid: 3 labels */
+    const unsigned char ok[] = {0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3};
+    ck_assert_int_eq(idx_try(ok, sizeof ok, err, sizeof err), SS_OK);
+    /* wrong magic: swapped endianness, non-zero first byte, 0 or 5 dims */
+    const unsigned char le[] = {1, 8, 0, 0, 3, 0, 0, 0, 1, 2, 3};
+    ck_assert_int_eq(idx_try(le, sizeof le, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "magic") && strstr(err, "crafted.idx"));
+    const unsigned char d0[] = {0, 0, 8, 0, 1};
+    ck_assert_int_eq(idx_try(d0, sizeof d0, err, sizeof err), SS_EPARSE);
+    const unsigned char d5[] = {0, 0, 8, 5, 0, 0, 0, 1};
+    ck_assert_int_eq(idx_try(d5, sizeof d5, err, sizeof err), SS_EPARSE);
+    /* float data (0x0D) is a real IDX type we do not read */
+    const unsigned char fl[] = {0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+    ck_assert_int_eq(idx_try(fl, sizeof fl, err, sizeof err), SS_EUNSUPPORTED);
+    /* counts larger than the file: 4 labels declared, 3 present; and 2^32-1 images */
+    const unsigned char big[] = {0, 0, 8, 1, 0, 0, 0, 4, 1, 2, 3};
+    ck_assert_int_eq(idx_try(big, sizeof big, err, sizeof err), SS_ESCHEMA);
+    ck_assert(strstr(err, "byte 8") != NULL);
+    const unsigned char huge[] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 28, 0, 0, 0, 28, 0};
+    ck_assert_int_eq(idx_try(huge, sizeof huge, err, sizeof err), SS_ESCHEMA);
+    /* trailing byte */
+    const unsigned char trail[] = {0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3};
+    ck_assert_int_eq(idx_try(trail, sizeof trail, err, sizeof err), SS_ESCHEMA);
+    /* truncated header: 3 dims declared, one present */
+    const unsigned char shorth[] = {0, 0, 8, 3, 0, 0, 0, 1};
+    ck_assert_int_eq(idx_try(shorth, sizeof shorth, err, sizeof err), SS_EPARSE);
+    ck_assert_int_eq(idx_try(ok, 3, err, sizeof err), SS_EPARSE);
+}
+END_TEST
+
+START_TEST(test_stories_split_on_endoftext_and_strip_whitespace)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/s.txt", tmpdir);
+    const char *txt = "  One day.\n\n<|endoftext|>\n\t\n<|endoftext|>Two\r\n lines \n"
+                      "<|endoftext|><|endoftext|> x <|endoftext|>\n";
+    write_bytes(path, txt, strlen(txt));
+    model_stories *st = NULL;
+    ck_assert_int_eq(model_stories_load(path, &st, err, sizeof err), SS_OK);
+    ck_assert_int_eq(st->n, 3);
+    ck_assert_str_eq(st->text[0], "One day.");
+    ck_assert_str_eq(st->text[1], "Two\r\n lines");
+    ck_assert_str_eq(st->text[2], "x");
+    ck_assert_uint_eq(st->len[1], strlen("Two\r\n lines"));
+    model_stories_free(st);
+    /* NUL bytes are refused, with the offset */
+    write_bytes(path, "ab\0c", 4);
+    ck_assert_int_eq(model_stories_load(path, &st, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "byte 2") != NULL);
+    /* no separator at all: one story */
+    write_bytes(path, "just text", 9);
+    ck_assert_int_eq(model_stories_load(path, &st, err, sizeof err), SS_OK);
+    ck_assert_int_eq(st->n, 1);
+    model_stories_free(st);
+}
+END_TEST
+
+START_TEST(test_stories_reads_the_thousand_tinystories)
+{
+    char err[256];
+    model_stories *st = NULL;
+    ck_assert_int_eq(model_stories_load(SS_ASSET("tinystories/tinystories_valid_first1000.txt"),
+                                        &st, err, sizeof err), SS_OK);
+    ck_assert_int_eq(st->n, 1000);
+    size_t total = 0;
+    for (int i = 0; i < st->n; i++) {
+        ck_assert_uint_gt(st->len[i], 0);
+        ck_assert_uint_eq(strlen(st->text[i]), st->len[i]);
+        ck_assert(strstr(st->text[i], "<|endoftext|>") == NULL);
+        ck_assert(!isspace((unsigned char)st->text[i][0]));
+        ck_assert(!isspace((unsigned char)st->text[i][st->len[i] - 1]));
+        total += st->len[i];
+    }
+    /* file = stories + 1000 separators + the stripped whitespace */
+    ck_assert_uint_lt(total, 807375 - 1000 * 13);
+    ck_assert_uint_gt(total, 807375 - 1000 * 13 - 1000 * 4);
+    ck_assert_str_eq(st->text[st->n - 1] + st->len[st->n - 1] - 20, "his special performance." + 4);
+    model_stories_free(st);
+}
+END_TEST
+
+/* Perplexity of stories260K on TinyStories: the prefill path (one call per
+ * story) against an independent token-by-token loop with a persistent
+ * state, written here; and the same figure through a split span list. */
+START_TEST(test_eval_perplexity_of_stories260k_matches_token_by_token_scoring)
+{
+    char err[256];
+    model_net *m = NULL;
+    model_tokenizer *tok = NULL;
+    model_stories *st = NULL;
+    ck_assert_msg(model_llama2c_load_net(SS_ASSET("stories260K/stories260K.bin"), &m, err,
+                                         sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(model_tokenizer_load(SS_ASSET("stories260K/tok512.bin"), 512, &tok, err,
+                                       sizeof err) == SS_OK, "%s", err);
+    ck_assert_int_eq(model_stories_load(SS_ASSET("tinystories/tinystories_valid_first1000.txt"),
+                                        &st, err, sizeof err), SS_OK);
+    enum { NS = 8 };
+    model_eval_ppl_result r;
+    ck_assert_msg(model_eval_perplexity(m, tok, st, NS, NULL, &r, err, sizeof err) == SS_OK, "%s",
+                  err);
+    printf("stories260K perplexity over %d stories: %llu tokens, mean NLL %.4f, ppl %.4f\n",
+           r.n_stories, (unsigned long long)r.n_tokens_scored, r.mean_nll, r.perplexity);
+    ck_assert_int_eq(r.n_stories, NS);
+
+    /* independent twin: token by token, pos 0.., double log-softmax */
+    int nb = model_net_n_blocks(m), dim = (int)model_net_block(m, 0)->act_in_elems;
+    double sum = 0;
+    uint64_t count = 0;
+    float *x = malloc((size_t)dim * sizeof *x), *y = malloc((size_t)dim * sizeof *y);
+    float logits[512];
+    for (int i = 0; i < NS; i++) {
+        size_t cap = model_tokenizer_max_tokens(st->text[i]);
+        int32_t *t = malloc(cap * sizeof *t);
+        int n = 0;
+        ck_assert_int_eq(model_tokenizer_encode(tok, st->text[i], true, false, t, cap, &n), SS_OK);
+        ck_assert_int_eq(t[0], 1); /* BOS */
+        if (n > model_net_seq_len(m))
+            n = model_net_seq_len(m);
+        model_state *s = NULL;
+        ck_assert_int_eq(model_state_create(m, 0, nb, &s), SS_OK);
+        for (int p = 0; p + 1 < n; p++) {
+            ck_assert_int_eq(model_net_embed(m, 1, &t[p], NULL, x), SS_OK);
+            ck_assert_int_eq(model_net_span_forward(m, s, 0, nb, p, 1, x, y), SS_OK);
+            ck_assert_int_eq(model_net_head(m, 1, y, logits), SS_OK);
+            double mx = -INFINITY, z = 0;
+            for (int v = 0; v < 512; v++)
+                mx = logits[v] > mx ? logits[v] : mx;
+            for (int v = 0; v < 512; v++)
+                z += exp(logits[v] - mx);
+            sum += -(logits[t[p + 1]] - mx - log(z));
+            count++;
+        }
+        model_state_destroy(s);
+        free(t);
+    }
+    free(x), free(y);
+    ck_assert_uint_eq(r.n_tokens_scored, count);
+    ck_assert_msg(fabs(r.mean_nll - sum / (double)count) < 1e-4, "prefill %.6f vs stepwise %.6f",
+                  r.mean_nll, sum / (double)count);
+    /* a 260K-parameter model is far better than uniform (ln 512 = 6.24) */
+    ck_assert(r.mean_nll > 0.5 && r.mean_nll < 2.5);
+    ck_assert(fabs(r.perplexity - exp(r.mean_nll)) < 1e-12);
+
+    const int ends[] = {2, 3, nb};
+    model_eval_route route = {.span_ends = ends, .n_spans = 3};
+    model_eval_ppl_result r2;
+    ck_assert_int_eq(model_eval_perplexity(m, tok, st, NS, &route, &r2, err, sizeof err), SS_OK);
+    ck_assert_uint_eq(r2.n_tokens_scored, r.n_tokens_scored);
+    ck_assert(fabs(r2.mean_nll - r.mean_nll) < 1e-6);
+    model_stories_free(st);
+    model_tokenizer_destroy(tok);
+    model_net_destroy(m);
+}
+END_TEST
+
+static TCase *data_tcase(void)
+{
+    TCase *tc = tcase_create("data_eval");
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_idx_reads_the_mnist_test_set);
+    tcase_add_test(tc, test_idx_rejects_bad_magic_and_counts_beyond_the_file);
+    tcase_add_test(tc, test_stories_split_on_endoftext_and_strip_whitespace);
+    tcase_add_test(tc, test_stories_reads_the_thousand_tinystories);
+    tcase_add_test(tc, test_eval_perplexity_of_stories260k_matches_token_by_token_scoring);
+    return tc;
+}
+
 Suite *loaders_suite(void)
 {
     Suite *s = suite_create("loaders");
     suite_add_tcase(s, st_tcase());
     suite_add_tcase(s, gguf_tcase());
+    suite_add_tcase(s, data_tcase());
     return s;
 }
