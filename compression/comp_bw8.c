@@ -14,8 +14,9 @@
  * the entry at minimal |v - code|, ties to the entry of smaller magnitude.
  * Fast path: the upper 16 bits of |v| (sign-free exponent + 7 mantissa bits)
  * index a 16K-entry table giving the candidate below, and one comparison with
- * the exact midpoint (stored rounded down to a float, so `a > mid` is exact)
- * picks between it and the next entry. That one comparison suffices because
+ * the exact midpoint (stored rounded down to a float, so `a > mid` is exact,
+ * and compared as the low 16 bits within the bucket) picks between it and
+ * the next entry; SSE2 does four values at a time. That one comparison suffices because
  * a table bucket spans a relative width <= 2^-7 while adjacent midpoints are
  * >= 0.014 apart relative to their magnitude; comp_bw8_lut_max_steps checks
  * it at run time for the tests.
@@ -29,6 +30,10 @@
 #include "comp.h"
 #include "comp_int.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define LUT_TOP 0x3F80u /* bits(1.0f) >> 16 */
 
 static float codebook[256];
@@ -36,6 +41,11 @@ static float codebook[256];
  * to a float; mid[255] = +Inf so "a > mid[255]" never advances past 1.0. */
 static float mid[256];
 static uint8_t lut[LUT_TOP + 1];
+/* The encoder's table: tab[b] = lut[b] | thr << 8, where thr is the low 16
+ * bits of mid[lut[b]] if that midpoint lies in bucket b (then, for |v| in
+ * the bucket, |v| > mid iff its low 16 bits exceed thr: same upper bits),
+ * else 0xffff (never exceeded). One load, integer compares only. */
+static uint32_t tab[LUT_TOP + 1];
 static float max_gap;
 static int lut_max_steps;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -112,6 +122,8 @@ static void bw8_init(void)
             steps++;
         if (steps > lut_max_steps)
             lut_max_steps = steps;
+        uint32_t mb = comp_f32_bits(mid[j]);
+        tab[b] = (uint32_t)j | ((mb >> 16) == b ? (mb & 0xffffu) : 0xffffu) << 8;
     }
 }
 
@@ -142,11 +154,10 @@ static inline uint8_t bw8_code(float v)
 {
     uint32_t u = comp_f32_bits(v);
     uint32_t au = u & 0x7fffffffu;
-    float a = comp_bits_f32(au);
     uint32_t b = au >> 16;
     b = b > LUT_TOP ? LUT_TOP : b; /* x * (1/A) may exceed 1 by an ulp */
-    uint32_t j = lut[b];
-    j += a > mid[j];
+    uint32_t e = tab[b];
+    uint32_t j = (e & 0xffu) + ((au & 0xffffu) > (e >> 8));
     /* Mirror for negatives: magnitude code j (127..255) is -code[254 - j];
      * there is no -1.0, so a magnitude nearest 1.0 takes -code[254]'s twin. */
     uint32_t jn = 254u - (j > 254u ? 254u : j);
@@ -162,7 +173,33 @@ void comp_bw8_encode_block(const float *x, size_t n, float absmax, uint8_t *q)
     }
     float mul = comp_scale_mul(absmax, 1.0f);
     if (mul != 0.0f) {
-        for (size_t i = 0; i < n; i++)
+        size_t i = 0;
+#ifdef __SSE2__
+        /* bw8_code on 4 lanes; only the table load stays scalar. */
+        const __m128 vm = _mm_set1_ps(mul);
+        const __m128i absmask = _mm_set1_epi32(0x7fffffff), lo16 = _mm_set1_epi32(0xffff),
+                      top = _mm_set1_epi32(LUT_TOP), ff = _mm_set1_epi32(0xff),
+                      c254 = _mm_set1_epi32(254);
+        for (; i + 4 <= n; i += 4) {
+            __m128i u = _mm_castps_si128(_mm_mul_ps(_mm_loadu_ps(x + i), vm));
+            __m128i au = _mm_and_si128(u, absmask);
+            /* b <= 0x7fff fits a signed 16-bit lane, upper halves are 0 */
+            __m128i b = _mm_min_epi16(_mm_srli_epi32(au, 16), top);
+            uint32_t bb[4];
+            _mm_storeu_si128((__m128i *)(void *)bb, b);
+            __m128i e = _mm_setr_epi32((int)tab[bb[0]], (int)tab[bb[1]], (int)tab[bb[2]],
+                                       (int)tab[bb[3]]);
+            __m128i gt = _mm_cmpgt_epi32(_mm_and_si128(au, lo16), _mm_srli_epi32(e, 8));
+            __m128i j = _mm_sub_epi32(_mm_and_si128(e, ff), gt); /* gt is 0 or -1 */
+            __m128i jn = _mm_sub_epi32(c254, _mm_min_epi16(j, c254));
+            __m128i neg = _mm_srai_epi32(u, 31);
+            __m128i code = _mm_or_si128(_mm_and_si128(neg, jn), _mm_andnot_si128(neg, j));
+            code = _mm_packus_epi16(_mm_packs_epi32(code, code), code);
+            uint32_t four = (uint32_t)_mm_cvtsi128_si32(code);
+            memcpy(q + i, &four, 4);
+        }
+#endif
+        for (; i < n; i++)
             q[i] = bw8_code(x[i] * mul);
     } else {
         for (size_t i = 0; i < n; i++)
@@ -233,8 +270,26 @@ ss_status comp_bw8_decode(uint32_t block, const uint8_t *p, size_t n, float *y, 
         size_t off = b * block, len = n - off < block ? n - off : block;
         const uint8_t *q = codes + off;
         float *yb = y + off;
-        for (size_t i = 0; i < len; i++)
-            yb[i] = cb[q[i]] * amax;
+        /* Scale the 256 entries once per block instead of every value: the
+         * same product code * absmax, so the same bits, and the inner loop
+         * becomes a plain table lookup. */
+        float sc[256];
+        if (len >= 1024) {
+            for (int k = 0; k < 256; k++)
+                sc[k] = cb[k] * amax;
+            size_t i = 0;
+            for (; i + 4 <= len; i += 4) {
+                yb[i] = sc[q[i]];
+                yb[i + 1] = sc[q[i + 1]];
+                yb[i + 2] = sc[q[i + 2]];
+                yb[i + 3] = sc[q[i + 3]];
+            }
+            for (; i < len; i++)
+                yb[i] = sc[q[i]];
+        } else {
+            for (size_t i = 0; i < len; i++)
+                yb[i] = cb[q[i]] * amax;
+        }
     }
     return SS_OK;
 }

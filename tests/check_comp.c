@@ -213,6 +213,55 @@ START_TEST(test_fp16_and_bf16_round_trip_every_bit_pattern)
 }
 END_TEST
 
+/* The fp16 codec converts 4 values at a time with SSE2 when all 4 are zero
+ * or normal: it must give the scalar conversion's bits for every input,
+ * including groups that mix in subnormals, overflows and exact ties. */
+START_TEST(test_fp16_codec_matches_scalar_conversion)
+{
+    rng r = {15};
+    size_t n = 1 << 16;
+    float *x = ss_malloc_array(n, 4), *y = ss_malloc_array(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)rng_next(&r);
+        switch (i % 8) {
+        case 0: /* any finite bit pattern */
+            x[i] = comp_bits_f32((u & 0x7f7fffffu) | (u & 0x80000000u));
+            break;
+        case 1: /* ties: 13 dropped bits = 0x1000 */
+            x[i] = comp_bits_f32(((u & 0x8fffe000u) | 0x1000u) + 0x30000000u);
+            break;
+        case 2:
+            x[i] = 0.0f;
+            break;
+        default:
+            x[i] = (float)(rng_normal(&r) * ((i / 8) % 3 == 0 ? 1e-6 : 100.0));
+        }
+    }
+    comp_codec c = codec("fp16");
+    size_t len;
+    uint8_t *buf = encode_exact(&c, x, 1, n, &len);
+    for (size_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, buf + 16 + 2 * i, 2);
+        ck_assert_msg(h == comp_f32_to_f16(x[i]), "x=%a: %04x vs %04x", (double)x[i], h,
+                      comp_f32_to_f16(x[i]));
+    }
+    /* decode: every half bit pattern, in an order that mixes kinds */
+    for (size_t i = 0; i < n; i++) {
+        uint16_t h = (uint16_t)((i * 40503u) & 0xffff);
+        memcpy(buf + 16 + 2 * i, &h, 2);
+    }
+    ck_assert_int_eq(comp_decode(&c, buf, len, 1, n, y, NULL, 0), SS_OK);
+    for (size_t i = 0; i < n; i++) {
+        float want = comp_f16_to_f32((uint16_t)((i * 40503u) & 0xffff));
+        ck_assert(comp_f32_bits(y[i]) == comp_f32_bits(want));
+    }
+    ss_free(buf);
+    ss_free(x);
+    ss_free(y);
+}
+END_TEST
+
 START_TEST(test_bf16_rounds_to_nearest_even)
 {
     ck_assert_uint_eq(comp_f32_to_bf16(1.0f), 0x3F80);
@@ -1031,6 +1080,7 @@ Suite *comp_suite(void)
     tcase_add_test(tc, test_format_round_trips_through_parse);
     tcase_add_test(tc, test_fp16_matches_hand_computed_bit_patterns);
     tcase_add_test(tc, test_fp16_and_bf16_round_trip_every_bit_pattern);
+    tcase_add_test(tc, test_fp16_codec_matches_scalar_conversion);
     tcase_add_test(tc, test_bf16_rounds_to_nearest_even);
     tcase_add_test(tc, test_dynamic_codebook_matches_closed_form);
     tcase_add_test(tc, test_bw8_lookup_table_needs_at_most_one_comparison);
