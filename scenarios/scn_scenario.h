@@ -97,7 +97,7 @@ typedef struct scn_scenario {
     char source_path[SCN_PATH_MAX]; /* the file as given on the command line */
     char name[SCN_NAME_MAX];        /* JSON name, default: file name without .json */
     int version;                    /* == SCN_VERSION */
-    uint64_t seed;                  /* JSON integer 0..2^53; --seed accepts any uint64 */
+    uint64_t seed;                  /* JSON integer 0..2^53-1 (exact in a double); --seed accepts any uint64 */
     double horizon_s;               /* > 0, <= 1e9; no arrival at or after it */
     scn_model model;
 
