@@ -46,8 +46,9 @@
  * wants to simulate corrupted activations corrupts the decoded tensor. Finite
  * values that overflow the target format follow IEEE round-to-nearest: fp16
  * turns |x| >= 65520 into +-Inf, bf16 turns |x| >= 0x1.ffp127 into +-Inf
- * (that is what hardware conversions and torch's .half() do); the decoded Inf
- * is then rejected by the next encode. Subnormal inputs are encoded like any
+ * (that is what hardware conversions and torch's .half() do), and so do
+ * llm-int8's fp16 outlier columns; the decoded Inf is then rejected by the
+ * next encode. Subnormal inputs are encoded like any
  * other value (no flush to zero).
  *
  * Decode validates the header (magic, version, kind, param, rows, cols
@@ -84,8 +85,8 @@ typedef enum comp_kind {
 } comp_kind;
 
 /* A codec: a small value type, filled by comp_codec_parse or by hand with a
- * designated initializer. Fields a kind does not use are ignored (keep them
- * zero so codecs compare equal with memcmp-free field checks). */
+ * designated initializer (then check it with comp_codec_check). Fields a
+ * kind does not use are ignored; comp_codec_parse leaves them zero. */
 typedef struct comp_codec {
     comp_kind kind;
     uint32_t block;    /* values per scale block: blockwise8, int8, int4, nf4 */
@@ -111,8 +112,10 @@ ss_status comp_codec_parse(const char *spec, comp_codec *out, char *err, size_t 
 /* Validate a hand-filled codec (ranges as comp_codec_parse enforces). */
 ss_status comp_codec_check(const comp_codec *c, char *err, size_t errlen);
 
-/* Canonical spec string of a codec ("blockwise8:4096", "lowrank-sparse:8:0.01");
- * parsing it gives the same codec. SS_EFULL if buf is too small. */
+/* Canonical spec string of a codec ("blockwise8:4096", "llm-int8:6",
+ * "lowrank-sparse:8:0.01"): every parameter spelled out, floats in the
+ * shortest form that parses back to the same float, so parsing it gives the
+ * same codec. SS_EFULL if buf is too small, SS_EINVAL for an invalid codec. */
 ss_status comp_codec_format(const comp_codec *c, char *buf, size_t buflen);
 
 /* Name of a kind ("nf4"); "?" for an invalid kind. */

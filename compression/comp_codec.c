@@ -192,20 +192,35 @@ ss_status comp_codec_parse(const char *spec, comp_codec *out, char *err, size_t 
     return SS_OK;
 }
 
+/* Shortest %g spelling of f that strtof reads back as f (at most 9 digits,
+ * which always round-trips a binary32). */
+static void shortest_float(float f, char *out, size_t outlen)
+{
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(out, outlen, "%.*g", prec, (double)f);
+        if (strtof(out, NULL) == f)
+            return;
+    }
+}
+
 ss_status comp_codec_format(const comp_codec *c, char *buf, size_t buflen)
 {
     if (comp_codec_check(c, NULL, 0) != SS_OK)
         return SS_EINVAL;
     const char *name = kind_names[c->kind];
+    char f[32];
     int w;
     if (kind_has_block(c->kind))
         w = snprintf(buf, buflen, "%s:%u", name, c->block);
-    else if (c->kind == COMP_KIND_LLM_INT8)
-        w = snprintf(buf, buflen, "%s:%.9g", name, (double)c->threshold);
-    else if (c->kind == COMP_KIND_LOWRANK)
+    else if (c->kind == COMP_KIND_LLM_INT8) {
+        shortest_float(c->threshold, f, sizeof f);
+        w = snprintf(buf, buflen, "%s:%s", name, f);
+    } else if (c->kind == COMP_KIND_LOWRANK)
         w = snprintf(buf, buflen, "%s:%u", name, c->rank);
-    else if (c->kind == COMP_KIND_LOWRANK_SPARSE)
-        w = snprintf(buf, buflen, "%s:%u:%.9g", name, c->rank, (double)c->sparse_frac);
+    else if (c->kind == COMP_KIND_LOWRANK_SPARSE) {
+        shortest_float(c->sparse_frac, f, sizeof f);
+        w = snprintf(buf, buflen, "%s:%u:%s", name, c->rank, f);
+    }
     else
         w = snprintf(buf, buflen, "%s", name);
     return w < 0 || (size_t)w >= buflen ? SS_EFULL : SS_OK;

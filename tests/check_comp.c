@@ -154,6 +154,16 @@ START_TEST(test_format_round_trips_through_parse)
         ck_assert_float_eq(a.threshold, b.threshold);
         ck_assert_float_eq(a.sparse_frac, b.sparse_frac);
     }
+    char name[64];
+    comp_codec d = codec("lowrank-sparse:8");
+    ck_assert_int_eq(comp_codec_format(&d, name, sizeof name), SS_OK);
+    ck_assert_str_eq(name, "lowrank-sparse:8:0.01");
+    d = codec("llm-int8");
+    ck_assert_int_eq(comp_codec_format(&d, name, sizeof name), SS_OK);
+    ck_assert_str_eq(name, "llm-int8:6");
+    d = codec("blockwise8");
+    ck_assert_int_eq(comp_codec_format(&d, name, sizeof name), SS_OK);
+    ck_assert_str_eq(name, "blockwise8:4096");
     char tiny[4];
     comp_codec c = codec("blockwise8");
     ck_assert_int_eq(comp_codec_format(&c, tiny, sizeof tiny), SS_EFULL);
