@@ -112,33 +112,46 @@ static ss_status build(int n, const char *const *pieces, const int32_t *lens,
 }
 
 ss_status model_tokenizer_create(int vocab_size, const char *const *pieces,
-                                 const int32_t *lens, const float *scores,
+                                 const uint64_t *lens, const float *scores,
                                  model_tokenizer **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (vocab_size <= 0 || !pieces || !lens || !scores)
         return ss_err(err, errlen, SS_EINVAL, "tokenizer: expected vocab_size > 0, got %d",
                       vocab_size);
+    int32_t *lens32 = ss_malloc_array((size_t)vocab_size, sizeof *lens32);
+    if (!lens32)
+        return ss_err(err, errlen, SS_ENOMEM, "tokenizer: out of memory");
+    ss_status s = SS_OK;
     int max_len = 0;
     for (int i = 0; i < vocab_size; i++) {
-        if (lens[i] < 1 || lens[i] > MODEL_TOKENIZER_MAX_TOKEN_LEN || !pieces[i])
-            return ss_err(err, errlen, SS_EPARSE,
-                          "tokenizer: token %d: expected a length in [1, %d], got %d", i,
-                          MODEL_TOKENIZER_MAX_TOKEN_LEN, (int)lens[i]);
-        if (memchr(pieces[i], '\0', (size_t)lens[i]))
-            return ss_err(err, errlen, SS_EPARSE,
-                          "tokenizer: token %d: expected no NUL byte inside a token", i);
-        if (!isfinite(scores[i]))
-            return ss_err(err, errlen, SS_ENUMERIC,
-                          "tokenizer: token %d: expected a finite score, got %g", i,
-                          (double)scores[i]);
-        if (lens[i] > max_len)
-            max_len = lens[i];
+        if (lens[i] < 1 || lens[i] > MODEL_TOKENIZER_MAX_TOKEN_LEN || !pieces[i]) {
+            s = ss_err(err, errlen, SS_EPARSE,
+                       "tokenizer: token %d: expected a length in [1, %d], got %llu", i,
+                       MODEL_TOKENIZER_MAX_TOKEN_LEN, (unsigned long long)lens[i]);
+            goto done;
+        }
+        if (memchr(pieces[i], '\0', (size_t)lens[i])) {
+            s = ss_err(err, errlen, SS_EPARSE,
+                       "tokenizer: token %d: expected no NUL byte inside a token", i);
+            goto done;
+        }
+        if (!isfinite(scores[i])) {
+            s = ss_err(err, errlen, SS_ENUMERIC,
+                       "tokenizer: token %d: expected a finite score, got %g", i,
+                       (double)scores[i]);
+            goto done;
+        }
+        lens32[i] = (int32_t)lens[i];
+        if (lens32[i] > max_len)
+            max_len = lens32[i];
     }
-    ss_status s = build(vocab_size, pieces, lens, scores, max_len, out);
+    s = build(vocab_size, pieces, lens32, scores, max_len, out);
     if (s != SS_OK)
-        return ss_err(err, errlen, s, "tokenizer: out of memory");
-    return SS_OK;
+        ss_err(err, errlen, s, "tokenizer: out of memory");
+done:
+    ss_free(lens32);
+    return s;
 }
 
 static ss_status read_file(const char *path, unsigned char **buf, size_t *len, char *err,

@@ -45,11 +45,12 @@ ss_status model_tokenizer_load(const char *path, int vocab_size, model_tokenizer
                                char *err, size_t errlen);
 
 /* Builds a tokenizer from arrays (for loaders that carry the vocabulary
- * elsewhere, e.g. GGUF): pieces[i] holds lens[i] bytes (no NUL needed),
+ * elsewhere, e.g. model_gguf_vocab's tokens/token_lens/scores as they are):
+ * pieces[i] holds lens[i] bytes (no NUL needed),
  * scores[i] its merge score. All borrowed for the call (copied). The same
  * checks as the file loader apply, with "token i" instead of byte offsets. */
 ss_status model_tokenizer_create(int vocab_size, const char *const *pieces,
-                                 const int32_t *lens, const float *scores,
+                                 const uint64_t *lens, const float *scores,
                                  model_tokenizer **out, char *err, size_t errlen);
 
 void model_tokenizer_destroy(model_tokenizer *t);

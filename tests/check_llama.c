@@ -313,6 +313,35 @@ START_TEST(test_llama2c_separate_classifier_is_read_after_freq_cis)
 }
 END_TEST
 
+START_TEST(test_tokenizer_and_generation_survive_every_allocation_failure)
+{
+    model_net *m = load_net();
+    for (long k = 0;; k++) {
+        ss_alloc_fail_after(k);
+        model_tokenizer *t = NULL;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ss_status s = model_tokenizer_load(TOK, 512, &t, NULL, 0);
+        if (s == SS_OK)
+            s = model_generate_greedy(m, t, "Once upon", 12, f);
+        ss_alloc_fail_after(-1);
+        fclose(f);
+        model_tokenizer_destroy(t);
+        if (s == SS_OK) {
+            ck_assert_int_gt(k, 8);
+            ck_assert_uint_gt(len, 10);
+            free(buf);
+            break;
+        }
+        free(buf);
+        ck_assert_int_eq(s, SS_ENOMEM);
+        ck_assert_int_lt(k, 100);
+    }
+    model_net_destroy(m);
+}
+END_TEST
+
 START_TEST(test_llama2c_load_survives_every_allocation_failure)
 {
     for (long k = 0;; k++) {
@@ -505,7 +534,7 @@ END_TEST
 START_TEST(test_tokenizer_from_arrays_resolves_duplicates_to_the_lowest_id)
 {
     const char *pieces[] = {"<unk>", "<s>", "</s>", "x", "y", "xy", "xy", " "};
-    int32_t lens[] = {5, 3, 4, 1, 1, 2, 2, 1};
+    uint64_t lens[] = {5, 3, 4, 1, 1, 2, 2, 1};
     float scores[] = {0, 0, 0, -5, -5, -1, 3, -9};
     model_tokenizer *t = NULL;
     char err[128];
@@ -1021,6 +1050,7 @@ Suite *llama_suite(void)
     tcase_add_test(tl, test_llama2c_rejects_directories_fifos_and_missing_files);
     tcase_add_test(tl, test_llama2c_separate_classifier_is_read_after_freq_cis);
     tcase_add_test(tl, test_llama2c_load_survives_every_allocation_failure);
+    tcase_add_test(tl, test_tokenizer_and_generation_survive_every_allocation_failure);
     suite_add_tcase(s, tl);
 
     TCase *tt = tcase_create("tokenizer");
