@@ -549,13 +549,153 @@ static ss_status load_record(loader *L, const cJSON *root)
     return SS_OK;
 }
 
+/* ---- faults ------------------------------------------------------------- */
+
+typedef struct fault_ref {
+    scn_fault f;
+    size_t index; /* position in the JSON array */
+} fault_ref;
+
+static int fault_by_node(const void *a, const void *b)
+{
+    const fault_ref *x = a, *y = b;
+    if (x->f.node != y->f.node)
+        return x->f.node < y->f.node ? -1 : 1;
+    if (x->f.down_at_s != y->f.down_at_s)
+        return x->f.down_at_s < y->f.down_at_s ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static int fault_by_time(const void *a, const void *b)
+{
+    const scn_fault *x = a, *y = b;
+    if (x->down_at_s != y->down_at_s)
+        return x->down_at_s < y->down_at_s ? -1 : 1;
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+static int node_name_cmp(const void *a, const void *b)
+{
+    return strcmp(((const name_ref *)a)->name, ((const name_ref *)b)->name);
+}
+
+/* "faults": [{"node": NAME, "down_at_s": t, "up_at_s": u}] -> s->faults,
+ * sorted by (down_at_s, node). Outages of one node must not overlap. */
+static ss_status load_faults(loader *L, const cJSON *root)
+{
+    static const char *const keys[] = {"node", "down_at_s", "up_at_s"};
+    scn_scenario *s = L->s;
+    const cJSON *arr;
+    size_t nf;
+    ss_status rc = ss_json_get_array(&L->cx, root, "", "faults", SS_JSON_OPTIONAL, 0,
+                                     SCN_MAX_NODES, &arr, &nf);
+    if (rc != SS_OK || nf == 0)
+        return rc;
+    /* Node names sorted once: each reference is a binary search. */
+    size_t nn = (size_t)s->n_nodes;
+    name_ref *names = ss_malloc_array(nn, sizeof *names);
+    fault_ref *refs = ss_malloc_array(nf, sizeof *refs);
+    s->faults = ss_malloc_array(nf, sizeof *s->faults);
+    if (!names || !refs || !s->faults) {
+        rc = oom(L);
+        goto done;
+    }
+    for (size_t i = 0; i < nn; i++)
+        names[i] = (name_ref){s->nodes[i].name, i, 0};
+    qsort(names, nn, sizeof *names, node_name_cmp);
+    size_t i = 0;
+    for (const cJSON *f = arr->child; f; f = f->next, i++) {
+        char path[64], np[80], got[96], name[SCN_NAME_MAX];
+        snprintf(path, sizeof path, "faults[%zu]", i);
+        snprintf(np, sizeof np, "%s.node", path);
+        if (!cJSON_IsObject(f)) {
+            ss_json_describe(f, got, sizeof got);
+            rc = ss_json_errf(&L->cx, SS_ESCHEMA, path, "expected a fault object, got %s", got);
+            goto done;
+        }
+        scn_fault *x = &refs[i].f;
+        refs[i].index = i;
+        x->up_at_s = -1;
+        if ((rc = ss_json_check_keys(&L->cx, f, path, keys, 3)) ||
+            (rc = ss_json_get_string(&L->cx, f, path, "node", SS_JSON_REQUIRED, name,
+                                     sizeof name)) ||
+            (rc = number(L, f, path, "down_at_s", SS_JSON_REQUIRED, 0, 0, SCN_MAX_HORIZON_S,
+                         &x->down_at_s)))
+            goto done;
+        const cJSON *up = ss_json_find(f, "up_at_s");
+        if (up) {
+            char up_path[80];
+            snprintf(up_path, sizeof up_path, "%s.up_at_s", path);
+            ss_json_num_rule r = {x->down_at_s, SCN_MAX_HORIZON_S, 1, 0, NULL};
+            char what[96];
+            snprintf(what, sizeof what, "a time after down_at_s (%.17g) and at most 1e9 s",
+                     x->down_at_s);
+            r.what = what;
+            if ((rc = ss_json_number(&L->cx, up, up_path, &r, &x->up_at_s)))
+                goto done;
+        }
+        name_ref key = {name, 0, 0};
+        const name_ref *hit = bsearch(&key, names, nn, sizeof *names, node_name_cmp);
+        if (!hit) {
+            ss_json_describe(ss_json_find(f, "node"), got, sizeof got);
+            /* Suggestions cost an edit distance per name: only for small
+             * worlds, where a typo is the likely cause. */
+            const char *near = NULL;
+            if (nn <= 1024) {
+                const char **cands = ss_malloc_array(nn, sizeof *cands);
+                if (!cands) {
+                    rc = oom(L);
+                    goto done;
+                }
+                for (size_t k = 0; k < nn; k++)
+                    cands[k] = s->nodes[k].name;
+                near = ss_json_closest(name, cands, nn);
+                if (near)
+                    rc = ss_json_errf(&L->cx, SS_ESCHEMA, np,
+                                      "unknown node %s (did you mean \"%s\"?)", got, near);
+                ss_free(cands);
+            }
+            if (!near)
+                rc = ss_json_errf(&L->cx, SS_ESCHEMA, np,
+                                  "unknown node %s (names are after count expansion, e.g. "
+                                  "\"%s\")",
+                                  got, s->nodes[0].name);
+            goto done;
+        }
+        x->node = (int)hit->node;
+    }
+    qsort(refs, nf, sizeof *refs, fault_by_node);
+    for (i = 1; i < nf; i++) {
+        const fault_ref *a = &refs[i - 1], *b = &refs[i];
+        if (a->f.node == b->f.node && (a->f.up_at_s < 0 || a->f.up_at_s > b->f.down_at_s)) {
+            size_t later = a->index > b->index ? a->index : b->index;
+            size_t earlier = a->index > b->index ? b->index : a->index;
+            char path[64];
+            snprintf(path, sizeof path, "faults[%zu]", later);
+            rc = ss_json_errf(&L->cx, SS_ESCHEMA, path,
+                              "outage of node \"%s\" overlaps faults[%zu]",
+                              s->nodes[a->f.node].name, earlier);
+            goto done;
+        }
+    }
+    for (i = 0; i < nf; i++)
+        s->faults[i] = refs[i].f;
+    qsort(s->faults, nf, sizeof *s->faults, fault_by_time);
+    s->n_faults = (int)nf;
+done:
+    ss_free(names);
+    ss_free(refs);
+    return rc;
+}
+
 /* ---- entry -------------------------------------------------------------- */
 
 static ss_status validate(loader *L, const cJSON *root)
 {
     static const char *const keys[] = {"version", "name",      "seed",        "horizon_s",
                                        "model",   "network",   "nodes",       "placement",
-                                       "routing", "compression", "workload",  "record"};
+                                       "routing", "compression", "workload",  "record",
+                                       "faults"};
     scn_scenario *s = L->s;
     char got[96];
     ss_status rc;
@@ -579,7 +719,8 @@ static ss_status validate(loader *L, const cJSON *root)
                      &s->horizon_s)) ||
         (rc = load_model(L, root)) || (rc = load_network(L, root)) ||
         (rc = load_nodes(L, root)) || (rc = load_policies(L, root)) ||
-        (rc = load_workload(L, root)) || (rc = load_record(L, root)))
+        (rc = load_workload(L, root)) || (rc = load_record(L, root)) ||
+        (rc = load_faults(L, root)))
         return rc;
     s->seed = (uint64_t)seed;
     return SS_OK;
@@ -639,6 +780,9 @@ void scn_scenario_fini(scn_scenario *s)
     ss_free(s->rtt_s);
     ss_free(s->nodes);
     ss_free(s->canonical_json);
+    ss_free(s->faults);
+    s->faults = NULL;
+    s->n_faults = 0;
     s->regions = NULL;
     s->rtt_s = NULL;
     s->nodes = NULL;

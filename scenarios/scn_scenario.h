@@ -88,6 +88,16 @@ typedef struct scn_workload {
     int client_region;        /* index into regions; JSON client_region (name), default region 0 */
 } scn_workload;
 
+/* A scheduled outage of one node. JSON: "faults": [{"node": "gpu-1",
+ * "down_at_s": 2.5, "up_at_s": 60}] (up_at_s optional: never back). A node
+ * that goes down loses its queued and running work and every KV cache it
+ * held; sessions recover on another node serving the same span. */
+typedef struct scn_fault {
+    int node;         /* index into nodes */
+    double down_at_s; /* >= 0 */
+    double up_at_s;   /* > down_at_s, or < 0: stays down */
+} scn_fault;
+
 typedef enum scn_record_level {
     SCN_RECORD_SUMMARY,  /* runs, nodes, metrics only */
     SCN_RECORD_REQUESTS, /* plus one row per request (default) */
@@ -115,6 +125,9 @@ typedef struct scn_scenario {
 
     scn_workload workload;
     scn_record_level record;
+
+    int n_faults;
+    scn_fault *faults;              /* (n_faults) sorted by down_at_s, then node */
 
     char *canonical_json;           /* the scenario after --set overrides, printed
                                      * unformatted: hashed into the run key */

@@ -11,6 +11,7 @@
 
 #include "scn_scenario.h"
 #include "ss_alloc.h"
+#include "ss_json.h"
 #include "test_util.h"
 
 static int all_zero(const void *p, size_t n)
@@ -312,6 +313,34 @@ START_TEST(test_model_paths_resolve_relative_to_the_scenario_directory)
 }
 END_TEST
 
+START_TEST(test_faults_resolve_node_names_and_sort_by_time)
+{
+    char text[2048];
+    snprintf(text, sizeof text, MINIMAL, "g", 3,
+             ",\n \"faults\": [{\"node\": \"g-2\", \"down_at_s\": 50, \"up_at_s\": 60},"
+             " {\"node\": \"g-0\", \"down_at_s\": 50},"
+             " {\"node\": \"g-2\", \"down_at_s\": 1.5, \"up_at_s\": 50}]");
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    ck_assert_int_eq(s.n_faults, 3);
+    /* By down_at_s, then node index; back-to-back outages may touch. */
+    ck_assert_int_eq(s.faults[0].node, 2);
+    ck_assert(s.faults[0].down_at_s == 1.5 && s.faults[0].up_at_s == 50);
+    ck_assert_int_eq(s.faults[1].node, 0);
+    ck_assert(s.faults[1].up_at_s < 0); /* never back */
+    ck_assert_int_eq(s.faults[2].node, 2);
+    ck_assert(s.faults[2].down_at_s == 50 && s.faults[2].up_at_s == 60);
+    scn_scenario_fini(&s);
+    ck_assert_ptr_null(s.faults);
+    unlink(path);
+    load_ok(SS_SRC("scenarios/default.json"), NULL, 0, &s);
+    ck_assert_int_eq(s.n_faults, 0);
+    ck_assert_ptr_null(s.faults);
+    scn_scenario_fini(&s);
+}
+END_TEST
+
 START_TEST(test_missing_file_and_directory_are_file_errors)
 {
     scn_scenario s;
@@ -320,6 +349,55 @@ START_TEST(test_missing_file_and_directory_are_file_errors)
     ck_assert_str_eq(err, "/nonexistent/s.json: cannot open: No such file or directory");
     ck_assert_int_eq(scn_load(SS_SRC("scenarios"), NULL, 0, &s, err, sizeof err), SS_EIO);
     ck_assert(all_zero(&s, sizeof s));
+}
+END_TEST
+
+START_TEST(test_every_truncation_of_default_is_rejected_cleanly)
+{
+    /* J03 generalised: every cut of a real scenario before its closing
+     * brace must fail with a syntax error, never read past the cut. */
+    char *buf;
+    size_t len;
+    char err[512];
+    ck_assert_int_eq(ss_json_read_file(SS_SRC("scenarios/default.json"), &buf, &len, err,
+                                       sizeof err),
+                     SS_OK);
+    size_t close = len;
+    while (close > 0 && buf[close - 1] != '}')
+        close--;
+    for (size_t n = 0; n + 1 < close; n++) {
+        /* An exact-size copy so ASan catches any read past the cut. */
+        char *cut = malloc(n ? n : 1);
+        memcpy(cut, buf, n);
+        cJSON *root = NULL;
+        ss_status rc = ss_json_parse("cut.json", cut, n, &root, err, sizeof err);
+        ck_assert_msg(rc == SS_EPARSE, "prefix of %zu bytes: %s", n, ss_status_name(rc));
+        ck_assert_ptr_null(root);
+        free(cut);
+    }
+    ss_free(buf);
+}
+END_TEST
+
+START_TEST(test_a_million_nodes_load_and_one_more_is_refused)
+{
+    /* J25: the cap is reached in linear-logarithmic time, and one node more
+     * is an error, not a slow path. */
+    char text[1024];
+    snprintf(text, sizeof text, MINIMAL, "n", SCN_MAX_NODES, "");
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    ck_assert_int_eq(s.n_nodes, SCN_MAX_NODES);
+    ck_assert_str_eq(s.nodes[SCN_MAX_NODES - 1].name, "n-999999");
+    scn_scenario_fini(&s);
+    char err[512], want[512];
+    scn_override o = {"nodes[0].count", "1000001"};
+    ck_assert_int_eq(scn_load(path, &o, 1, &s, err, sizeof err), SS_ERANGE);
+    snprintf(want, sizeof want, "%s: nodes[0].count: expected an integer in [1, 1000000], got "
+                                "1000001", path);
+    ck_assert_str_eq(err, want);
+    unlink(path);
 }
 END_TEST
 
@@ -407,6 +485,7 @@ Suite *scn_suite(void)
     tcase_add_test(tc, test_seed_zero_and_above_2p32_are_distinct_accepted_seeds);
     tcase_add_test(tc, test_model_paths_resolve_relative_to_the_scenario_directory);
     tcase_add_test(tc, test_missing_file_and_directory_are_file_errors);
+    tcase_add_test(tc, test_faults_resolve_node_names_and_sort_by_time);
     suite_add_tcase(s, tc);
     TCase *to = tcase_create("overrides");
     tcase_add_test(to, test_overrides_change_the_tree_before_validation);
@@ -417,6 +496,8 @@ Suite *scn_suite(void)
     tcase_set_timeout(tb, 120);
     tcase_add_test(tb, test_every_bad_scenario_fails_with_its_expected_line);
     tcase_add_test(tb, test_load_fails_cleanly_at_every_allocation);
+    tcase_add_test(tb, test_every_truncation_of_default_is_rejected_cleanly);
+    tcase_add_test(tb, test_a_million_nodes_load_and_one_more_is_refused);
     suite_add_tcase(s, tb);
     return s;
 }

@@ -26,7 +26,7 @@ BASE = (
 )
 
 ROOT_KEYS = ("version, name, seed, horizon_s, model, network, nodes, placement, routing, "
-             "compression, workload, record")
+             "compression, workload, record, faults")
 
 cases = []  # (name, bytes, expected message without "FILE: ")
 
@@ -388,6 +388,29 @@ add("schema_missing_device_field", sub('"mem_bw_gbps": 100, ', ''),
 add("schema_node_not_object", sub('"nodes": [{', '"nodes": [7, {'),
     "nodes[0]: expected a node group object, got 7")
 
+
+# Faults (scheduled outages)
+FB = '"client_region": "eu"}'
+add("faults_unknown_node", sub(FB, FB + ',\n "faults": [{"node": "a-7", "down_at_s": 1}]'),
+    'faults[0].node: unknown node "a-7" (did you mean "a-0"?)')
+add("faults_group_name_not_node_name", sub(FB, FB + ',\n "faults": [{"node": "a", "down_at_s": 1}]'),
+    'faults[0].node: unknown node "a" (names are after count expansion, e.g. "a-0")')
+add("faults_up_before_down",
+    sub(FB, FB + ',\n "faults": [{"node": "a-0", "down_at_s": 5, "up_at_s": 5}]'),
+    "faults[0].up_at_s: expected a time after down_at_s (5) and at most 1e9 s, got 5")
+add("faults_negative_time", sub(FB, FB + ',\n "faults": [{"node": "a-0", "down_at_s": -1}]'),
+    "faults[0].down_at_s: expected a non-negative number, got -1")
+add("faults_overlap",
+    sub(FB, FB + ',\n "faults": [{"node": "a-1", "down_at_s": 10, "up_at_s": 20},\n'
+        '            {"node": "a-0", "down_at_s": 1},\n'
+        '            {"node": "a-1", "down_at_s": 15, "up_at_s": 30}]'),
+    'faults[2]: outage of node "a-1" overlaps faults[0]')
+add("faults_never_back_then_again",
+    sub(FB, FB + ',\n "faults": [{"node": "a-1", "down_at_s": 10},\n'
+        '            {"node": "a-1", "down_at_s": 15, "up_at_s": 30}]'),
+    'faults[1]: outage of node "a-1" overlaps faults[0]')
+add("faults_not_objects", sub(FB, FB + ',\n "faults": ["a-0"]'),
+    'faults[0]: expected a fault object, got "a-0"')
 
 def main():
     for f in os.listdir(HERE):
