@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "model_generate.h"
+#include "model_gguf.h"
 #include "model_llama.h"
 #include "model_llama2c.h"
 #include "model_tokenizer.h"
@@ -948,6 +949,61 @@ START_TEST(test_create_rejects_bad_configs)
 }
 END_TEST
 
+/* The GGUF copy of stories260K, read by model_gguf and packed into a
+ * model_llama_weights (per-layer tensors concatenated in llama2.c order),
+ * must give the same net: same logits at every trace position. */
+static float *gguf_stack(const model_gguf *g, const char *fmt, int n_layers, uint64_t per_layer)
+{
+    float *out = malloc(sizeof(float) * per_layer * (size_t)(n_layers ? n_layers : 1));
+    for (int l = 0; l < (n_layers ? n_layers : 1); l++) {
+        char name[64], err[256] = "";
+        snprintf(name, sizeof name, fmt, l);
+        const model_gguf_tensor *t = model_gguf_find_tensor(g, name);
+        ck_assert_msg(t != NULL, "%s missing", name);
+        ck_assert_int_eq(model_gguf_tensor_f32(t, out + (size_t)l * per_layer, per_layer, err,
+                                               sizeof err), SS_OK);
+    }
+    return out;
+}
+
+START_TEST(test_gguf_weights_build_the_same_transformer)
+{
+    char err[256] = "";
+    model_gguf *g = NULL;
+    ck_assert_msg(model_gguf_open(SS_ASSET("stories260K/stories260K.gguf"), &g, err,
+                                  sizeof err) == SS_OK, "%s", err);
+    model_llama_config c = {.dim = 64, .hidden_dim = 172, .n_layers = 5, .n_heads = 8,
+                            .n_kv_heads = 4, .vocab_size = 512, .seq_len = 512,
+                            .shared_classifier = false};
+    float *t[12];
+    t[0] = gguf_stack(g, "token_embd.weight", 0, 512 * 64);
+    t[1] = gguf_stack(g, "blk.%d.attn_norm.weight", 5, 64);
+    t[2] = gguf_stack(g, "blk.%d.attn_q.weight", 5, 64 * 64);
+    t[3] = gguf_stack(g, "blk.%d.attn_k.weight", 5, 32 * 64);
+    t[4] = gguf_stack(g, "blk.%d.attn_v.weight", 5, 32 * 64);
+    t[5] = gguf_stack(g, "blk.%d.attn_output.weight", 5, 64 * 64);
+    t[6] = gguf_stack(g, "blk.%d.ffn_norm.weight", 5, 64);
+    t[7] = gguf_stack(g, "blk.%d.ffn_gate.weight", 5, 172 * 64);
+    t[8] = gguf_stack(g, "blk.%d.ffn_down.weight", 5, 172 * 64);
+    t[9] = gguf_stack(g, "blk.%d.ffn_up.weight", 5, 172 * 64);
+    t[10] = gguf_stack(g, "output_norm.weight", 0, 64);
+    t[11] = gguf_stack(g, "output.weight", 0, 512 * 64);
+    model_gguf_close(g);
+    model_llama_weights w = {
+        .token_embedding_table = t[0], .rms_att_weight = t[1], .wq = t[2], .wk = t[3],
+        .wv = t[4], .wo = t[5], .rms_ffn_weight = t[6], .w1 = t[7], .w2 = t[8], .w3 = t[9],
+        .rms_final_weight = t[10], .wcls = t[11]};
+    model_net *m = NULL;
+    ck_assert_int_eq(model_llama_create(&c, &w, &m), SS_OK);
+    for (int i = 0; i < 12; i++)
+        free(t[i]);
+    static trace_row rows[300];
+    int n = read_trace(rows, 300);
+    check_trace_with_cuts(m, rows, n, 0x5);
+    model_net_destroy(m);
+}
+END_TEST
+
 /* ---- generation ------------------------------------------------------------------ */
 
 static char *generate(const model_net *m, const model_tokenizer *t, const char *prompt,
@@ -1071,6 +1127,7 @@ Suite *llama_suite(void)
     tcase_add_test(tf, test_block_descriptors_count_params_flops_and_kv);
     tcase_add_test(tf, test_blas_kernels_match_a_naive_twin_with_wide_heads);
     tcase_add_test(tf, test_create_rejects_bad_configs);
+    tcase_add_test(tf, test_gguf_weights_build_the_same_transformer);
     suite_add_tcase(s, tf);
 
     TCase *tg = tcase_create("generate");
