@@ -708,6 +708,11 @@ START_TEST(test_int8_int4_nf4_round_trip_within_budgets)
     check_linq_bound("int4:5", INT4_MAX_ERR_OVER_ABSMAX);
     check_linq_bound("nf4", NF4_MAX_ERR_OVER_ABSMAX);
     check_linq_bound("nf4:3", NF4_MAX_ERR_OVER_ABSMAX);
+    /* blocks longer than the encoder's 1024-value chunk, and odd block
+     * starts: packing across chunk and byte boundaries */
+    check_linq_bound("int4:1025", INT4_MAX_ERR_OVER_ABSMAX);
+    check_linq_bound("nf4:1500", NF4_MAX_ERR_OVER_ABSMAX);
+    check_linq_bound("int8:1031", INT8_MAX_ERR_OVER_ABSMAX);
 }
 END_TEST
 
