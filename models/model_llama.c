@@ -390,8 +390,9 @@ static ss_status llama_span_forward(const model_net *m, model_state *st, int fir
         }
         matmul(x, dim, S->h13, L->w2 + lo * dim * hid, n, dim, hid, 1);
     }
-    if (pos + n > S->n_cached)
-        S->n_cached = pos + n;
+    /* a forward at pos rewrites the session from there: later positions are
+     * gone (a rerouted or rewound session replays them) */
+    S->n_cached = pos + n;
     return SS_OK;
 }
 

@@ -10,7 +10,11 @@
  * Blocks are transformer layers. embed = token embedding lookup, head = final
  * RMSNorm + classifier; both are client-side. The KV cache of a span lives
  * in that span's model_state: (end-first, seq_len, kv_dim) floats for K and
- * the same for V, allocated once at state creation.
+ * the same for V, allocated once at state creation. A span_forward at
+ * position pos needs positions [0, pos) cached (pos beyond them: SS_EINVAL,
+ * a hole) and leaves exactly [0, pos + n_items) cached: rewinding to an
+ * earlier pos drops the later positions. model_state_bytes counts the
+ * cached positions only.
  *
  * Numerics follow llama2.c's run.c: RMSNorm eps 1e-5, RoPE frequencies
  * 10000^(-(i mod head_size)/head_size) on pairs (i, i+1), keys rotated for

@@ -710,6 +710,12 @@ START_TEST(test_forward_rejects_bad_tokens_positions_and_spans)
     ck_assert_int_eq(model_net_span_forward(m, st, 1, 3, 0, 2, x, y), SS_OK);
     ck_assert_uint_eq(model_state_bytes(st), 2u * 2 * 2 * 32 * 4);
     ck_assert_int_eq(model_net_span_forward(m, st, 1, 3, 511, 2, x, y), SS_ERANGE);
+    /* rewinding to position 1 keeps [0, 2) cached, not more */
+    ck_assert_int_eq(model_net_span_forward(m, st, 1, 3, 2, 1, x, y), SS_OK);
+    ck_assert_uint_eq(model_state_bytes(st), 3u * 2 * 2 * 32 * 4);
+    ck_assert_int_eq(model_net_span_forward(m, st, 1, 3, 1, 1, x, y), SS_OK);
+    ck_assert_uint_eq(model_state_bytes(st), 2u * 2 * 2 * 32 * 4);
+    ck_assert_int_eq(model_net_span_forward(m, st, 1, 3, 3, 1, x, y), SS_EINVAL);
     model_state_reset(st);
     ck_assert_uint_eq(model_state_bytes(st), 0);
     ck_assert_int_eq(model_net_span_forward(m, st, 1, 3, 1, 1, x, y), SS_EINVAL);
