@@ -80,6 +80,15 @@ static uint8_t *encode_exact(const comp_codec *c, const float *x, size_t rows, s
     return buf;
 }
 
+/* max |x| by the textbook loop, independent of comp_absmax */
+static float naive_absmax(const float *x, size_t n)
+{
+    float m = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        m = fabsf(x[i]) > m ? fabsf(x[i]) : m;
+    return m;
+}
+
 static double frob_rel_err(const float *x, const float *y, size_t n)
 {
     double num = 0, den = 0;
@@ -167,6 +176,28 @@ START_TEST(test_format_round_trips_through_parse)
     char tiny[4];
     comp_codec c = codec("blockwise8");
     ck_assert_int_eq(comp_codec_format(&c, tiny, sizeof tiny), SS_EFULL);
+}
+END_TEST
+
+START_TEST(test_absmax_matches_naive_loop_and_finds_first_nonfinite)
+{
+    rng r = {16};
+    float x[40] = {0};
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = (float)(rng_normal(&r) * (i % 7 == 3 ? 1e-40 : 1.0));
+        float a = -1.0f;
+        ck_assert_uint_eq(comp_absmax(x, n, &a), 0);
+        ck_assert(a == naive_absmax(x, n));
+        for (size_t bad = 0; bad < n; bad++) {
+            float keep = x[bad];
+            x[bad] = bad % 3 == 0 ? NAN : bad % 3 == 1 ? INFINITY : -INFINITY;
+            if (bad + 1 < n)
+                x[n - 1] = NAN; /* a later non-finite value must not be reported */
+            ck_assert_uint_eq(comp_absmax(x, n, &a), bad + 1);
+            x[bad] = keep;
+        }
+    }
 }
 END_TEST
 
@@ -434,8 +465,7 @@ static void check_bw8_bound(const float *x, size_t n, uint32_t block)
     double half_gap = comp_bw8_max_gap() / 2.0;
     for (size_t b0 = 0; b0 < n; b0 += block) {
         size_t m = n - b0 < block ? n - b0 : block;
-        float amax;
-        comp_absmax(x + b0, m, &amax);
+        float amax = naive_absmax(x + b0, m);
         double bound = (half_gap + 3 * 0x1p-24) * amax + 0x1p-149;
         for (size_t i = b0; i < b0 + m; i++)
             ck_assert_msg(fabs((double)x[i] - y[i]) <= bound, "i=%zu x=%g y=%g bound=%g", i,
@@ -688,8 +718,7 @@ static void check_linq_bound(const char *spec, double budget)
     ck_assert_int_eq(comp_decode(&c, buf, len, rows, cols, y, err, sizeof err), SS_OK);
     for (size_t b0 = 0; b0 < n; b0 += c.block) {
         size_t m = n - b0 < c.block ? n - b0 : c.block;
-        float amax;
-        comp_absmax(x + b0, m, &amax);
+        float amax = naive_absmax(x + b0, m);
         double bound = (budget + LINQ_ROUNDING_SLACK) * amax + 0x1p-149;
         for (size_t i = b0; i < b0 + m; i++)
             ck_assert_msg(fabs((double)x[i] - y[i]) <= bound, "%s i=%zu x=%g y=%g", spec, i,
@@ -1093,6 +1122,7 @@ Suite *comp_suite(void)
     tcase_add_test(tc, test_parse_unknown_name_lists_every_known_codec);
     tcase_add_test(tc, test_parse_rejects_bad_parameters);
     tcase_add_test(tc, test_format_round_trips_through_parse);
+    tcase_add_test(tc, test_absmax_matches_naive_loop_and_finds_first_nonfinite);
     tcase_add_test(tc, test_fp16_matches_hand_computed_bit_patterns);
     tcase_add_test(tc, test_fp16_and_bf16_round_trip_every_bit_pattern);
     tcase_add_test(tc, test_fp16_codec_matches_scalar_conversion);
