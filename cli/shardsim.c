@@ -19,6 +19,8 @@ static const char usage[] =
     "                        store the run in a results database, print its report\n"
     "  validate FILE...      check scenario files without running them\n"
     "  report DB [--run ID]  print the report of a stored run (default: the latest)\n"
+    "  generate SCENARIO     greedy text generation through the simulated pipeline\n"
+    "                        of a real-weights scenario (llama2.c-identical output)\n"
     "  help [COMMAND]        this text, or a command's own help\n"
     "\n"
     "Options:\n"
@@ -49,7 +51,10 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_validate(argc, argv);
     if (strcmp(cmd, "report") == 0)
         return cli_report(argc, argv);
-    fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, help)\n", cmd);
+    if (strcmp(cmd, "generate") == 0)
+        return cli_generate(argc, argv);
+    fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
+                    "help)\n", cmd);
     return CLI_EX_USAGE;
 }
 

@@ -37,6 +37,8 @@ typedef struct route_view {
 
 typedef struct route_placement_cfg {
     int n_spans;                /* uniform: number of spans (0: min(nodes, blocks)) */
+    int n_cuts;                 /* manual: span boundaries, strictly increasing in (0, n_blocks) */
+    const int *cuts;
 } route_placement_cfg;
 
 typedef struct route_placement_ops {

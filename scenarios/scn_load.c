@@ -470,9 +470,38 @@ done:
 
 /* ---- policies, workload, record ----------------------------------------- */
 
+/* placement.cuts: span boundaries for the "manual" policy, e.g. [2, 3] cuts
+ * 5 blocks into [0,2) [2,3) [3,5). Whether they fit the model is checked by
+ * the placement, which knows the block count. */
+static ss_status load_cuts(loader *L, const cJSON *p)
+{
+    scn_scenario *s = L->s;
+    const cJSON *arr;
+    size_t n;
+    ss_status rc = ss_json_get_array(&L->cx, p, "placement", "cuts", SS_JSON_OPTIONAL, 0,
+                                     SCN_MAX_BLOCKS, &arr, &n);
+    if (rc || !arr || n == 0)
+        return rc;
+    s->cuts = ss_malloc_array(n, sizeof *s->cuts);
+    if (!s->cuts)
+        return oom(L);
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        ss_json_path_index(path, sizeof path, "placement.cuts", i);
+        int64_t v;
+        int64_t lo = i ? s->cuts[i - 1] + 1 : 1;
+        if ((rc = ss_json_int(&L->cx, cJSON_GetArrayItem(arr, (int)i), path, lo, SCN_MAX_BLOCKS - 1,
+                              &v)))
+            return rc;
+        s->cuts[i] = (int)v;
+        s->n_cuts = (int)i + 1;
+    }
+    return SS_OK;
+}
+
 static ss_status load_policies(loader *L, const cJSON *root)
 {
-    static const char *const pk[] = {"policy", "spans"};
+    static const char *const pk[] = {"policy", "spans", "cuts"};
     static const char *const rk[] = {"policy"};
     static const char *const ck[] = {"activations"};
     scn_scenario *s = L->s;
@@ -483,7 +512,7 @@ static ss_status load_policies(loader *L, const cJSON *root)
     snprintf(s->routing, sizeof s->routing, "fixed");
     snprintf(s->act_codec, sizeof s->act_codec, "fp16");
     if ((rc = ss_json_get_object(&L->cx, root, "", "placement", SS_JSON_OPTIONAL, &p)) ||
-        (rc = ss_json_check_keys(&L->cx, p, "placement", pk, 2)) ||
+        (rc = ss_json_check_keys(&L->cx, p, "placement", pk, 3)) ||
         (p && (rc = ident_member(L, p, "placement", "policy", SS_JSON_OPTIONAL, s->placement))) ||
         (p && (rc = ss_json_get_int(&L->cx, p, "placement", "spans", SS_JSON_OPTIONAL, 0,
                                     SCN_MAX_NODES, &spans))) ||
@@ -496,7 +525,7 @@ static ss_status load_policies(loader *L, const cJSON *root)
          (rc = ident_member(L, c, "compression", "activations", SS_JSON_OPTIONAL, s->act_codec))))
         return rc;
     s->n_spans = (int)spans;
-    return SS_OK;
+    return p ? load_cuts(L, p) : SS_OK;
 }
 
 static ss_status load_workload(loader *L, const cJSON *root)
@@ -779,6 +808,9 @@ void scn_scenario_fini(scn_scenario *s)
     ss_free(s->regions);
     ss_free(s->rtt_s);
     ss_free(s->nodes);
+    ss_free(s->cuts);
+    s->cuts = NULL;
+    s->n_cuts = 0;
     ss_free(s->canonical_json);
     ss_free(s->faults);
     s->faults = NULL;

@@ -120,6 +120,8 @@ typedef struct scn_scenario {
 
     char placement[SCN_NAME_MAX];   /* placement policy name, default "uniform" */
     int n_spans;                    /* uniform placement: spans (0 = one per node, capped at n_blocks) */
+    int n_cuts;                     /* manual placement: span boundaries, JSON placement.cuts */
+    int *cuts;                      /* (n_cuts) strictly increasing, each in (0, n_blocks) */
     char routing[SCN_NAME_MAX];     /* routing policy name, default "fixed" */
     char act_codec[SCN_NAME_MAX];   /* activation codec on the wire, default "fp16" */
 

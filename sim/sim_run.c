@@ -17,28 +17,44 @@
 #include "comp.h"
 #include "model_cost.h"
 #include "model_desc.h"
+#include "model_llama2c.h"
+#include "model_tokenizer.h"
 #include "route.h"
 #include "sim_engine.h"
 #include "sim_rng.h"
+#include "sim_session.h"
 #include "ss_alloc.h"
 
 #define MAX_HOPS 4096
+/* Petals' client: when no live node serves a span, retry after 0, 1, 2, 4,
+ * ... seconds, at most 60 s apart, and give up after this many attempts. */
+#define MAX_RECOVERY_ATTEMPTS 10
+#define MAX_RETRY_DELAY_S 60
 
 typedef struct req_state {
     int64_t arrival_ns, first_token_ns, finish_ns;
-    int32_t prompt, output, done;
-    int32_t hop;          /* hop of the current pass */
-    uint32_t route_off;   /* hops: w->route_pool[route_off .. +route_len) */
+    int32_t prompt, output, done; /* tokens; real mode: output = steps, done = passes */
+    int32_t hop;            /* hop of the current pass */
+    int32_t retries;        /* recoveries after node failures */
+    int32_t replay_rows;    /* positions to replay at the current hop before its pass */
+    uint32_t route_off;     /* hops: w->route_pool[route_off .. +route_len) */
     uint32_t route_len;
-    int64_t next_in_queue; /* intrusive FIFO link at a node, -1: none */
+    int64_t next_in_queue;  /* intrusive FIFO link at a node, -1: none */
+    uint64_t wire_bytes;    /* real mode: encoded activation now in flight */
+    sim_request_status status;
+    int finished;
 } req_state;
 
 typedef struct node_state {
     model_device dev;
     int region;
     double up_bps, down_bps; /* bytes/s */
+    int up;
+    uint32_t epoch;          /* bumped at every failure: caches made before are gone */
     int64_t q_head, q_tail;  /* FIFO of request indices waiting to compute */
     int64_t running;         /* request computing now, -1: idle */
+    sim_event_id running_ev; /* its completion event (cancelled if the node fails) */
+    int64_t running_end_ns;
     gsl_rng *service_rng;    /* synthetic models: service-time draws */
     sim_node_rec rec;
 } node_state;
@@ -61,7 +77,16 @@ typedef struct world {
     req_state *reqs;
     int64_t cap_reqs;
     route_hop *route_pool;
+    uint32_t *route_epoch;  /* (cap_route) epoch of the hop node's cache for that request */
     uint32_t n_route, cap_route;
+    int64_t n_active;       /* arrived, not finished */
+    int arrivals_done;
+    /* real mode */
+    int real;
+    model_net *net;
+    model_tokenizer *tok;
+    sim_session **sess;     /* (cap_reqs) per request, NULL once finished */
+    const sim_generate_spec *generate;
     route_hop *scratch_hops;
     int keep_routes;
     ss_status failure; /* first error inside a handler; stops the run */
@@ -73,6 +98,9 @@ static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b);
 static void ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
 static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
 static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
+static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
+static void ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
+static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop);
 
 static void fail(world *w, ss_status st, const char *what)
 {
@@ -102,16 +130,27 @@ static void schedule(world *w, int64_t at, sim_handler fn, uint64_t a, uint64_t 
 
 /* ---- network -------------------------------------------------------------- */
 
-/* Bytes on the wire for n_tok activation rows leaving blocks up to `block`. */
-static double act_bytes(world *w, int32_t n_tok, int width_block)
+/* Analytic bytes on the wire for n_tok activation rows of width `width`. */
+static double act_bytes(world *w, int64_t n_tok, uint32_t width)
 {
     if (w->synthetic)
-        return w->scn->model.activation_bytes;
-    uint32_t width = w->model.blocks[width_block].act_out_elems;
+        return n_tok > 0 ? w->scn->model.activation_bytes : 0;
+    if (n_tok <= 0)
+        return 0;
     uint64_t bytes = 0;
     if (comp_wire_bytes_max(&w->act_codec, (size_t)n_tok, width, &bytes) != SS_OK)
-        return 4.0 * n_tok * width; /* unreachable for the codecs checked at start */
+        return 4.0 * (double)n_tok * width; /* unreachable for the codecs checked at start */
     return (double)bytes;
+}
+
+static uint32_t width_in(world *w, const route_hop *h)
+{
+    return w->synthetic ? 0 : w->model.blocks[h->first_block].act_in_elems;
+}
+
+static uint32_t width_out(world *w, const route_hop *h)
+{
+    return w->synthetic ? 0 : w->model.blocks[h->end_block - 1].act_out_elems;
 }
 
 /* Transfer time from `src` to `dst` (node indices, -1 = the client): half
@@ -148,18 +187,107 @@ static int32_t draw_tokens(gsl_rng *r, const scn_dist *d, int32_t max)
     return (int32_t)x;
 }
 
-static int pass_tokens(const req_state *q) { return q->done == 0 ? q->prompt : 1; }
-static int64_t pass_ctx(const req_state *q) { return q->done == 0 ? 0 : q->prompt + q->done - 1; }
+/* Rows of the current pass and positions already cached before it. */
+static int pass_rows(const world *w, int64_t ri)
+{
+    if (w->real)
+        return sim_session_pass_rows(w->sess[ri]);
+    const req_state *q = &w->reqs[ri];
+    return q->done == 0 ? q->prompt : 1;
+}
 
+static int64_t pass_ctx(const world *w, int64_t ri)
+{
+    if (w->real)
+        return sim_session_pass_pos(w->sess[ri]);
+    const req_state *q = &w->reqs[ri];
+    return q->done == 0 ? 0 : q->prompt + q->done - 1;
+}
+
+static route_hop *hop_of(world *w, int64_t ri, int hop)
+{
+    return &w->route_pool[w->reqs[ri].route_off + (uint32_t)hop];
+}
+
+static void finish_request(world *w, int64_t ri, sim_request_status status)
+{
+    req_state *q = &w->reqs[ri];
+    q->status = status;
+    q->finished = 1;
+    if (status == SIM_REQUEST_OK)
+        q->finish_ns = sim_engine_now(w->eng);
+    if (w->real) {
+        sim_session_destroy(w->sess[ri]);
+        w->sess[ri] = NULL;
+    }
+    if (--w->n_active == 0 && w->arrivals_done)
+        sim_engine_stop(w->eng); /* nothing left but scheduled faults */
+}
+
+/* Send the current pass's input to hop q->hop. */
 static void start_hop(world *w, int64_t ri)
 {
     req_state *q = &w->reqs[ri];
-    const route_hop *h = &w->route_pool[q->route_off + (uint32_t)q->hop];
-    int src = q->hop == 0 ? -1 : w->route_pool[q->route_off + (uint32_t)q->hop - 1].node;
-    int width_block = h->first_block > 0 ? h->first_block - 1 : 0;
-    double bytes = act_bytes(w, pass_tokens(q), width_block);
+    const route_hop *h = hop_of(w, ri, q->hop);
+    int src = q->hop == 0 ? -1 : hop_of(w, ri, q->hop - 1)->node;
+    double bytes = w->real ? (double)q->wire_bytes : act_bytes(w, pass_rows(w, ri), width_in(w, h));
     int64_t t = sim_engine_now(w->eng) + transfer_ns(w, src, h->node, bytes);
     schedule(w, t, ev_hop_arrive, (uint64_t)ri, 0);
+}
+
+/* The node of hop `hop` failed (or lost this session's cache): move the hop
+ * to the lowest-numbered live node serving the same span (the original one
+ * if it is back), rebuild the session's cache there by replaying its stored
+ * inputs, and resend the current input from the client. */
+static void recover(world *w, int64_t ri, int hop)
+{
+    req_state *q = &w->reqs[ri];
+    route_hop *h = hop_of(w, ri, hop);
+    int pick = -1;
+    if (w->nodes[h->node].up)
+        pick = h->node;
+    for (int i = 0; i < w->n_nodes && pick < 0; i++)
+        if (w->nodes[i].up && w->view_nodes[i].first_block == h->first_block &&
+            w->view_nodes[i].end_block == h->end_block)
+            pick = i;
+    q->retries++;
+    if (pick < 0) {
+        if (q->retries >= MAX_RECOVERY_ATTEMPTS) {
+            finish_request(w, ri, SIM_REQUEST_FAILED);
+            return;
+        }
+        int k = q->retries - 1;
+        double delay = k == 0 ? 0 : (k > 7 ? MAX_RETRY_DELAY_S : fmin(MAX_RETRY_DELAY_S, ldexp(1, k - 1)));
+        schedule(w, sim_engine_now(w->eng) + s_to_ns(delay), ev_retry, (uint64_t)ri,
+                 (uint64_t)hop);
+        return;
+    }
+    h->node = pick;
+    w->route_epoch[q->route_off + (uint32_t)hop] = w->nodes[pick].epoch;
+    int replay = (int)pass_ctx(w, ri);
+    if (w->real) {
+        char e2[256];
+        ss_status st = sim_session_replace_hop(w->sess[ri], hop, &replay, e2, sizeof e2);
+        if (st != SS_OK) {
+            if (w->failure == SS_OK) {
+                w->failure = st;
+                ss_err(w->err, w->errlen, st, "request %lld: %s", (long long)ri, e2);
+            }
+            sim_engine_stop(w->eng);
+            return;
+        }
+    }
+    q->replay_rows = replay;
+    double bytes = act_bytes(w, replay, width_in(w, h)) +
+                   (w->real ? (double)q->wire_bytes : act_bytes(w, pass_rows(w, ri), width_in(w, h)));
+    schedule(w, sim_engine_now(w->eng) + transfer_ns(w, -1, pick, bytes), ev_hop_arrive,
+             (uint64_t)ri, 0);
+}
+
+static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop)
+{
+    (void)e;
+    recover(ctx, (int64_t)req, (int)hop);
 }
 
 static ss_status grow_reqs(world *w)
@@ -169,10 +297,18 @@ static ss_status grow_reqs(world *w)
     int64_t cap = w->cap_reqs ? w->cap_reqs * 2 : 1024;
     if (cap > w->scn->workload.n_requests)
         cap = w->scn->workload.n_requests;
+    if (cap <= w->n_arrived)
+        cap = w->n_arrived + 1;
     req_state *r = ss_realloc(w->reqs, (size_t)cap * sizeof *r);
     if (!r)
         return SS_ENOMEM;
     w->reqs = r;
+    if (w->real) {
+        sim_session **p = ss_realloc(w->sess, (size_t)cap * sizeof *p);
+        if (!p)
+            return SS_ENOMEM;
+        w->sess = p;
+    }
     w->cap_reqs = cap;
     return SS_OK;
 }
@@ -191,9 +327,15 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
         if (!p)
             return SS_ENOMEM;
         w->route_pool = p;
+        uint32_t *e = ss_realloc(w->route_epoch, (size_t)cap * sizeof *e);
+        if (!e)
+            return SS_ENOMEM;
+        w->route_epoch = e;
         w->cap_route = (uint32_t)cap;
     }
     memcpy(w->route_pool + w->n_route, hops, (size_t)n * sizeof *hops);
+    for (int i = 0; i < n; i++)
+        w->route_epoch[w->n_route + (uint32_t)i] = w->nodes[hops[i].node].epoch;
     *off = w->n_route;
     w->n_route += (uint32_t)n;
     return SS_OK;
@@ -202,11 +344,50 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
 /* Poisson arrivals: exponential gaps; none at or after the horizon. */
 static void schedule_next_arrival(world *w)
 {
+    if (w->generate || w->n_arrived >= w->scn->workload.n_requests) {
+        w->arrivals_done = 1;
+        return;
+    }
     double gap = sim_rng_draw(w->arrivals_rng,
                               &(scn_dist){SCN_DIST_EXPONENTIAL, 1.0 / w->scn->workload.rate_per_s, 0});
     int64_t t = sim_engine_now(w->eng) + s_to_ns(gap);
     if (t < w->horizon_ns)
         schedule(w, t, ev_arrival, 0, 0);
+    else
+        w->arrivals_done = 1;
+}
+
+static void stop_with(world *w, ss_status st, const char *msg)
+{
+    if (w->failure == SS_OK) {
+        w->failure = st;
+        ss_err(w->err, w->errlen, st, "%s", msg);
+    }
+    sim_engine_stop(w->eng);
+}
+
+/* Real mode: the request's session, and the first pass's input. */
+static ss_status open_session(world *w, int64_t ri, const route_hop *hops, int n_hops)
+{
+    req_state *q = &w->reqs[ri];
+    const char *prompt = w->generate ? w->generate->prompt : NULL;
+    int steps = w->generate ? w->generate->steps : q->prompt + q->output;
+    sim_session_cfg cfg = {.net = w->net, .tok = w->tok, .codec = w->act_codec, .prompt = prompt,
+                           .steps = steps, .out = w->generate ? w->generate->out : NULL,
+                           .n_hops = n_hops, .hops = hops};
+    char e2[512];
+    ss_status st = sim_session_create(&cfg, &w->sess[ri], e2, sizeof e2);
+    if (st == SS_OK)
+        st = sim_session_begin_pass(w->sess[ri], &q->wire_bytes, e2, sizeof e2);
+    if (st != SS_OK) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "request %lld: %s", (long long)ri, e2);
+        stop_with(w, st, msg);
+        return st;
+    }
+    q->prompt = sim_session_pass_rows(w->sess[ri]);
+    q->output = steps;
+    return SS_OK;
 }
 
 static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
@@ -215,61 +396,91 @@ static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     (void)a;
     (void)b;
     ss_status st = grow_reqs(w);
-    if (st != SS_OK)
-        {
+    if (st != SS_OK) {
         fail(w, st, "growing the request table");
         return;
     }
     int64_t ri = w->n_arrived++;
+    w->n_active++;
     req_state *q = &w->reqs[ri];
     memset(q, 0, sizeof *q);
     q->arrival_ns = sim_engine_now(e);
     q->first_token_ns = q->finish_ns = -1;
     q->next_in_queue = -1;
+    q->status = SIM_REQUEST_INCOMPLETE;
+    if (w->real)
+        w->sess[ri] = NULL;
     /* A session may use at most seq_len positions (the KV-cache bound). */
     int32_t seq = w->model.seq_len > 1 ? w->model.seq_len : INT32_MAX;
     q->prompt = draw_tokens(w->prompt_rng, &w->scn->workload.prompt_tokens, seq - 1);
     q->output = draw_tokens(w->output_rng, &w->scn->workload.output_tokens,
                             seq == INT32_MAX ? INT32_MAX : seq - q->prompt);
+    schedule_next_arrival(w);
 
     int n_hops = 0;
     char rerr[256];
     st = w->routing->choose(w->routing_state, &w->view, (uint64_t)ri, w->scratch_hops, MAX_HOPS,
                             &n_hops, rerr, sizeof rerr);
-    if (st != SS_OK) {
-        if (w->failure == SS_OK) {
-            w->failure = st;
-            ss_err(w->err, w->errlen, st, "routing request %lld: %s", (long long)ri, rerr);
-        }
-        sim_engine_stop(e);
+    if (st == SS_ENOTFOUND) { /* no live chain now: the request fails */
+        finish_request(w, ri, SIM_REQUEST_FAILED);
         return;
     }
-    if ((st = append_route(w, w->scratch_hops, n_hops, &q->route_off)) != SS_OK)
-        {
+    if (st != SS_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "routing request %lld: %s", (long long)ri, rerr);
+        stop_with(w, st, msg);
+        return;
+    }
+    if ((st = append_route(w, w->scratch_hops, n_hops, &q->route_off)) != SS_OK) {
         fail(w, st, "storing a route");
         return;
     }
     q->route_len = (uint32_t)n_hops;
+    if (w->real && open_session(w, ri, w->scratch_hops, n_hops) != SS_OK)
+        return;
     start_hop(w, ri);
-
-    if (w->n_arrived < w->scn->workload.n_requests)
-        schedule_next_arrival(w);
 }
 
 static void start_compute(world *w, int ni, int64_t ri)
 {
     node_state *n = &w->nodes[ni];
     req_state *q = &w->reqs[ri];
-    const route_hop *h = &w->route_pool[q->route_off + (uint32_t)q->hop];
-    double s = w->synthetic
-                   ? sim_rng_draw(n->service_rng, &w->scn->model.service_time_s)
-                   : model_cost_span_s(&n->dev, &w->model, h->first_block, h->end_block,
-                                       pass_tokens(q), pass_ctx(q));
+    const route_hop *h = hop_of(w, ri, q->hop);
+    double s;
+    if (w->synthetic) {
+        s = sim_rng_draw(n->service_rng, &w->scn->model.service_time_s);
+    } else {
+        int64_t ctx = pass_ctx(w, ri);
+        s = model_cost_span_s(&n->dev, &w->model, h->first_block, h->end_block, pass_rows(w, ri),
+                              ctx);
+        /* after a failure, the new node first rebuilds the cache: a prefill
+         * of every earlier position (Petals' replay) */
+        if (q->replay_rows > 0)
+            s += model_cost_span_s(&n->dev, &w->model, h->first_block, h->end_block,
+                                   q->replay_rows, 0);
+    }
+    q->replay_rows = 0;
     int64_t d = s_to_ns(s);
     n->running = ri;
+    n->running_end_ns = sim_engine_now(w->eng) + d;
     n->rec.busy_ns += d;
     n->rec.n_tasks++;
-    schedule(w, sim_engine_now(w->eng) + d, ev_compute_done, (uint64_t)ni, 0);
+    ss_status st = sim_engine_schedule(w->eng, n->running_end_ns, ev_compute_done, w,
+                                       (uint64_t)ni, 0, &n->running_ev);
+    if (st != SS_OK)
+        fail(w, st, "scheduling an event");
+}
+
+static void start_next_queued(world *w, int ni)
+{
+    node_state *n = &w->nodes[ni];
+    if (n->q_head < 0)
+        return;
+    int64_t next = n->q_head;
+    n->q_head = w->reqs[next].next_in_queue;
+    if (n->q_head < 0)
+        n->q_tail = -1;
+    start_compute(w, ni, next);
 }
 
 static void ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
@@ -279,8 +490,14 @@ static void ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     (void)b;
     int64_t ri = (int64_t)req;
     req_state *q = &w->reqs[ri];
-    int ni = w->route_pool[q->route_off + (uint32_t)q->hop].node;
+    int ni = hop_of(w, ri, q->hop)->node;
     node_state *n = &w->nodes[ni];
+    /* A dead node, or one that died and came back without this session's
+     * cache, is found out on contact. */
+    if (!n->up || w->route_epoch[q->route_off + (uint32_t)q->hop] != n->epoch) {
+        recover(w, ri, q->hop);
+        return;
+    }
     if (n->running < 0) {
         start_compute(w, ni, ri);
         return;
@@ -302,39 +519,105 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     int64_t ri = n->running;
     n->running = -1;
     req_state *q = &w->reqs[ri];
+    if (w->real) {
+        /* the real forward pass of this span, on this node's cache */
+        char e2[512];
+        ss_status st = sim_session_compute(w->sess[ri], q->hop, &q->wire_bytes, e2, sizeof e2);
+        if (st != SS_OK) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "request %lld, node %s: %s", (long long)ri, n->rec.name, e2);
+            stop_with(w, st, msg);
+            return;
+        }
+    }
     if ((uint32_t)q->hop + 1 < q->route_len) {
         q->hop++;
         start_hop(w, ri);
     } else {
-        const route_hop *h = &w->route_pool[q->route_off + (uint32_t)q->hop];
-        double bytes = act_bytes(w, pass_tokens(q), h->end_block - 1);
+        const route_hop *h = hop_of(w, ri, q->hop);
+        double bytes = w->real ? (double)q->wire_bytes : act_bytes(w, pass_rows(w, ri), width_out(w, h));
         schedule(w, sim_engine_now(e) + transfer_ns(w, ni, -1, bytes), ev_pass_done,
                  (uint64_t)ri, 0);
     }
-    if (n->q_head >= 0) {
-        int64_t next = n->q_head;
-        n->q_head = w->reqs[next].next_in_queue;
-        if (n->q_head < 0)
-            n->q_tail = -1;
-        start_compute(w, ni, next);
-    }
+    start_next_queued(w, ni);
 }
 
 static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
 {
     world *w = ctx;
     (void)b;
-    req_state *q = &w->reqs[(int64_t)req];
+    int64_t ri = (int64_t)req;
+    req_state *q = &w->reqs[ri];
     int64_t now = sim_engine_now(e);
     if (q->done == 0)
         q->first_token_ns = now;
     q->done++;
-    if (q->done >= q->output) {
-        q->finish_ns = now;
+    int over;
+    if (w->real) {
+        char e2[512];
+        ss_status st = sim_session_end_pass(w->sess[ri], e2, sizeof e2);
+        if (st != SS_OK) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "request %lld: %s", (long long)ri, e2);
+            stop_with(w, st, msg);
+            return;
+        }
+        over = sim_session_done(w->sess[ri]);
+        if (!over && (st = sim_session_begin_pass(w->sess[ri], &q->wire_bytes, e2, sizeof e2)) !=
+                         SS_OK) {
+            stop_with(w, st, e2);
+            return;
+        }
+    } else {
+        over = q->done >= q->output;
+    }
+    if (over) {
+        finish_request(w, ri, SIM_REQUEST_OK);
         return;
     }
     q->hop = 0;
-    start_hop(w, (int64_t)req);
+    start_hop(w, ri);
+}
+
+/* ---- faults ----------------------------------------------------------------- */
+
+static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    world *w = ctx;
+    (void)b;
+    int ni = (int)node;
+    node_state *n = &w->nodes[ni];
+    if (!n->up)
+        return;
+    n->up = 0;
+    w->view_nodes[ni].up = 0;
+    n->epoch++;
+    n->rec.failures++;
+    /* Work in progress and waiting work are lost; their sessions recover. */
+    int64_t lost = n->running;
+    if (lost >= 0) {
+        sim_engine_cancel(e, n->running_ev);
+        n->rec.busy_ns -= n->running_end_ns - sim_engine_now(e);
+        n->running = -1;
+    }
+    int64_t waiting = n->q_head;
+    n->q_head = n->q_tail = -1;
+    if (lost >= 0)
+        recover(w, lost, w->reqs[lost].hop);
+    while (waiting >= 0) {
+        int64_t next = w->reqs[waiting].next_in_queue;
+        recover(w, waiting, w->reqs[waiting].hop);
+        waiting = next;
+    }
+}
+
+static void ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    world *w = ctx;
+    (void)e;
+    (void)b;
+    w->nodes[node].up = 1;
+    w->view_nodes[node].up = 1;
 }
 
 /* ---- building and tearing down ------------------------------------------- */
@@ -358,12 +641,24 @@ static ss_status build_model(world *w, const sim_run_opts *o, char *err, size_t 
             return ss_err(err, errlen, st, "%s: model.weights: %s", w->scn->source_path, e2);
         return SS_OK;
     }
-    case SCN_MODEL_LLAMA2C:
-        break;
+    case SCN_MODEL_LLAMA2C: {
+        const char *ck = o->model_path ? o->model_path : m->checkpoint_path;
+        char e2[768];
+        ss_status st = model_llama2c_load_net(ck, &w->net, e2, sizeof e2);
+        if (st != SS_OK)
+            return ss_err(err, errlen, st, "%s", e2);
+        st = model_tokenizer_load(m->tokenizer_path, (int)model_net_n_outputs(w->net), &w->tok, e2,
+                                  sizeof e2);
+        if (st != SS_OK)
+            return ss_err(err, errlen, st, "%s", e2);
+        w->real = 1;
+        /* real mode computes in fp32; the scenario's weight format only
+         * changes bytes in the cost model */
+        return model_desc_from_net(w->net, "llama2c", m->weights[0] ? m->weights : "fp32",
+                                   &w->model, err, errlen);
     }
-    return ss_err(err, errlen, SS_EUNSUPPORTED,
-                  "%s: model: real-weights models are run by `shardsim generate`/`eval`, not yet "
-                  "by `run`", w->scn->source_path);
+    }
+    return ss_err(err, errlen, SS_EUNSUPPORTED, "%s: model: unknown kind", w->scn->source_path);
 }
 
 static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t errlen)
@@ -392,6 +687,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         n->up_bps = sn->uplink_bytes_per_s;
         n->down_bps = sn->downlink_bytes_per_s;
         n->q_head = n->q_tail = n->running = -1;
+        n->up = 1;
         n->rec.id = i;
         snprintf(n->rec.name, sizeof n->rec.name, "%s", sn->name);
         snprintf(n->rec.region, sizeof n->rec.region, "%s", s->regions[sn->region]);
@@ -413,8 +709,8 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     if ((st = route_placement_find(s->placement[0] ? s->placement : "uniform", &place, e2,
                                    sizeof e2)) != SS_OK)
         return ss_err(err, errlen, st, "%s: placement.policy: %s", s->source_path, e2);
-    if ((st = place->place(&w->view, &(route_placement_cfg){.n_spans = s->n_spans}, e2,
-                           sizeof e2)) != SS_OK)
+    route_placement_cfg pcfg = {.n_spans = s->n_spans, .n_cuts = s->n_cuts, .cuts = s->cuts};
+    if ((st = place->place(&w->view, &pcfg, e2, sizeof e2)) != SS_OK)
         return ss_err(err, errlen, st, "%s: placement: %s", s->source_path, e2);
     for (int i = 0; i < s->n_nodes; i++) {
         w->nodes[i].rec.first_block = w->view_nodes[i].first_block;
@@ -432,7 +728,24 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         return st;
     if ((st = sim_time_from_s(s->horizon_s, &w->horizon_ns)) != SS_OK)
         return ss_err(err, errlen, st, "%s: horizon_s: too large", s->source_path);
-    return sim_engine_create(&(sim_engine_cfg){.initial_capacity = 4096}, &w->eng);
+    if (w->generate && !w->real)
+        return ss_err(err, errlen, SS_EINVAL, "%s: model: generation needs real weights "
+                      "(\"llama2c\"), not an analytic model", s->source_path);
+    if ((st = sim_engine_create(&(sim_engine_cfg){.initial_capacity = 4096}, &w->eng)) != SS_OK)
+        return st;
+    for (int i = 0; i < s->n_faults; i++) {
+        const scn_fault *f = &s->faults[i];
+        int64_t down, up = -1;
+        if (sim_time_from_s(f->down_at_s, &down) != SS_OK ||
+            (f->up_at_s >= 0 && sim_time_from_s(f->up_at_s, &up) != SS_OK))
+            return ss_err(err, errlen, SS_ERANGE, "%s: faults[%d]: time too large", s->source_path,
+                          i);
+        if ((st = sim_engine_schedule(w->eng, down, ev_node_down, w, (uint64_t)f->node, 0, NULL)) ||
+            (up >= 0 &&
+             (st = sim_engine_schedule(w->eng, up, ev_node_up, w, (uint64_t)f->node, 0, NULL))))
+            return st;
+    }
+    return SS_OK;
 }
 
 static void world_fini(world *w)
@@ -445,12 +758,18 @@ static void world_fini(world *w)
     gsl_rng_free(w->prompt_rng);
     gsl_rng_free(w->output_rng);
     sim_engine_destroy(w->eng);
+    for (int64_t i = 0; w->sess && i < w->n_arrived; i++)
+        sim_session_destroy(w->sess[i]);
+    ss_free(w->sess);
+    model_tokenizer_destroy(w->tok);
+    model_net_destroy(w->net);
     model_desc_fini(&w->model);
     ss_free(w->nodes);
     ss_free(w->view_nodes);
     ss_free(w->scratch_hops);
     ss_free(w->reqs);
     ss_free(w->route_pool);
+    ss_free(w->route_epoch);
 }
 
 static ss_status collect(world *w, sim_results *out)
@@ -482,7 +801,8 @@ static ss_status collect(world *w, sim_results *out)
         r->prompt_tokens = q->prompt;
         r->output_tokens = q->output;
         r->tokens_done = q->done;
-        r->status = q->finish_ns >= 0 ? SIM_REQUEST_OK : SIM_REQUEST_INCOMPLETE;
+        r->retries = q->retries;
+        r->status = q->status;
         if (out->route_nodes) {
             r->route_off = q->route_off;
             r->route_len = q->route_len;
@@ -498,11 +818,14 @@ ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *
 {
     memset(out, 0, sizeof *out);
     gsl_set_error_handler_off();
-    world w = {.scn = s, .err = err, .errlen = errlen, .keep_routes = opts->keep_routes};
+    world w = {.scn = s, .err = err, .errlen = errlen, .keep_routes = opts->keep_routes,
+               .generate = opts->generate};
     ss_status st = build_world(&w, opts, err, errlen);
     if (st == SS_ENOMEM)
         ss_err(err, errlen, st, "%s: out of memory building the world", s->source_path);
-    if (st == SS_OK && s->workload.n_requests > 0)
+    if (st == SS_OK && w.generate)
+        st = sim_engine_schedule(w.eng, 0, ev_arrival, &w, 0, 0, NULL);
+    else if (st == SS_OK)
         schedule_next_arrival(&w);
     if (st == SS_OK) {
         sim_engine_run(w.eng, SIM_TIME_MAX);

@@ -16,14 +16,26 @@
 #define SIM_RUN_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "scn_scenario.h"
 #include "sim_results.h"
 #include "ss_status.h"
 
+/* `shardsim generate`: instead of the scenario's workload, one session at
+ * time 0 that generates greedily from `prompt` for `steps` positions and
+ * prints the text to `out` exactly as llama2.c's run does. Real mode only. */
+typedef struct sim_generate_spec {
+    const char *prompt; /* NULL or "": generate from BOS */
+    int steps;          /* positions including the prompt; <= 0: the model's seq_len */
+    FILE *out;          /* NULL: print nothing */
+} sim_generate_spec;
+
 typedef struct sim_run_opts {
     const char *presets_dir; /* folder with <preset>.json architecture presets */
-    int keep_routes;         /* record each request's first-pass route (default level "requests") */
+    int keep_routes;         /* record each request's route (record level "requests") */
+    const char *model_path;  /* real mode: replaces the scenario's checkpoint (NULL: keep) */
+    const sim_generate_spec *generate; /* NULL: the scenario's workload */
 } sim_run_opts;
 
 /* Run `s` with seed s->seed. On success *out holds the results (release with
