@@ -92,6 +92,9 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == ANA_SCHEMA_VERSION,
 
 ss_status ana_db_status(int rc)
 {
+    /* The one extended code whose primary code (IOERR) would mislead. */
+    if (rc == SQLITE_IOERR_NOMEM)
+        return SS_ENOMEM;
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
@@ -139,6 +142,11 @@ ss_status ana_db_prepare(ana_db *db, const char *sql, sqlite3_stmt **st,
 ss_status ana_db_begin_write(ana_db *db, const char *what, char *err, size_t errlen)
 {
     int rc = SQLITE_OK;
+    /* A transaction left open by a failed rollback must never be extended
+     * and committed with a later run's rows. */
+    if (ana_db_rollback(db) != 0)
+        return ss_err(err, errlen, SS_ENOMEM, "%s: %s: cannot end a previous failed transaction",
+                      db->name, what);
     /* The busy handler already waits busy_timeout_ms per attempt; the loop
      * bounds how many such waits a writer accepts before giving up. */
     for (int attempt = 0; attempt <= db->busy_retries; attempt++) {
@@ -167,10 +175,15 @@ ss_status ana_db_commit(ana_db *db, const char *what, char *err, size_t errlen)
     return s;
 }
 
-void ana_db_rollback(ana_db *db)
+int ana_db_rollback(ana_db *db)
 {
-    if (db && db->h && !sqlite3_get_autocommit(db->h))
+    if (!db || !db->h)
+        return 0;
+    /* ROLLBACK itself can fail for lack of memory to parse it (found by the
+     * SQLite allocation-failure test); one more try usually succeeds. */
+    for (int attempt = 0; attempt < 2 && !sqlite3_get_autocommit(db->h); attempt++)
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return sqlite3_get_autocommit(db->h) ? 0 : -1;
 }
 
 /* Read one integer from a single-row query. */
@@ -440,7 +453,8 @@ ss_status ana_db_open(const char *path, const ana_db_cfg *cfg, ana_db **out,
         goto fail;
     }
     s = classify(db, &version, err, errlen);
-    ana_db_rollback(db);
+    if (ana_db_rollback(db) != 0 && s == SS_OK)
+        s = ss_err(err, errlen, SS_ENOMEM, "%s: cannot end the read transaction", db->name);
     if (s != SS_OK)
         goto fail;
     db->schema_version = version;

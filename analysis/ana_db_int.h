@@ -30,9 +30,11 @@ ss_status ana_db_begin_write(ana_db *db, const char *what, char *err, size_t err
 /* COMMIT; on failure the transaction is rolled back. */
 ss_status ana_db_commit(ana_db *db, const char *what, char *err, size_t errlen);
 
-/* Roll back if a transaction is open; errors are ignored because the caller
- * is already reporting the first failure. */
-void ana_db_rollback(ana_db *db);
+/* Roll back if a transaction is open. Returns 0 when the connection is back
+ * in autocommit mode, -1 if not (out of memory even for ROLLBACK); callers
+ * already reporting a failure may ignore it: ana_db_begin_write refuses to
+ * start on a connection still inside a transaction. */
+int ana_db_rollback(ana_db *db);
 
 /* Prepare one statement; on failure *st is NULL and err is filled. */
 ss_status ana_db_prepare(ana_db *db, const char *sql, sqlite3_stmt **st,

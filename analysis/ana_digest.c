@@ -137,7 +137,7 @@ ss_status ana_run_digest(ana_db *db, int64_t run_id, char hex[65], char *err, si
     /* One read transaction: the tables are hashed from one snapshot even if
      * a writer commits meanwhile (WAL readers see a fixed snapshot). */
     ss_status s = SS_OK;
-    int rc = sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL);
+    int rc = ana_db_rollback(db) == 0 ? sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) : SQLITE_NOMEM;
     if (rc != SQLITE_OK) {
         s = ana_db_fail(db, rc, "digest: begin read", err, errlen);
         goto done;

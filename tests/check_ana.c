@@ -822,6 +822,126 @@ START_TEST(test_every_failed_allocation_gives_a_clean_error_and_stores_nothing)
 }
 END_TEST
 
+/* D07, SQLite side: the Nth allocation SQLite itself makes fails (once),
+ * for every N through open + store, with the schema already in place so the
+ * failures land inside the store transaction. Every failure must be an
+ * error naming the file, with no partial run and an intact file. */
+static sqlite3_mem_methods sq_orig;
+static long sq_countdown = -1;
+
+static int sq_fail(void)
+{
+    if (sq_countdown < 0)
+        return 0;
+    if (sq_countdown-- == 0)
+        return 1;
+    return 0;
+}
+
+static void *sq_malloc(int n) { return sq_fail() ? NULL : sq_orig.xMalloc(n); }
+static void *sq_realloc(void *p, int n) { return sq_fail() ? NULL : sq_orig.xRealloc(p, n); }
+
+static void sq_install(void)
+{
+    ck_assert_int_eq(sqlite3_shutdown(), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &sq_orig), SQLITE_OK);
+    sqlite3_mem_methods m = sq_orig;
+    m.xMalloc = sq_malloc;
+    m.xRealloc = sq_realloc;
+    ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_initialize(), SQLITE_OK);
+}
+
+START_TEST(test_every_failed_sqlite_allocation_in_a_store_leaves_no_partial_run)
+{
+    sq_install();
+    ana_db_close(open_db(tpath("r.db")));
+    fixture f;
+    fixture_fill(&f);
+    int succeeded = 0;
+    long n;
+    for (n = 0; n < 20000 && !succeeded; n++) {
+        char err[512] = "";
+        ana_db *db = NULL;
+        int64_t id = 0;
+        sq_countdown = n;
+        ss_status s = ana_db_open(tpath("r.db"), NULL, &db, err, sizeof err);
+        if (s == SS_OK)
+            s = ana_store_run(db, &info_default, &f.r, 1, &id, err, sizeof err);
+        int fired = sq_countdown < 0;
+        sq_countdown = -1;
+        if (s != SS_OK && db) {
+            /* Nothing visible to another connection, and the same handle
+             * works again: no transaction was left open. */
+            sqlite3 *h = raw_open(tpath("r.db"));
+            ck_assert_msg(q_int(h, "SELECT count(*) FROM runs") == 0, "fail at %ld: a run was stored: %s", n, err);
+            sqlite3_close(h);
+            char err2[512] = "";
+            ck_assert_msg(ana_store_run(db, &info_default, &f.r, 1, &id, err2, sizeof err2) == SS_OK,
+                          "fail at %ld: the handle is unusable afterwards: %s", n, err2);
+            h = raw_open(tpath("r.db"));
+            raw_exec(h, "DELETE FROM runs; DELETE FROM requests; DELETE FROM nodes; DELETE FROM metrics;");
+            sqlite3_close(h);
+        }
+        ana_db_close(db);
+        if (s == SS_OK) {
+            /* Succeeding is fine when SQLite absorbed the failure (it
+             * retries some allocations); the run must then be whole. */
+            if (!fired)
+                succeeded = 1;
+            sqlite3 *h = raw_open(tpath("r.db"));
+            ck_assert_int_eq(q_int(h, "SELECT count(*) FROM requests"), 6);
+            raw_exec(h, "DELETE FROM runs; DELETE FROM requests; DELETE FROM nodes; DELETE FROM metrics;");
+            sqlite3_close(h);
+            continue;
+        }
+        ck_assert_msg(err[0] != '\0', "fail at %ld: %s with an empty message", n, ss_status_name(s));
+        ck_assert_msg(strstr(err, "r.db") != NULL, "fail at %ld: message does not name the file: %s", n, err);
+        sqlite3 *h = raw_open(tpath("r.db"));
+        ck_assert_msg(q_int(h, "SELECT count(*) FROM runs") == 0, "fail at %ld: a run was stored: %s", n, err);
+        ck_assert_int_eq(q_int(h, "SELECT count(*) FROM requests"), 0);
+        ck_assert_int_eq(q_int(h, "SELECT count(*) FROM metrics"), 0);
+        ck_assert_str_eq(q_text(h, "PRAGMA quick_check"), "ok");
+        sqlite3_close(h);
+    }
+    ck_assert_msg(succeeded, "never succeeded within %ld SQLite allocations", n);
+    ck_assert_int_gt(n, 20); /* the loop really injected inside the store */
+}
+END_TEST
+
+/* D07/D09 for migration: SQLite allocation failures while a fresh file is
+ * being created must leave a file that a later open still accepts (empty
+ * or fully migrated), never a half schema that is then refused. */
+START_TEST(test_failed_sqlite_allocations_during_creation_never_leave_a_half_schema)
+{
+    sq_install();
+    int succeeded = 0;
+    for (long n = 0; n < 20000 && !succeeded; n++) {
+        char err[512] = "";
+        ana_db *db = NULL;
+        unlink(tpath("r.db"));
+        unlink(tpath("r.db-wal"));
+        unlink(tpath("r.db-shm"));
+        sq_countdown = n;
+        ss_status s = ana_db_open(tpath("r.db"), NULL, &db, err, sizeof err);
+        ana_db_close(db);
+        int fired = sq_countdown < 0;
+        sq_countdown = -1;
+        if (s == SS_OK && !fired)
+            succeeded = 1;
+        if (s != SS_OK)
+            ck_assert_msg(err[0] != '\0', "fail at %ld: empty message", n);
+        if (access(tpath("r.db"), F_OK) == 0) {
+            ss_status again = ana_db_open(tpath("r.db"), NULL, &db, err, sizeof err);
+            ck_assert_msg(again == SS_OK, "fail at %ld left a file that cannot be opened: %s", n, err);
+            ck_assert_int_eq(ana_db_schema_version(db), ANA_SCHEMA_VERSION);
+            ana_db_close(db);
+        }
+    }
+    ck_assert(succeeded);
+}
+END_TEST
+
 /* ---------- digest ---------- */
 
 static void digest_of(const char *name, const ana_run_info *info, const sim_results *r, char hex[65])
@@ -1051,7 +1171,6 @@ Suite *ana_suite(void)
     tcase_add_test(tc, test_store_gives_up_with_busy_while_another_writer_holds_the_lock);
     tcase_add_test(tc, test_store_on_a_read_only_uri_is_refused);
     tcase_add_test(tc, test_store_on_a_full_disk_leaves_no_partial_run_and_recovers);
-    tcase_add_test(tc, test_every_failed_allocation_gives_a_clean_error_and_stores_nothing);
     tcase_add_test(tc, test_digest_is_equal_for_identical_stores_into_two_databases);
     tcase_add_test(tc, test_digest_changes_when_any_stored_value_changes);
     tcase_add_test(tc, test_digest_ignores_wall_clock_columns);
@@ -1059,6 +1178,15 @@ Suite *ana_suite(void)
     tcase_add_test(tc, test_concurrent_processes_create_one_database_and_lose_no_run);
     tcase_add_test(tc, test_report_prints_the_run_and_its_nodes_in_id_order);
     tcase_add_test(tc, test_report_names_a_missing_file_a_missing_run_and_an_empty_database);
+    suite_add_tcase(s, tc);
+
+    /* Allocation-failure loops: hundreds of open/store rounds with fsyncs. */
+    tc = tcase_create("oom");
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_every_failed_allocation_gives_a_clean_error_and_stores_nothing);
+    tcase_add_test(tc, test_every_failed_sqlite_allocation_in_a_store_leaves_no_partial_run);
+    tcase_add_test(tc, test_failed_sqlite_allocations_during_creation_never_leave_a_half_schema);
     suite_add_tcase(s, tc);
     return s;
 }
