@@ -72,6 +72,17 @@ ss_status model_io_read_all(const model_io_file *f, const char *path, unsigned c
         ss_free(buf);
         return s;
     }
+    /* a file that grew since the fstat would be silently cut: refuse it */
+    unsigned char extra;
+    ssize_t r;
+    do
+        r = pread(f->fd, &extra, 1, (off_t)f->size_bytes);
+    while (r < 0 && errno == EINTR);
+    if (r != 0) {
+        ss_free(buf);
+        return ss_err(err, errlen, SS_EIO, "%s: byte %llu: file changed size while being read",
+                      path, (unsigned long long)f->size_bytes);
+    }
     buf[f->size_bytes] = 0;
     *out = buf;
     return SS_OK;
