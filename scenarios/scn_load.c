@@ -133,21 +133,22 @@ static ss_status model_path(loader *L, const cJSON *m, const char *key, char *ds
 
 static ss_status load_model(loader *L, const cJSON *root)
 {
-    static const char *const keys[] = {"preset", "weights", "synthetic", "llama2c", "tokenizer"};
+    static const char *const keys[] = {"preset",    "weights",  "synthetic",
+                                       "llama2c",   "tokenizer", "mnist_cnn"};
     static const char *const weights[] = {"fp32", "fp16", "int8", "nf4"};
     scn_model *m = &L->s->model;
     const cJSON *o;
     ss_status rc;
     if ((rc = ss_json_get_object(&L->cx, root, "", "model", SS_JSON_REQUIRED, &o)) ||
-        (rc = ss_json_check_keys(&L->cx, o, "model", keys, 5)))
+        (rc = ss_json_check_keys(&L->cx, o, "model", keys, 6)))
         return rc;
     int has_p = ss_json_find(o, "preset") != NULL, has_s = ss_json_find(o, "synthetic") != NULL,
-        has_l = ss_json_find(o, "llama2c") != NULL;
-    if (has_p + has_s + has_l != 1)
+        has_l = ss_json_find(o, "llama2c") != NULL, has_c = ss_json_find(o, "mnist_cnn") != NULL;
+    if (has_p + has_s + has_l + has_c != 1)
         return ss_json_errf(&L->cx, SS_ESCHEMA, "model",
-                            "expected exactly one of \"preset\", \"synthetic\" or \"llama2c\", "
-                            "got %d",
-                            has_p + has_s + has_l);
+                            "expected exactly one of \"preset\", \"synthetic\", \"llama2c\" or "
+                            "\"mnist_cnn\", got %d",
+                            has_p + has_s + has_l + has_c);
     int w = 1; /* fp16 */
     if (has_p) {
         static const char *const k[] = {"preset", "weights"};
@@ -162,6 +163,13 @@ static ss_status load_model(loader *L, const cJSON *root)
         if ((rc = ss_json_check_keys(&L->cx, o, "model", k, 3)) ||
             (rc = model_path(L, o, "llama2c", m->checkpoint_path)) ||
             (rc = model_path(L, o, "tokenizer", m->tokenizer_path)))
+            return rc;
+    } else if (has_c) {
+        static const char *const k[] = {"mnist_cnn", "weights"};
+        m->kind = SCN_MODEL_CNN;
+        w = 0; /* fp32: the file's own format */
+        if ((rc = ss_json_check_keys(&L->cx, o, "model", k, 2)) ||
+            (rc = model_path(L, o, "mnist_cnn", m->checkpoint_path)))
             return rc;
     } else {
         static const char *const k[] = {"synthetic"};

@@ -49,6 +49,7 @@ typedef enum scn_model_kind {
     SCN_MODEL_PRESET,    /* architecture preset: models/presets/<preset>.json */
     SCN_MODEL_SYNTHETIC, /* n_blocks stages whose compute time is drawn from service_time_s */
     SCN_MODEL_LLAMA2C,   /* real weights: llama2c checkpoint + tokenizer (real mode) */
+    SCN_MODEL_CNN,       /* real weights: the MNIST CNN from a safetensors file (real mode) */
 } scn_model_kind;
 
 typedef struct scn_model {
@@ -58,7 +59,7 @@ typedef struct scn_model {
     int n_blocks;                     /* SYNTHETIC: number of blocks (1..4096) */
     scn_dist service_time_s;          /* SYNTHETIC: compute time of one block pass, s */
     double activation_bytes;          /* SYNTHETIC: bytes sent per hop (>= 0, default 0) */
-    char checkpoint_path[SCN_PATH_MAX]; /* LLAMA2C: resolved relative to the scenario file */
+    char checkpoint_path[SCN_PATH_MAX]; /* LLAMA2C, CNN: resolved relative to the scenario file */
     char tokenizer_path[SCN_PATH_MAX];  /* LLAMA2C: resolved relative to the scenario file */
 } scn_model;
 

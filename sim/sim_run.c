@@ -17,10 +17,10 @@
 #include "comp.h"
 #include "model_cost.h"
 #include "model_desc.h"
-#include "model_llama2c.h"
-#include "model_tokenizer.h"
 #include "route.h"
 #include "sim_engine.h"
+#include "sim_model.h"
+#include "sim_place.h"
 #include "sim_rng.h"
 #include "sim_session.h"
 #include "ss_alloc.h"
@@ -62,7 +62,8 @@ typedef struct node_state {
 typedef struct world {
     const scn_scenario *scn;
     sim_engine *eng;
-    model_desc model;
+    sim_model sm;       /* description (+ network, tokenizer in real mode) */
+    const model_desc *model;
     int synthetic;
     comp_codec act_codec;
     int n_nodes;
@@ -83,8 +84,6 @@ typedef struct world {
     int arrivals_done;
     /* real mode */
     int real;
-    model_net *net;
-    model_tokenizer *tok;
     sim_session **sess;     /* (cap_reqs) per request, NULL once finished */
     const sim_generate_spec *generate;
     route_hop *scratch_hops;
@@ -145,12 +144,12 @@ static double act_bytes(world *w, int64_t n_tok, uint32_t width)
 
 static uint32_t width_in(world *w, const route_hop *h)
 {
-    return w->synthetic ? 0 : w->model.blocks[h->first_block].act_in_elems;
+    return w->synthetic ? 0 : w->model->blocks[h->first_block].act_in_elems;
 }
 
 static uint32_t width_out(world *w, const route_hop *h)
 {
-    return w->synthetic ? 0 : w->model.blocks[h->end_block - 1].act_out_elems;
+    return w->synthetic ? 0 : w->model->blocks[h->end_block - 1].act_out_elems;
 }
 
 /* Transfer time from `src` to `dst` (node indices, -1 = the client): half
@@ -372,7 +371,7 @@ static ss_status open_session(world *w, int64_t ri, const route_hop *hops, int n
     req_state *q = &w->reqs[ri];
     const char *prompt = w->generate ? w->generate->prompt : NULL;
     int steps = w->generate ? w->generate->steps : q->prompt + q->output;
-    sim_session_cfg cfg = {.net = w->net, .tok = w->tok, .codec = w->act_codec, .prompt = prompt,
+    sim_session_cfg cfg = {.net = w->sm.net, .tok = w->sm.tok, .codec = w->act_codec, .prompt = prompt,
                            .steps = steps, .out = w->generate ? w->generate->out : NULL,
                            .n_hops = n_hops, .hops = hops};
     char e2[512];
@@ -411,7 +410,7 @@ static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     if (w->real)
         w->sess[ri] = NULL;
     /* A session may use at most seq_len positions (the KV-cache bound). */
-    int32_t seq = w->model.seq_len > 1 ? w->model.seq_len : INT32_MAX;
+    int32_t seq = w->model->seq_len > 1 ? w->model->seq_len : INT32_MAX;
     q->prompt = draw_tokens(w->prompt_rng, &w->scn->workload.prompt_tokens, seq - 1);
     q->output = draw_tokens(w->output_rng, &w->scn->workload.output_tokens,
                             seq == INT32_MAX ? INT32_MAX : seq - q->prompt);
@@ -451,12 +450,12 @@ static void start_compute(world *w, int ni, int64_t ri)
         s = sim_rng_draw(n->service_rng, &w->scn->model.service_time_s);
     } else {
         int64_t ctx = pass_ctx(w, ri);
-        s = model_cost_span_s(&n->dev, &w->model, h->first_block, h->end_block, pass_rows(w, ri),
+        s = model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block, pass_rows(w, ri),
                               ctx);
         /* after a failure, the new node first rebuilds the cache: a prefill
          * of every earlier position (Petals' replay) */
         if (q->replay_rows > 0)
-            s += model_cost_span_s(&n->dev, &w->model, h->first_block, h->end_block,
+            s += model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
                                    q->replay_rows, 0);
     }
     q->replay_rows = 0;
@@ -622,51 +621,18 @@ static void ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
 
 /* ---- building and tearing down ------------------------------------------- */
 
-static ss_status build_model(world *w, const sim_run_opts *o, char *err, size_t errlen)
-{
-    const scn_model *m = &w->scn->model;
-    switch (m->kind) {
-    case SCN_MODEL_SYNTHETIC:
-        w->synthetic = 1;
-        return model_desc_synthetic(m->n_blocks, &w->model);
-    case SCN_MODEL_PRESET: {
-        model_arch arch;
-        char e2[512];
-        ss_status st = model_arch_load(o->presets_dir, m->preset, &arch, e2, sizeof e2);
-        if (st != SS_OK)
-            return ss_err(err, errlen, st, "%s: model.preset: %s", w->scn->source_path, e2);
-        st = model_desc_from_arch(&arch, m->weights[0] ? m->weights : "fp16", &w->model, e2,
-                                  sizeof e2);
-        if (st != SS_OK)
-            return ss_err(err, errlen, st, "%s: model.weights: %s", w->scn->source_path, e2);
-        return SS_OK;
-    }
-    case SCN_MODEL_LLAMA2C: {
-        const char *ck = o->model_path ? o->model_path : m->checkpoint_path;
-        char e2[768];
-        ss_status st = model_llama2c_load_net(ck, &w->net, e2, sizeof e2);
-        if (st != SS_OK)
-            return ss_err(err, errlen, st, "%s", e2);
-        st = model_tokenizer_load(m->tokenizer_path, (int)model_net_n_outputs(w->net), &w->tok, e2,
-                                  sizeof e2);
-        if (st != SS_OK)
-            return ss_err(err, errlen, st, "%s", e2);
-        w->real = 1;
-        /* real mode computes in fp32; the scenario's weight format only
-         * changes bytes in the cost model */
-        return model_desc_from_net(w->net, "llama2c", m->weights[0] ? m->weights : "fp32",
-                                   &w->model, err, errlen);
-    }
-    }
-    return ss_err(err, errlen, SS_EUNSUPPORTED, "%s: model: unknown kind", w->scn->source_path);
-}
-
 static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t errlen)
 {
     const scn_scenario *s = w->scn;
-    ss_status st = build_model(w, o, err, errlen);
+    ss_status st = sim_model_load(s, o->presets_dir, o->model_path, &w->sm, err, errlen);
     if (st != SS_OK)
         return st;
+    w->model = &w->sm.desc;
+    w->synthetic = w->sm.synthetic;
+    w->real = w->sm.net != NULL;
+    if (w->real && !w->sm.tok)
+        return ss_err(err, errlen, SS_EUNSUPPORTED, "%s: model: this model is evaluated with "
+                      "`shardsim eval`, it cannot serve generation requests", s->source_path);
     char e2[512];
     if ((st = comp_codec_parse(s->act_codec[0] ? s->act_codec : "fp16", &w->act_codec, e2,
                                sizeof e2)) != SS_OK)
@@ -674,9 +640,8 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
 
     w->n_nodes = s->n_nodes;
     w->nodes = ss_calloc((size_t)s->n_nodes, sizeof *w->nodes);
-    w->view_nodes = ss_calloc((size_t)s->n_nodes, sizeof *w->view_nodes);
     w->scratch_hops = ss_malloc_array(MAX_HOPS, sizeof *w->scratch_hops);
-    if (!w->nodes || !w->view_nodes || !w->scratch_hops)
+    if (!w->nodes || !w->scratch_hops)
         return SS_ENOMEM;
     for (int i = 0; i < s->n_nodes; i++) {
         const scn_node *sn = &s->nodes[i];
@@ -695,23 +660,9 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
             (st = sim_rng_create(s->seed, SIM_RNG_NODE, (uint64_t)i, SIM_RNG_SERVICE,
                                  &n->service_rng)) != SS_OK)
             return st;
-        w->view_nodes[i] = (route_node_view){
-            .id = i, .region = sn->region, .memory_bytes = sn->memory_bytes,
-            .peak_flops = sn->peak_flops, .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
-            .uplink_bytes_per_s = sn->uplink_bytes_per_s,
-            .downlink_bytes_per_s = sn->downlink_bytes_per_s, .first_block = -1, .end_block = -1,
-            .up = 1};
     }
-    w->view = (route_view){s->n_nodes, w->view_nodes, &w->model, s->n_regions, s->rtt_s,
-                           s->workload.client_region};
-
-    const route_placement_ops *place;
-    if ((st = route_placement_find(s->placement[0] ? s->placement : "uniform", &place, e2,
-                                   sizeof e2)) != SS_OK)
-        return ss_err(err, errlen, st, "%s: placement.policy: %s", s->source_path, e2);
-    route_placement_cfg pcfg = {.n_spans = s->n_spans, .n_cuts = s->n_cuts, .cuts = s->cuts};
-    if ((st = place->place(&w->view, &pcfg, e2, sizeof e2)) != SS_OK)
-        return ss_err(err, errlen, st, "%s: placement: %s", s->source_path, e2);
+    if ((st = sim_place(s, w->model, &w->view, &w->view_nodes, err, errlen)) != SS_OK)
+        return st;
     for (int i = 0; i < s->n_nodes; i++) {
         w->nodes[i].rec.first_block = w->view_nodes[i].first_block;
         w->nodes[i].rec.end_block = w->view_nodes[i].end_block;
@@ -761,9 +712,7 @@ static void world_fini(world *w)
     for (int64_t i = 0; w->sess && i < w->n_arrived; i++)
         sim_session_destroy(w->sess[i]);
     ss_free(w->sess);
-    model_tokenizer_destroy(w->tok);
-    model_net_destroy(w->net);
-    model_desc_fini(&w->model);
+    sim_model_fini(&w->sm);
     ss_free(w->nodes);
     ss_free(w->view_nodes);
     ss_free(w->scratch_hops);

@@ -339,9 +339,9 @@ add("j26_version_fraction", sub('"version": 1', '"version": 1.5'),
 add("schema_model_two_kinds",
     sub('{"synthetic": {"service_time_s": 1}}',
         '{"preset": "llama-2-7b", "synthetic": {"service_time_s": 1}}'),
-    'model: expected exactly one of "preset", "synthetic" or "llama2c", got 2')
+    'model: expected exactly one of "preset", "synthetic", "llama2c" or "mnist_cnn", got 2')
 add("schema_model_none", sub('{"synthetic": {"service_time_s": 1}}', '{}'),
-    'model: expected exactly one of "preset", "synthetic" or "llama2c", got 0')
+    'model: expected exactly one of "preset", "synthetic", "llama2c" or "mnist_cnn", got 0')
 add("schema_preset_path_traversal", sub('{"synthetic": {"service_time_s": 1}}',
                                         '{"preset": "../../etc/passwd"}'),
     "model.preset: expected a name of letters, digits, '_', '.' and '-' (not starting with '.' "
