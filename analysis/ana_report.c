@@ -41,6 +41,15 @@ static void print_num(FILE *out, double v)
         fprintf(out, " %10.6g", v);
 }
 
+/* "%.6g" or "-" for undefined values, into buf[32]. */
+static const char *fmt_num(char buf[32], double v)
+{
+    if (isnan(v))
+        return "-";
+    snprintf(buf, 32, "%.6g", v);
+    return buf;
+}
+
 static void print_dist(report *rp, FILE *out, const char *label, const char *prefix)
 {
     static const char *const stats[] = {"mean", "p50", "p90", "p99"};
@@ -113,18 +122,13 @@ static ss_status print_run(report *rp, FILE *out)
     print_dist(rp, out, "end-to-end", "e2e_s");
     print_dist(rp, out, "TTFT", "ttft_s");
     print_dist(rp, out, "TPOT", "tpot_s");
-    fprintf(out, "throughput      ");
-    print_num(out, metric(rp, "throughput_tokens_per_s"));
-    fprintf(out, " output tokens/s ");
-    print_num(out, metric(rp, "throughput_requests_per_s"));
-    fprintf(out, " requests/s\n");
-    fprintf(out, "utilisation      mean");
-    print_num(out, metric(rp, "utilisation_mean"));
-    fprintf(out, "  max");
-    print_num(out, metric(rp, "utilisation_max"));
-    fprintf(out, "\ntime in system   mean");
-    print_num(out, metric(rp, "time_in_system_mean_s"));
-    fprintf(out, " s\n");
+    char a[32], b[32];
+    fprintf(out, "throughput       %s output tokens/s, %s requests/s\n",
+            fmt_num(a, metric(rp, "throughput_tokens_per_s")),
+            fmt_num(b, metric(rp, "throughput_requests_per_s")));
+    fprintf(out, "utilisation      mean %s, max %s\n", fmt_num(a, metric(rp, "utilisation_mean")),
+            fmt_num(b, metric(rp, "utilisation_max")));
+    fprintf(out, "time in system   mean %s s\n", fmt_num(a, metric(rp, "time_in_system_mean_s")));
     if (rp->status != SS_OK)
         return rp->status;
 

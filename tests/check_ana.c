@@ -1105,8 +1105,9 @@ START_TEST(test_report_prints_the_run_and_its_nodes_in_id_order)
     ck_assert_ptr_nonnull(strstr(txt, "  end-to-end          3.125        2.5        5.1       5.91   (n=4)\n"));
     ck_assert_ptr_nonnull(strstr(txt, "  TTFT                1.375        1.5          2          2   (n=4)\n"));
     ck_assert_ptr_nonnull(strstr(txt, "  TPOT             0.666667        0.5        0.9       0.99   (n=3)\n"));
-    ck_assert_ptr_nonnull(strstr(txt, "1.6 output tokens/s"));
-    ck_assert_ptr_nonnull(strstr(txt, "0.4 requests/s"));
+    ck_assert_ptr_nonnull(strstr(txt, "throughput       1.6 output tokens/s, 0.4 requests/s\n"));
+    ck_assert_ptr_nonnull(strstr(txt, "utilisation      mean 0.35, max 0.5\n"));
+    ck_assert_ptr_nonnull(strstr(txt, "time in system   mean 2.9 s\n"));
     const char *alpha = strstr(txt, "alpha"), *beta = strstr(txt, "beta");
     ck_assert_ptr_nonnull(alpha);
     ck_assert_ptr_nonnull(beta);
