@@ -124,6 +124,14 @@ static ss_status validate(ana_db *db, const ana_run_info *info, const sim_result
     if (!isfinite(info->wall_seconds) || info->wall_seconds < 0)
         return ss_err(err, errlen, SS_EINVAL, "%s: store run: wall_seconds must be finite and >= 0, got %g",
                       nm, info->wall_seconds);
+    if (info->n_accuracy && !info->accuracy)
+        return ss_err(err, errlen, SS_EINVAL, "%s: store run: NULL accuracy rows", nm);
+    for (size_t i = 0; i < info->n_accuracy; i++)
+        if (!str_ok(info->accuracy[i].codec) || !str_ok(info->accuracy[i].metric) ||
+            !isfinite(info->accuracy[i].value))
+            return ss_err(err, errlen, SS_EINVAL,
+                          "%s: store run: accuracy row %zu needs UTF-8 codec and metric names and a "
+                          "finite value", nm, i);
     if (r->n_requests < 0 || r->n_nodes < 0 || (r->n_requests && !r->requests) ||
         (r->n_nodes && !r->nodes) || (r->n_route_nodes && !r->route_nodes))
         return ss_err(err, errlen, SS_EINVAL, "%s: store run: results have a NULL array or a negative count", nm);
@@ -201,7 +209,7 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
     ana_metrics m;
     char sha[65], key[ANA_RUN_KEY_MAX], seed[24];
     char *route = NULL;
-    sqlite3_stmt *st_run = NULL, *st_req = NULL, *st_node = NULL, *st_met = NULL;
+    sqlite3_stmt *st_run = NULL, *st_req = NULL, *st_node = NULL, *st_met = NULL, *st_acc = NULL;
     ss_status s;
     int in_tx = 0;
     if (!db || !run_id)
@@ -337,13 +345,27 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
             goto fail;
     }
 
+    if (info->n_accuracy &&
+        (s = ana_db_prepare(db, "INSERT INTO accuracy(run_id, codec, metric, value) VALUES (?,?,?,?)",
+                            &st_acc, err, errlen)) != SS_OK)
+        goto fail;
+    for (size_t i = 0; i < info->n_accuracy; i++) {
+        sqlite3_bind_int64(st_acc, 1, id);
+        sqlite3_bind_text(st_acc, 2, info->accuracy[i].codec, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st_acc, 3, info->accuracy[i].metric, -1, SQLITE_STATIC);
+        bind_real(st_acc, 4, info->accuracy[i].value);
+        if ((s = step_done(db, st_acc, "store run: insert accuracy row", err, errlen)) != SS_OK)
+            goto fail;
+    }
+
     /* Finalize before COMMIT: a pending statement would not block it, but
      * this way no statement outlives the transaction it belongs to. */
     sqlite3_finalize(st_run);
     sqlite3_finalize(st_req);
     sqlite3_finalize(st_node);
     sqlite3_finalize(st_met);
-    st_run = st_req = st_node = st_met = NULL;
+    sqlite3_finalize(st_acc);
+    st_run = st_req = st_node = st_met = st_acc = NULL;
     in_tx = 0;
     if ((s = ana_db_commit(db, "store run: commit", err, errlen)) != SS_OK)
         goto fail;
@@ -355,6 +377,7 @@ fail:
     sqlite3_finalize(st_req);
     sqlite3_finalize(st_node);
     sqlite3_finalize(st_met);
+    sqlite3_finalize(st_acc);
     if (in_tx)
         ana_db_rollback(db);
     ss_free(route);

@@ -19,6 +19,14 @@
 
 /* What the recorder knows about a run besides sim_results. All strings are
  * borrowed for the call and must be valid UTF-8. */
+/* One accuracy figure of a run (real mode): `metric` of `codec`, e.g.
+ * ("fp16", "perplexity", 3.41). Names are ASCII, at most 150 bytes. */
+typedef struct ana_accuracy_row {
+    const char *codec;
+    const char *metric;
+    double value;                /* finite */
+} ana_accuracy_row;
+
 typedef struct ana_run_info {
     const char *scenario_name;   /* required */
     const char *scenario_json;   /* required: the exact scenario text run; hashed into the key */
@@ -28,6 +36,8 @@ typedef struct ana_run_info {
     double wall_seconds;         /* host wall-clock seconds of the run, finite and >= 0;
                                     excluded from the digest */
     const char *created_at_wall; /* NULL = current UTC time, ISO 8601; excluded from the digest */
+    const ana_accuracy_row *accuracy; /* (n_accuracy) rows for the `accuracy` table; may be NULL */
+    size_t n_accuracy;
 } ana_run_info;
 
 /* Format the run key into key[0..keylen). Status: SS_OK; SS_EINVAL (NULL
