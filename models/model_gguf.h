@@ -25,6 +25,19 @@
  * and the byte offset or the key / tensor name.
  *
  * The whole file is read into memory (stories260K.gguf: 1.2 MB).
+ *
+ * Tensor layout versus llama2.c (checked by tests/check_loaders.c): in
+ * stories260K.gguf every tensor is bit-identical to the float32 range of
+ * stories260K.bin at its llama2.c offset, wq and wk included - the file was
+ * converted from the llama2.c checkpoint without the RoPE row permutation
+ * that llama.cpp's Hugging Face converter applies, so no inverse permutation
+ * is needed. Names map as token_embd -> token_embedding_table, blk.N.attn_norm
+ * -> rms_att_weight[N], attn_q/k/v/output -> wq/wk/wv/wo, ffn_norm ->
+ * rms_ffn_weight, ffn_gate/down/up -> w1/w2/w3, output_norm ->
+ * rms_final_weight; output.weight is an explicit copy of token_embd.
+ * Tokenizer strings use SentencePiece's U+2581 where llama2.c's tok512.bin
+ * has a space, and BOS/EOS are "<s>"/"</s>" (tok512: "\n<s>\n"); scores
+ * are identical.
  */
 #ifndef MODEL_GGUF_H
 #define MODEL_GGUF_H
