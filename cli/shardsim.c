@@ -21,6 +21,8 @@ static const char usage[] =
     "  report DB [--run ID]  print the report of a stored run (default: the latest)\n"
     "  generate SCENARIO     greedy text generation through the simulated pipeline\n"
     "                        of a real-weights scenario (llama2.c-identical output)\n"
+    "  eval SCENARIO --task T  accuracy through the simulated pipeline (perplexity\n"
+    "                        on TinyStories, MNIST accuracy), stored in the DB\n"
     "  help [COMMAND]        this text, or a command's own help\n"
     "\n"
     "Options:\n"
@@ -53,8 +55,10 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_report(argc, argv);
     if (strcmp(cmd, "generate") == 0)
         return cli_generate(argc, argv);
+    if (strcmp(cmd, "eval") == 0)
+        return cli_eval(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "help)\n", cmd);
+                    "eval, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 
