@@ -18,6 +18,14 @@
  *   llama_plain_c_tok_per_s: <plain C>
  *   llama_decode_vs_plain_c: <one span / plain C>      (target >= 1.0)
  *   llama_sharding_overhead: <five spans time / one span time - 1> (target <= 0.10)
+ *
+ * Then the same generation as `shardsim generate` runs it: the whole
+ * simulator in real mode (scenarios/stories260k.json, fp32 wire codec, event
+ * engine, encode/decode per hop, history kept for replay) with one span and
+ * with five, timed per session including model loading:
+ *   generate_sim_1span_tok_per_s, generate_sim_5span_tok_per_s
+ *   generate_sim_vs_plain_c: <one-span simulator / plain C>   (target >= 1.0)
+ *   generate_sim_sharding_overhead: <five / one - 1>          (target <= 0.10)
  */
 #include <cblas.h>
 #include <math.h>
@@ -29,6 +37,8 @@
 #include "model_generate.h"
 #include "model_llama.h"
 #include "model_llama2c.h"
+#include "scn_scenario.h"
+#include "sim_run.h"
 
 #define STEPS 256
 #define REPS 8
@@ -202,6 +212,31 @@ static void net_generate(sharded *S, int *out)
     }
 }
 
+/* Seconds for one simulated generation session of STEPS positions. */
+static double sim_generate_s(const char *spans)
+{
+    scn_override ov[] = {{"placement.spans", spans}, {"compression.activations", "fp32"}};
+    scn_scenario scn;
+    char err[1024];
+    double t0 = wall_s();
+    if (scn_load(SS_SOURCE_DIR "/scenarios/stories260k.json", ov, 2, &scn, err, sizeof err) !=
+        SS_OK) {
+        fprintf(stderr, "bench_llama: %s\n", err);
+        exit(1);
+    }
+    sim_generate_spec gen = {.prompt = NULL, .steps = STEPS, .out = NULL};
+    sim_run_opts o = {.presets_dir = SS_SOURCE_DIR "/models/presets", .generate = &gen};
+    sim_results r;
+    if (sim_run(&scn, &o, &r, err, sizeof err) != SS_OK || r.requests[0].tokens_done != STEPS) {
+        fprintf(stderr, "bench_llama: %s\n", err);
+        exit(1);
+    }
+    double dt = wall_s() - t0;
+    sim_results_fini(&r);
+    scn_scenario_fini(&scn);
+    return dt;
+}
+
 int main(void)
 {
     openblas_set_num_threads(1);
@@ -263,6 +298,26 @@ int main(void)
     printf("llama_plain_c_tok_per_s: %.0f\n", n_tok / bestp);
     printf("llama_decode_vs_plain_c: %.3f\n", bestp / best1);
     printf("llama_sharding_overhead: %.3f\n", best5 / best1 - 1.0);
+
+    double g1 = 1e9, g5 = 1e9, gp = 1e9;
+    for (int round = 0; round < ROUNDS; round++) {
+        double a = 0, b = 0;
+        for (int r = 0; r < REPS; r++)
+            a += sim_generate_s("1");
+        for (int r = 0; r < REPS; r++)
+            b += sim_generate_s("5");
+        double t0 = wall_s();
+        for (int r = 0; r < REPS; r++)
+            plain_generate(&P, tp);
+        double e = wall_s() - t0;
+        g1 = fmin(g1, a);
+        g5 = fmin(g5, b);
+        gp = fmin(gp, e);
+    }
+    printf("generate_sim_1span_tok_per_s: %.0f\n", n_tok / g1);
+    printf("generate_sim_5span_tok_per_s: %.0f\n", n_tok / g5);
+    printf("generate_sim_vs_plain_c: %.3f\n", gp / g1);
+    printf("generate_sim_sharding_overhead: %.3f\n", g5 / g1 - 1.0);
 
     free(P.x);
     free(P.xb);
