@@ -30,6 +30,9 @@
  * ... seconds, at most 60 s apart, and give up after this many attempts. */
 #define MAX_RECOVERY_ATTEMPTS 10
 #define MAX_RETRY_DELAY_S 60
+/* A session waits at most this long for KV-cache room on a node (Petals'
+ * servers queue an inference session up to 600 s), then fails. */
+#define KV_WAIT_S 600
 
 typedef struct req_state {
     int64_t arrival_ns, first_token_ns, finish_ns;
@@ -43,6 +46,7 @@ typedef struct req_state {
     uint64_t wire_bytes;    /* real mode: encoded activation now in flight */
     sim_request_status status;
     int finished;
+    sim_event_id kv_wait_ev; /* admission timeout while waiting for KV room */
 } req_state;
 
 typedef struct node_state {
@@ -55,6 +59,9 @@ typedef struct node_state {
     int64_t running;         /* request computing now, -1: idle */
     sim_event_id running_ev; /* its completion event (cancelled if the node fails) */
     int64_t running_end_ns;
+    double kv_capacity;      /* bytes left for KV caches: memory - span weights */
+    double kv_used;          /* bytes reserved by admitted sessions */
+    int64_t kv_head, kv_tail; /* FIFO of requests waiting for KV room */
     gsl_rng *service_rng;    /* synthetic models: service-time draws */
     sim_node_rec rec;
 } node_state;
@@ -79,6 +86,7 @@ typedef struct world {
     int64_t cap_reqs;
     route_hop *route_pool;
     uint32_t *route_epoch;  /* (cap_route) epoch of the hop node's cache for that request */
+    double *route_kv;       /* (cap_route) KV bytes reserved there, < 0: not admitted */
     uint32_t n_route, cap_route;
     int64_t n_active;       /* arrived, not finished */
     int arrivals_done;
@@ -208,9 +216,93 @@ static route_hop *hop_of(world *w, int64_t ri, int hop)
     return &w->route_pool[w->reqs[ri].route_off + (uint32_t)hop];
 }
 
+/* ---- KV-cache memory ------------------------------------------------------ */
+
+/* KV bytes a session reserves on the node of hop `hop`: its whole length
+ * (prompt + output positions) for every block of the span, reserved when it
+ * first reaches the node, as Petals allocates a session's cache up front. */
+static double kv_need(const world *w, int64_t ri, int hop)
+{
+    const req_state *q = &w->reqs[ri];
+    const route_hop *h = &w->route_pool[q->route_off + (uint32_t)hop];
+    double positions = w->real ? (double)q->output : (double)q->prompt + (double)q->output;
+    double per_pos = 0;
+    for (int b = h->first_block; b < h->end_block; b++)
+        per_pos += (double)w->model->blocks[b].kv_elems_per_item * w->model->kv_bytes_per_elem;
+    return per_pos * positions;
+}
+
+static void admitted(world *w, int64_t ri);
+static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
+
+/* Give back hop `hop`'s reservation (if its node still holds it) and let
+ * waiting sessions in. */
+static void release_kv(world *w, int64_t ri, int hop)
+{
+    req_state *q = &w->reqs[ri];
+    uint32_t idx = q->route_off + (uint32_t)hop;
+    double kv = w->route_kv[idx];
+    w->route_kv[idx] = -1;
+    if (kv < 0)
+        return;
+    node_state *n = &w->nodes[w->route_pool[idx].node];
+    if (!n->up || w->route_epoch[idx] != n->epoch)
+        return; /* the node failed since: its memory was cleared then */
+    n->kv_used -= kv;
+    /* admit waiting sessions in arrival order while the head fits */
+    while (n->kv_head >= 0) {
+        int64_t wi = n->kv_head;
+        req_state *wq = &w->reqs[wi];
+        double need = kv_need(w, wi, wq->hop);
+        if (n->kv_used + need > n->kv_capacity)
+            break;
+        n->kv_head = wq->next_in_queue;
+        if (n->kv_head < 0)
+            n->kv_tail = -1;
+        sim_engine_cancel(w->eng, wq->kv_wait_ev);
+        n->kv_used += need;
+        if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
+            n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
+        w->route_kv[wq->route_off + (uint32_t)wq->hop] = need;
+        admitted(w, wi);
+    }
+}
+
+/* Reserve KV room for the request's current hop at its node, or queue it.
+ * Returns 1 if admitted now. */
+static int admit_kv(world *w, int64_t ri)
+{
+    req_state *q = &w->reqs[ri];
+    uint32_t idx = q->route_off + (uint32_t)q->hop;
+    if (w->route_kv[idx] >= 0)
+        return 1;
+    node_state *n = &w->nodes[w->route_pool[idx].node];
+    double need = kv_need(w, ri, q->hop);
+    if (n->kv_head < 0 && n->kv_used + need <= n->kv_capacity) {
+        n->kv_used += need;
+        if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
+            n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
+        w->route_kv[idx] = need;
+        return 1;
+    }
+    q->next_in_queue = -1;
+    if (n->kv_tail < 0)
+        n->kv_head = ri;
+    else
+        w->reqs[n->kv_tail].next_in_queue = ri;
+    n->kv_tail = ri;
+    ss_status st = sim_engine_schedule(w->eng, sim_engine_now(w->eng) + KV_WAIT_S * SIM_NS_PER_S,
+                                       ev_kv_timeout, w, (uint64_t)ri, 0, &q->kv_wait_ev);
+    if (st != SS_OK)
+        fail(w, st, "scheduling an event");
+    return 0;
+}
+
 static void finish_request(world *w, int64_t ri, sim_request_status status)
 {
     req_state *q = &w->reqs[ri];
+    for (uint32_t h = 0; h < q->route_len; h++)
+        release_kv(w, ri, (int)h);
     q->status = status;
     q->finished = 1;
     if (status == SIM_REQUEST_OK)
@@ -261,6 +353,7 @@ static void recover(world *w, int64_t ri, int hop)
                  (uint64_t)hop);
         return;
     }
+    release_kv(w, ri, hop);
     h->node = pick;
     w->route_epoch[q->route_off + (uint32_t)hop] = w->nodes[pick].epoch;
     int replay = (int)pass_ctx(w, ri);
@@ -330,11 +423,17 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
         if (!e)
             return SS_ENOMEM;
         w->route_epoch = e;
+        double *k = ss_realloc(w->route_kv, (size_t)cap * sizeof *k);
+        if (!k)
+            return SS_ENOMEM;
+        w->route_kv = k;
         w->cap_route = (uint32_t)cap;
     }
     memcpy(w->route_pool + w->n_route, hops, (size_t)n * sizeof *hops);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         w->route_epoch[w->n_route + (uint32_t)i] = w->nodes[hops[i].node].epoch;
+        w->route_kv[w->n_route + (uint32_t)i] = -1;
+    }
     *off = w->n_route;
     w->n_route += (uint32_t)n;
     return SS_OK;
@@ -497,6 +596,16 @@ static void ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
         recover(w, ri, q->hop);
         return;
     }
+    if (admit_kv(w, ri))
+        admitted(w, ri);
+}
+
+/* The request holds KV room at its current hop's node: compute or queue. */
+static void admitted(world *w, int64_t ri)
+{
+    req_state *q = &w->reqs[ri];
+    int ni = hop_of(w, ri, q->hop)->node;
+    node_state *n = &w->nodes[ni];
     if (n->running < 0) {
         start_compute(w, ni, ri);
         return;
@@ -507,6 +616,30 @@ static void ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     else
         w->reqs[n->q_tail].next_in_queue = ri;
     n->q_tail = ri;
+}
+
+/* Waited KV_WAIT_S without room: leave the node's waiting line and fail. */
+static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
+{
+    world *w = ctx;
+    (void)e;
+    (void)b;
+    int64_t ri = (int64_t)req;
+    req_state *q = &w->reqs[ri];
+    node_state *n = &w->nodes[hop_of(w, ri, q->hop)->node];
+    int64_t prev = -1;
+    for (int64_t i = n->kv_head; i >= 0; prev = i, i = w->reqs[i].next_in_queue) {
+        if (i != ri)
+            continue;
+        if (prev < 0)
+            n->kv_head = q->next_in_queue;
+        else
+            w->reqs[prev].next_in_queue = q->next_in_queue;
+        if (n->kv_tail == ri)
+            n->kv_tail = prev;
+        break;
+    }
+    finish_request(w, ri, SIM_REQUEST_FAILED);
 }
 
 static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
@@ -599,14 +732,21 @@ static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
         n->rec.busy_ns -= n->running_end_ns - sim_engine_now(e);
         n->running = -1;
     }
-    int64_t waiting = n->q_head;
-    n->q_head = n->q_tail = -1;
+    int64_t waiting = n->q_head, kv_waiting = n->kv_head;
+    n->q_head = n->q_tail = n->kv_head = n->kv_tail = -1;
+    n->kv_used = 0; /* every cache on the node is gone */
     if (lost >= 0)
         recover(w, lost, w->reqs[lost].hop);
     while (waiting >= 0) {
         int64_t next = w->reqs[waiting].next_in_queue;
         recover(w, waiting, w->reqs[waiting].hop);
         waiting = next;
+    }
+    while (kv_waiting >= 0) {
+        int64_t next = w->reqs[kv_waiting].next_in_queue;
+        sim_engine_cancel(e, w->reqs[kv_waiting].kv_wait_ev);
+        recover(w, kv_waiting, w->reqs[kv_waiting].hop);
+        kv_waiting = next;
     }
 }
 
@@ -664,8 +804,14 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     if ((st = sim_place(s, w->model, &w->view, &w->view_nodes, err, errlen)) != SS_OK)
         return st;
     for (int i = 0; i < s->n_nodes; i++) {
-        w->nodes[i].rec.first_block = w->view_nodes[i].first_block;
-        w->nodes[i].rec.end_block = w->view_nodes[i].end_block;
+        node_state *n = &w->nodes[i];
+        n->rec.first_block = w->view_nodes[i].first_block;
+        n->rec.end_block = w->view_nodes[i].end_block;
+        n->kv_head = n->kv_tail = -1;
+        double weights = 0;
+        for (int b = n->rec.first_block; b >= 0 && b < n->rec.end_block; b++)
+            weights += model_desc_block_weight_bytes(w->model, b);
+        n->kv_capacity = s->nodes[i].memory_bytes - weights;
     }
     if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &w->routing, e2,
                                  sizeof e2)) != SS_OK)
@@ -719,6 +865,7 @@ static void world_fini(world *w)
     ss_free(w->reqs);
     ss_free(w->route_pool);
     ss_free(w->route_epoch);
+    ss_free(w->route_kv);
 }
 
 static ss_status collect(world *w, sim_results *out)

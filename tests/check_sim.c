@@ -223,6 +223,61 @@ START_TEST(test_llama2_7b_preset_block_sizes_match_hand_count)
 }
 END_TEST
 
+/* One Llama-2-7B node whose memory holds the weights plus the KV cache of
+ * exactly 128 positions: 32 blocks x 2 x 4096 elements x 2 bytes = 524,288
+ * bytes per position (hand count), so 67,108,864 bytes. Weights: 32 x
+ * 202,383,360 params x 2 bytes = 12,952,535,040 bytes. */
+static void kv_run(int output_tokens, int n_requests, sim_results *r)
+{
+    char dir[] = "/tmp/shardsim-kvXXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512];
+    snprintf(path, sizeof path, "%s/kv.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"version\": 1, \"seed\": 9, \"horizon_s\": 1000,\n"
+               " \"model\": {\"preset\": \"llama-2-7b\", \"weights\": \"fp16\"},\n"
+               " \"nodes\": [{\"name\": \"a100\", \"device\": {\"peak_tflops\": 312,"
+               " \"mem_bw_gbps\": 2039, \"memory_gb\": 80}}],\n"
+               " \"placement\": {\"policy\": \"uniform\", \"spans\": 1},\n"
+               " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1000}},"
+               " \"n_requests\": %d, \"prompt_tokens\": 100, \"output_tokens\": %d}}\n",
+            n_requests, output_tokens);
+    fclose(f);
+    scn_scenario s;
+    char err[1024];
+    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+    s.nodes[0].memory_bytes = 12952535040.0 + 67108864.0;
+    run(&s, r);
+    scn_scenario_fini(&s);
+    remove(path);
+    rmdir(dir);
+}
+
+START_TEST(test_kv_admission_at_the_exact_boundary)
+{
+    sim_results r;
+    /* 100 + 28 = 128 positions: fits exactly; the second session waits for
+     * the first to finish and free its cache */
+    kv_run(28, 2, &r);
+    ck_assert_int_eq(r.n_requests, 2);
+    ck_assert_int_eq(r.requests[0].status, SIM_REQUEST_OK);
+    ck_assert_int_eq(r.requests[1].status, SIM_REQUEST_OK);
+    ck_assert_int_ge(r.requests[1].first_token_ns, r.requests[0].finish_ns);
+    ck_assert_uint_eq(r.nodes[0].kv_peak_bytes, 67108864u);
+    sim_results_fini(&r);
+    /* one position more: never fits, fails after waiting 600 s at the node,
+     * which it reaches after the prompt's transfer: fp16 wire, 16 + 2 x 100 x
+     * 4096 = 819,216 bytes at the default 1000 Mbit/s = 6,553,728 ns */
+    kv_run(29, 1, &r);
+    ck_assert_int_eq(r.requests[0].status, SIM_REQUEST_FAILED);
+    ck_assert_int_eq(r.requests[0].tokens_done, 0);
+    ck_assert_int_eq(r.end_ns - r.requests[0].arrival_ns, 600LL * 1000000000LL + 6553728LL);
+    ck_assert_uint_eq(r.nodes[0].kv_peak_bytes, 0);
+    sim_results_fini(&r);
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -238,6 +293,7 @@ Suite *sim_suite(void)
     tcase_add_test(w, test_adding_a_node_leaves_workload_draws_unchanged);
     tcase_add_test(w, test_same_seed_same_results_other_seed_other_results);
     tcase_add_test(w, test_llama2_7b_preset_block_sizes_match_hand_count);
+    tcase_add_test(w, test_kv_admission_at_the_exact_boundary);
     suite_add_tcase(s, w);
     return s;
 }
