@@ -56,6 +56,12 @@ typedef struct route_hop {
 typedef struct route_routing_ops {
     const char *name;
     const char *summary;
+    /* 1: the chain's nodes are bound late by the simulator's dispatcher:
+     * each hop's first pass goes to an idle live replica of its span (lowest
+     * id), or waits in one FIFO per span until a replica frees up; later
+     * passes of the session stay on that node. choose() still gives the
+     * spans (its node choices are placeholders). */
+    int late_binding;
     /* Optional per-run state; *state may stay NULL. */
     ss_status (*init)(const route_view *v, void **state);
     /* Choose the chain for one request: at most max_hops hops written to

@@ -34,3 +34,13 @@ const route_routing_ops route_routing_fixed = {
     .summary = "one chain for all requests: lowest-numbered node at each span start",
     .choose = fixed_choose,
 };
+
+/* "central-queue": the spans of "fixed", the nodes bound late by a central
+ * dispatcher with one FIFO per span (an M/M/c queue per span). */
+const route_routing_ops route_routing_central = {
+    .name = "central-queue",
+    .summary = "spans as fixed; each session's first pass of a span goes to an idle replica or "
+               "waits in one FIFO per span",
+    .late_binding = 1,
+    .choose = fixed_choose,
+};

@@ -7,10 +7,11 @@
 extern const route_placement_ops route_placement_uniform;
 extern const route_placement_ops route_placement_manual;
 extern const route_routing_ops route_routing_fixed;
+extern const route_routing_ops route_routing_central;
 
 static const route_placement_ops *const placements[] = {&route_placement_uniform,
                                                         &route_placement_manual};
-static const route_routing_ops *const routings[] = {&route_routing_fixed};
+static const route_routing_ops *const routings[] = {&route_routing_fixed, &route_routing_central};
 
 #define LIST_KNOWN(arr, buf)                                                         \
     do {                                                                             \

@@ -47,6 +47,7 @@ typedef struct req_state {
     sim_request_status status;
     int finished;
     sim_event_id kv_wait_ev; /* admission timeout while waiting for KV room */
+    int dispatched;          /* late binding: assigned to a node, transfer in flight */
 } req_state;
 
 typedef struct node_state {
@@ -62,6 +63,11 @@ typedef struct node_state {
     double kv_capacity;      /* bytes left for KV caches: memory - span weights */
     double kv_used;          /* bytes reserved by admitted sessions */
     int64_t kv_head, kv_tail; /* FIFO of requests waiting for KV room */
+    int incoming;            /* late binding: sessions assigned here, still in transit */
+    int span_leader;         /* lowest-id node serving the same span */
+    int span_pos;            /* replicas of the span: w->by_span[span_pos .. span_end) */
+    int span_end;
+    int64_t sq_head, sq_tail; /* leader only: the span's dispatch FIFO */
     gsl_rng *service_rng;    /* synthetic models: service-time draws */
     sim_node_rec rec;
 } node_state;
@@ -76,6 +82,7 @@ typedef struct world {
     int n_nodes;
     node_state *nodes;
     route_node_view *view_nodes;
+    int *by_span;           /* (n_nodes) node ids sorted by (first_block, end_block, id) */
     route_view view;
     const route_routing_ops *routing;
     void *routing_state;
@@ -315,8 +322,66 @@ static void finish_request(world *w, int64_t ri, sim_request_status status)
         sim_engine_stop(w->eng); /* nothing left but scheduled faults */
 }
 
-/* Send the current pass's input to hop q->hop. */
+static int node_idle(const node_state *n)
+{
+    return n->up && n->running < 0 && n->q_head < 0 && n->kv_head < 0 && n->incoming == 0;
+}
+
+static void send_hop(world *w, int64_t ri);
+
+/* Late binding: bind the request's current hop to node ni and send it. */
+static void bind_hop(world *w, int64_t ri, int ni)
+{
+    req_state *q = &w->reqs[ri];
+    uint32_t idx = q->route_off + (uint32_t)q->hop;
+    w->route_pool[idx].node = ni;
+    w->route_epoch[idx] = w->nodes[ni].epoch;
+    w->nodes[ni].incoming++;
+    q->dispatched = 1;
+    send_hop(w, ri);
+}
+
+/* Send the current pass's input to hop q->hop; with late binding an unbound
+ * hop first goes to an idle replica, or waits in its span's FIFO. */
 static void start_hop(world *w, int64_t ri)
+{
+    req_state *q = &w->reqs[ri];
+    const route_hop *h = hop_of(w, ri, q->hop);
+    if (h->node < 0) {
+        /* an unbound hop holds -1 - (its span's leader): the replicas are
+         * the leader's group, scanned in id order */
+        node_state *l = &w->nodes[-1 - h->node];
+        for (int k = l->span_pos; k < l->span_end; k++)
+            if (node_idle(&w->nodes[w->by_span[k]])) {
+                bind_hop(w, ri, w->by_span[k]);
+                return;
+            }
+        q->next_in_queue = -1;
+        if (l->sq_tail < 0)
+            l->sq_head = ri;
+        else
+            w->reqs[l->sq_tail].next_in_queue = ri;
+        l->sq_tail = ri;
+        return;
+    }
+    send_hop(w, ri);
+}
+
+/* A node became idle: take the oldest session waiting for its span. */
+static void pull_span_queue(world *w, int ni)
+{
+    node_state *n = &w->nodes[ni];
+    node_state *l = &w->nodes[n->span_leader];
+    if (!w->routing->late_binding || !node_idle(n) || l->sq_head < 0)
+        return;
+    int64_t ri = l->sq_head;
+    l->sq_head = w->reqs[ri].next_in_queue;
+    if (l->sq_head < 0)
+        l->sq_tail = -1;
+    bind_hop(w, ri, ni);
+}
+
+static void send_hop(world *w, int64_t ri)
 {
     req_state *q = &w->reqs[ri];
     const route_hop *h = hop_of(w, ri, q->hop);
@@ -431,7 +496,7 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
     }
     memcpy(w->route_pool + w->n_route, hops, (size_t)n * sizeof *hops);
     for (int i = 0; i < n; i++) {
-        w->route_epoch[w->n_route + (uint32_t)i] = w->nodes[hops[i].node].epoch;
+        w->route_epoch[w->n_route + (uint32_t)i] = hops[i].node >= 0 ? w->nodes[hops[i].node].epoch : 0;
         w->route_kv[w->n_route + (uint32_t)i] = -1;
     }
     *off = w->n_route;
@@ -529,6 +594,9 @@ static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
         stop_with(w, st, msg);
         return;
     }
+    if (w->routing->late_binding)
+        for (int h = 0; h < n_hops; h++)
+            w->scratch_hops[h].node = -1 - w->nodes[w->scratch_hops[h].node].span_leader;
     if ((st = append_route(w, w->scratch_hops, n_hops, &q->route_off)) != SS_OK) {
         fail(w, st, "storing a route");
         return;
@@ -590,6 +658,10 @@ static void ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     req_state *q = &w->reqs[ri];
     int ni = hop_of(w, ri, q->hop)->node;
     node_state *n = &w->nodes[ni];
+    if (q->dispatched) {
+        q->dispatched = 0;
+        n->incoming--;
+    }
     /* A dead node, or one that died and came back without this session's
      * cache, is found out on contact. */
     if (!n->up || w->route_epoch[q->route_off + (uint32_t)q->hop] != n->epoch) {
@@ -672,6 +744,7 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
                  (uint64_t)ri, 0);
     }
     start_next_queued(w, ni);
+    pull_span_queue(w, ni);
 }
 
 static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
@@ -757,9 +830,52 @@ static void ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     (void)b;
     w->nodes[node].up = 1;
     w->view_nodes[node].up = 1;
+    pull_span_queue(w, (int)node);
 }
 
 /* ---- building and tearing down ------------------------------------------- */
+
+static const route_node_view *sort_view; /* qsort has no context argument */
+
+static int by_span_cmp(const void *a, const void *b)
+{
+    const route_node_view *x = &sort_view[*(const int *)a], *y = &sort_view[*(const int *)b];
+    if (x->first_block != y->first_block)
+        return x->first_block < y->first_block ? -1 : 1;
+    if (x->end_block != y->end_block)
+        return x->end_block < y->end_block ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Group the nodes by span: each knows its replicas (a run of by_span) and
+ * its span's leader (lowest id), which holds the span's dispatch FIFO.
+ * O(n log n); the order is total, so the result is deterministic. */
+static ss_status group_spans(world *w)
+{
+    w->by_span = ss_malloc_array((size_t)w->n_nodes, sizeof *w->by_span);
+    if (!w->by_span)
+        return SS_ENOMEM;
+    for (int i = 0; i < w->n_nodes; i++)
+        w->by_span[i] = i;
+    sort_view = w->view_nodes;
+    qsort(w->by_span, (size_t)w->n_nodes, sizeof *w->by_span, by_span_cmp);
+    sort_view = NULL;
+    for (int a = 0; a < w->n_nodes;) {
+        const route_node_view *v = &w->view_nodes[w->by_span[a]];
+        int b = a + 1;
+        while (b < w->n_nodes && w->view_nodes[w->by_span[b]].first_block == v->first_block &&
+               w->view_nodes[w->by_span[b]].end_block == v->end_block)
+            b++;
+        for (int k = a; k < b; k++) {
+            node_state *n = &w->nodes[w->by_span[k]];
+            n->span_leader = w->by_span[a];
+            n->span_pos = a;
+            n->span_end = b;
+        }
+        a = b;
+    }
+    return SS_OK;
+}
 
 static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t errlen)
 {
@@ -769,7 +885,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         return st;
     w->model = &w->sm.desc;
     w->synthetic = w->sm.synthetic;
-    w->real = w->sm.net != NULL;
+    w->real = w->sm.net != NULL && !o->analytic;
     if (w->real && !w->sm.tok)
         return ss_err(err, errlen, SS_EUNSUPPORTED, "%s: model: this model is evaluated with "
                       "`shardsim eval`, it cannot serve generation requests", s->source_path);
@@ -812,7 +928,10 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         for (int b = n->rec.first_block; b >= 0 && b < n->rec.end_block; b++)
             weights += model_desc_block_weight_bytes(w->model, b);
         n->kv_capacity = s->nodes[i].memory_bytes - weights;
+        n->sq_head = n->sq_tail = -1;
     }
+    if ((st = group_spans(w)) != SS_OK)
+        return st;
     if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &w->routing, e2,
                                  sizeof e2)) != SS_OK)
         return ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
@@ -861,6 +980,7 @@ static void world_fini(world *w)
     sim_model_fini(&w->sm);
     ss_free(w->nodes);
     ss_free(w->view_nodes);
+    ss_free(w->by_span);
     ss_free(w->scratch_hops);
     ss_free(w->reqs);
     ss_free(w->route_pool);

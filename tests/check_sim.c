@@ -95,6 +95,49 @@ START_TEST(test_md1_mean_wait_matches_pollaczek_khinchine)
 }
 END_TEST
 
+/* Erlang C: probability of waiting in M/M/c with offered load a = lambda/mu,
+ * then Wq = C / (c mu - lambda). Computed here from the textbook formula. */
+static double erlang_c_wq(int c, double lambda, double mu)
+{
+    double a = lambda / mu, rho = a / c, term = 1, sum = 0;
+    for (int k = 0; k < c; k++) {
+        sum += term; /* a^k / k! */
+        term *= a / (k + 1);
+    }
+    double last = term / (1 - rho); /* a^c / c! / (1 - rho) */
+    return last / (sum + last) / (c * mu - lambda);
+}
+
+START_TEST(test_mmc_with_a_central_queue_matches_erlang_c)
+{
+    /* three identical exponential servers behind one FIFO, rho = 0.8 */
+    scn_override ov[] = {{"nodes[0].count", "3"},
+                         {"routing.policy", "\"central-queue\""},
+                         {"workload.arrivals.poisson.rate_per_s", "2.4"},
+                         {"workload.n_requests", "4000000"}};
+    scn_scenario s;
+    sim_results r;
+    load("scenarios/validation/mm1.json", ov, 4, &s);
+    ck_assert_int_eq(s.n_nodes, 3);
+    run(&s, &r);
+    double wq = mean_time_in_system(&r) - 1.0, theory = erlang_c_wq(3, 2.4, 1.0);
+    ck_assert_double_eq_tol(theory, 1.078652, 1e-6); /* C(3, 2.4) = 0.647191 */
+    ck_assert_msg(fabs(wq - theory) / theory < 0.02, "M/M/3: Wq %.5f vs %.5f", wq, theory);
+    /* all the work was done, and the servers were busy rho = 0.8 of the time
+     * on average (the dispatcher prefers low ids, so not evenly) */
+    double busy = 0;
+    uint64_t tasks = 0;
+    for (int i = 0; i < 3; i++) {
+        busy += (double)r.nodes[i].busy_ns;
+        tasks += r.nodes[i].n_tasks;
+    }
+    ck_assert_uint_eq(tasks, 4000000u);
+    ck_assert_double_eq_tol(busy / (3.0 * (double)r.end_ns), 0.8, 0.01);
+    sim_results_fini(&r);
+    scn_scenario_fini(&s);
+}
+END_TEST
+
 /* Two nodes, one block each, constant 0.5 s service, 1 MB per hop over
  * 80 Mbit/s links, client with node 0 in region a (RTT 2 ms), node 1 in
  * region b (RTT 100 ms from a). By hand, one pass:
@@ -286,6 +329,7 @@ Suite *sim_suite(void)
     tcase_add_test(q, test_mm1_mean_time_in_system_matches_theory_at_rho_0_5);
     tcase_add_test(q, test_mm1_mean_time_in_system_matches_theory_at_rho_0_8);
     tcase_add_test(q, test_md1_mean_wait_matches_pollaczek_khinchine);
+    tcase_add_test(q, test_mmc_with_a_central_queue_matches_erlang_c);
     suite_add_tcase(s, q);
     TCase *w = tcase_create("world");
     tcase_set_timeout(w, 60);
