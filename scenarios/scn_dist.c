@@ -125,6 +125,33 @@ ss_status scn_ident(const ss_json_ctx *cx, const cJSON *v, const char *path, cha
     return SS_OK;
 }
 
+ss_status scn_codec_spec(const ss_json_ctx *cx, const cJSON *v, const char *path, char *dst)
+{
+    ss_status rc = ss_json_string(cx, v, path, 0, dst, SCN_NAME_MAX);
+    if (rc != SS_OK)
+        return rc;
+    int ok = 1;
+    for (const char *p = dst; *p && ok; p++) {
+        char c = *p;
+        int start = p == dst || p[-1] == ':'; /* first byte of the name or of a parameter */
+        if (c == ':')
+            ok = !start && p[1] != '\0';
+        else
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || ((c == '.' || c == '-') && p != dst);
+    }
+    if (!ok) {
+        char got[96];
+        ss_json_describe(v, got, sizeof got);
+        dst[0] = '\0';
+        return ss_json_errf(cx, SS_ESCHEMA, path,
+                            "expected a codec spec NAME[:PARAM...] of letters, digits, '_', '.' "
+                            "and '-' (e.g. \"nf4\", \"lowrank:8\"), got %s",
+                            got);
+    }
+    return SS_OK;
+}
+
 ss_status scn_enum(const ss_json_ctx *cx, const cJSON *v, const char *path,
                    const char *const *names, size_t n, int *idx)
 {

@@ -31,6 +31,13 @@ ss_status scn_dist_parse(const ss_json_ctx *cx, const cJSON *v, const char *path
  * file name such as models/presets/<name>.json). v NULL: missing. */
 ss_status scn_ident(const ss_json_ctx *cx, const cJSON *v, const char *path, char *dst);
 
+/* A codec spec ("nf4", "blockwise8:4096", "lowrank-sparse:8:0.01"): a
+ * registry name as scn_ident, optionally followed by ':'-separated
+ * parameters of [A-Za-z0-9._-]; no empty parameter, no trailing ':'.
+ * Whether the codec exists and its parameters are in range is checked by
+ * compression/ (comp_codec_parse) when the run starts. */
+ss_status scn_codec_spec(const ss_json_ctx *cx, const cJSON *v, const char *path, char *dst);
+
 /* One of `names`; *idx = its position. Suggests the closest on error. */
 ss_status scn_enum(const ss_json_ctx *cx, const cJSON *v, const char *path,
                    const char *const *names, size_t n, int *idx);

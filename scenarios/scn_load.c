@@ -56,6 +56,16 @@ static ss_status ident_member(const loader *L, const cJSON *obj, const char *pat
     return scn_ident(&L->cx, v, sub, dst);
 }
 
+static ss_status codec_member(const loader *L, const cJSON *obj, const char *key, char *dst)
+{
+    const cJSON *v = ss_json_find(obj, key);
+    if (!v)
+        return SS_OK;
+    char sub[512];
+    ss_json_path_key(sub, sizeof sub, "compression", key);
+    return scn_codec_spec(&L->cx, v, sub, dst);
+}
+
 /* ---- version, name, seed, horizon --------------------------------------- */
 
 static ss_status load_version(loader *L, const cJSON *root)
@@ -511,7 +521,7 @@ static ss_status load_policies(loader *L, const cJSON *root)
 {
     static const char *const pk[] = {"policy", "spans", "cuts"};
     static const char *const rk[] = {"policy"};
-    static const char *const ck[] = {"activations"};
+    static const char *const ck[] = {"activations", "weights"};
     scn_scenario *s = L->s;
     const cJSON *p, *r, *c;
     int64_t spans = 0;
@@ -528,9 +538,9 @@ static ss_status load_policies(loader *L, const cJSON *root)
         (rc = ss_json_check_keys(&L->cx, r, "routing", rk, 1)) ||
         (r && (rc = ident_member(L, r, "routing", "policy", SS_JSON_OPTIONAL, s->routing))) ||
         (rc = ss_json_get_object(&L->cx, root, "", "compression", SS_JSON_OPTIONAL, &c)) ||
-        (rc = ss_json_check_keys(&L->cx, c, "compression", ck, 1)) ||
-        (c &&
-         (rc = ident_member(L, c, "compression", "activations", SS_JSON_OPTIONAL, s->act_codec))))
+        (rc = ss_json_check_keys(&L->cx, c, "compression", ck, 2)) ||
+        (c && (rc = codec_member(L, c, "activations", s->act_codec))) ||
+        (c && (rc = codec_member(L, c, "weights", s->weight_codec))))
         return rc;
     s->n_spans = (int)spans;
     return p ? load_cuts(L, p) : SS_OK;

@@ -125,6 +125,9 @@ typedef struct scn_scenario {
     int *cuts;                      /* (n_cuts) strictly increasing, each in (0, n_blocks) */
     char routing[SCN_NAME_MAX];     /* routing policy name, default "fixed" */
     char act_codec[SCN_NAME_MAX];   /* activation codec on the wire, default "fp16" */
+    char weight_codec[SCN_NAME_MAX];/* JSON compression.weights: codec applied to every block
+                                     * weight matrix at rest; "" (default): none, the nominal
+                                     * model.weights format sets the bytes */
 
     scn_workload workload;
     scn_record_level record;

@@ -381,6 +381,17 @@ add("schema_record_level_typo", sub('"client_region": "eu"}', '"client_region": 
 add("schema_policy_not_a_name", sub('"seed": 7', '"seed": 7, "routing": {"policy": "my policy"}'),
     "routing.policy: expected a name of letters, digits, '_', '.' and '-' (not starting with '.' "
     "or '-'), got \"my policy\"")
+CODEC_RULE = ("expected a codec spec NAME[:PARAM...] of letters, digits, '_', '.' and '-' "
+              "(e.g. \"nf4\", \"lowrank:8\"), got ")
+add("schema_codec_trailing_colon",
+    sub('"seed": 7', '"seed": 7, "compression": {"activations": "lowrank:"}'),
+    "compression.activations: " + CODEC_RULE + "\"lowrank:\"")
+add("schema_codec_empty_param",
+    sub('"seed": 7', '"seed": 7, "compression": {"weights": "lowrank-sparse::0.1"}'),
+    "compression.weights: " + CODEC_RULE + "\"lowrank-sparse::0.1\"")
+add("schema_codec_misspelt_key",
+    sub('"seed": 7', '"seed": 7, "compression": {"weight": "nf4"}'),
+    "compression.weight: unknown key \"weight\" (did you mean \"weights\"?)")
 add("schema_missing_workload", BASE[:BASE.index(',\n "workload"')] + "}\n",
     "workload: missing required key (expected an object)")
 add("schema_missing_device_field", sub('"mem_bw_gbps": 100, ', ''),
