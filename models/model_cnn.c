@@ -192,6 +192,23 @@ static void cnn_destroy_impl(void *impl)
     ss_free(C);
 }
 
+/* Block b < 3: conv[b].weight as (cout, cin * 9); block 3: fc1.weight;
+ * block 4: fc2.weight. The client's embed and head have no weights. */
+static ss_status cnn_map_weights(model_net *m, model_weight_fn fn, void *ctx)
+{
+    cnn_impl *C = m->impl;
+    static const char *const conv_names[3] = {"conv1.weight", "conv2.weight", "conv3.weight"};
+    ss_status st = SS_OK;
+    for (int b = 0; b < 3 && st == SS_OK; b++)
+        st = fn(ctx, conv_names[b], b, C->conv[b].w, (size_t)C->conv[b].cout,
+                (size_t)C->conv[b].cin * 9);
+    if (st == SS_OK)
+        st = fn(ctx, "fc1.weight", 3, C->fc1_w, 32, 11616);
+    if (st == SS_OK)
+        st = fn(ctx, "fc2.weight", 4, C->fc2_w, 10, 32);
+    return st;
+}
+
 static const model_net_ops cnn_ops = {
     .kind = "cnn",
     .embed = cnn_embed,
@@ -202,6 +219,7 @@ static const model_net_ops cnn_ops = {
     .state_bytes = cnn_state_bytes,
     .state_destroy = cnn_state_destroy,
     .destroy_impl = cnn_destroy_impl,
+    .map_weights = cnn_map_weights,
 };
 
 /* One expected tensor: name, shape, and where the loaded copy goes. */

@@ -53,7 +53,7 @@ typedef struct llama_state {
     float *qkv;          // (cap_items, qkv_dim)
     float *att;          // (cap_items, dim) attention output before wo
     float *h13;          // (cap_items, 2 * hidden_dim)
-    float *scores;       // (cap_items, seq_len)
+    float *scores;       // (max(cap_items, n_heads), seq_len)
 } llama_state;
 
 /* ---- config ---------------------------------------------------------------- */
@@ -172,6 +172,76 @@ static void rope(const llama_impl *L, float *q, float *k, int pos)
     }
 }
 
+/* 4 floats in one SSE register (GCC vector extension: lane-wise IEEE
+ * operations, so results do not depend on the compiler's choices). */
+typedef float v4f __attribute__((vector_size(16)));
+
+static v4f load4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Dot product of two hs-long vectors in 8 interleaved partial sums (lane j
+ * sums the elements i = j mod 8), added in a fixed order. */
+static float dot_lanes(const float *a, const float *b, int hs)
+{
+    v4f lo = {0, 0, 0, 0}, hi = {0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= hs; i += 8) {
+        lo += load4(a + i) * load4(b + i);
+        hi += load4(a + i + 4) * load4(b + i + 4);
+    }
+    float tail = 0.0f;
+    for (; i < hs; i++)
+        tail += a[i] * b[i];
+    return (((lo[0] + lo[1]) + (lo[2] + lo[3])) + ((hi[0] + hi[1]) + (hi[2] + hi[3]))) + tail;
+}
+
+/* o (hs) += a * v (hs) */
+static void axpy_lanes(float *o, float a, const float *v, int hs)
+{
+    const v4f av = {a, a, a, a};
+    int i = 0;
+    for (; i + 4 <= hs; i += 4) {
+        v4f r = load4(o + i) + av * load4(v + i);
+        memcpy(o + i, &r, sizeof r);
+    }
+    for (; i < hs; i++)
+        o[i] += a * v[i];
+}
+
+/* Decode (one row at pos) with heads of SMALL_HEAD_SIZE dims or more: one
+ * pass over the cached keys and one over the values, row by row, every head
+ * at once. A per-head BLAS call would instead sweep the cache n_heads times
+ * with a kv_dim stride, which ran at half the memory bandwidth (bench_cost
+ * at context 2000). Scores of head h live in row h of S->scores. */
+static void attention_decode(const llama_impl *L, llama_state *S, const float *kc,
+                             const float *vc, int pos)
+{
+    const int hs = L->head_size, kv_dim = L->kv_dim, nh = L->cfg.n_heads, len = pos + 1;
+    const size_t seq = (size_t)L->cfg.seq_len;
+    const float scale = sqrtf((float)hs);
+    for (int t = 0; t < len; t++) {
+        const float *krow = kc + (size_t)t * kv_dim;
+        for (int h = 0; h < nh; h++)
+            S->scores[h * seq + t] =
+                dot_lanes(S->qkv + (size_t)h * hs, krow + (size_t)(h / L->kv_mul) * hs, hs) /
+                scale;
+    }
+    for (int h = 0; h < nh; h++)
+        softmax(S->scores + h * seq, len);
+    memset(S->att, 0, (size_t)L->cfg.dim * sizeof *S->att);
+    for (int t = 0; t < len; t++) {
+        const float *vrow = vc + (size_t)t * kv_dim;
+        for (int h = 0; h < nh; h++) {
+            axpy_lanes(S->att + (size_t)h * hs, S->scores[h * seq + t],
+                       vrow + (size_t)(h / L->kv_mul) * hs, hs);
+        }
+    }
+}
+
 /* Causal attention of rows [0, n) at positions pos.. for one layer whose
  * K/V (seq_len, kv_dim) already hold positions [0, pos + n). */
 static void attention(const llama_impl *L, llama_state *S, const float *kc, const float *vc,
@@ -180,6 +250,10 @@ static void attention(const llama_impl *L, llama_state *S, const float *kc, cons
     int hs = L->head_size, kv_dim = L->kv_dim, dim = L->cfg.dim, seq = L->cfg.seq_len;
     float scale = sqrtf((float)hs);
     int ctx = pos + n;
+    if (n == 1 && hs >= SMALL_HEAD_SIZE) {
+        attention_decode(L, S, kc, vc, pos);
+        return;
+    }
     for (int h = 0; h < L->cfg.n_heads; h++) {
         const float *kh = kc + (size_t)(h / L->kv_mul) * hs;
         const float *vh = vc + (size_t)(h / L->kv_mul) * hs;
@@ -247,7 +321,9 @@ static ss_status state_reserve(const llama_impl *L, llama_state *S, int n)
     float *qkv = ss_malloc_array(c * (size_t)L->qkv_dim, sizeof(float));
     float *att = ss_malloc_array(c * (size_t)cfg->dim, sizeof(float));
     float *h13 = ss_malloc_array(c * 2 * (size_t)cfg->hidden_dim, sizeof(float));
-    float *scores = ss_malloc_array(c * (size_t)cfg->seq_len, sizeof(float));
+    /* decode keeps one row of scores per head (attention_decode) */
+    size_t score_rows = c > (size_t)cfg->n_heads ? c : (size_t)cfg->n_heads;
+    float *scores = ss_malloc_array(score_rows * (size_t)cfg->seq_len, sizeof(float));
     if (!xb || !qkv || !att || !h13 || !scores) {
         ss_free(xb);
         ss_free(qkv);
@@ -422,6 +498,34 @@ static void llama_destroy_impl(void *impl)
     ss_free(L);
 }
 
+/* Per layer: wq, wk, wv (consecutive rows of wqkv), wo, w1, w3 (rows of
+ * w13), w2; then the token embedding (shared with the classifier when
+ * tied) and the unshared classifier. */
+static ss_status llama_map_weights(model_net *m, model_weight_fn fn, void *ctx)
+{
+    llama_impl *L = m->impl;
+    const model_llama_config *c = &L->cfg;
+    size_t dim = (size_t)c->dim, hid = (size_t)c->hidden_dim, kv = (size_t)L->kv_dim;
+    size_t qkv = (size_t)L->qkv_dim, voc = (size_t)c->vocab_size;
+    ss_status st = SS_OK;
+    for (int l = 0; l < c->n_layers && st == SS_OK; l++) {
+        float *q = L->wqkv + (size_t)l * qkv * dim, *w13 = L->w13 + (size_t)l * 2 * hid * dim;
+        if ((st = fn(ctx, "wq", l, q, dim, dim)) != SS_OK ||
+            (st = fn(ctx, "wk", l, q + dim * dim, kv, dim)) != SS_OK ||
+            (st = fn(ctx, "wv", l, q + dim * dim + kv * dim, kv, dim)) != SS_OK ||
+            (st = fn(ctx, "wo", l, L->wo + (size_t)l * dim * dim, dim, dim)) != SS_OK ||
+            (st = fn(ctx, "w1", l, w13, hid, dim)) != SS_OK ||
+            (st = fn(ctx, "w3", l, w13 + hid * dim, hid, dim)) != SS_OK)
+            break;
+        st = fn(ctx, "w2", l, L->w2 + (size_t)l * dim * hid, dim, hid);
+    }
+    if (st == SS_OK)
+        st = fn(ctx, "token_embedding_table", -1, L->token_embedding_table, voc, dim);
+    if (st == SS_OK && !c->shared_classifier)
+        st = fn(ctx, "wcls", -1, L->wcls, voc, dim);
+    return st;
+}
+
 static const model_net_ops llama_ops = {
     .kind = "llama",
     .embed = llama_embed,
@@ -432,6 +536,7 @@ static const model_net_ops llama_ops = {
     .state_bytes = llama_state_bytes,
     .state_destroy = llama_state_destroy,
     .destroy_impl = llama_destroy_impl,
+    .map_weights = llama_map_weights,
 };
 
 /* ---- creation ------------------------------------------------------------------ */

@@ -71,6 +71,15 @@ void model_state_destroy(model_state *st)
         ((const model_state_hdr *)st)->net->ops->state_destroy(st);
 }
 
+ss_status model_net_map_weights(model_net *m, model_weight_fn fn, void *ctx)
+{
+    if (!m || !fn)
+        return SS_EINVAL;
+    if (!m->ops->map_weights)
+        return SS_EUNSUPPORTED;
+    return m->ops->map_weights(m, fn, ctx);
+}
+
 void model_net_destroy(model_net *m)
 {
     if (!m)

@@ -18,6 +18,7 @@
 #ifndef MODEL_NET_H
 #define MODEL_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ss_status.h"
@@ -72,6 +73,25 @@ void model_state_reset(model_state *st);
 /* Bytes the state holds at its current fill (KV accounting). */
 uint64_t model_state_bytes(const model_state *st);
 void model_state_destroy(model_state *st);
+
+/* ---- weights at rest ----
+ * One weight matrix of a model as the model stores it: row-major (rows,
+ * cols), `w` writable in place. `block` is the block that owns it (a node
+ * serving that block holds it), or -1 for the client's embed/head matrices.
+ * `name` is the kind's tensor name ("wq", "fc1.weight"), a static string. */
+typedef ss_status (*model_weight_fn)(void *ctx, const char *name, int block, float *w,
+                                     size_t rows, size_t cols);
+
+/* Calls fn once per weight matrix of m, in a fixed order (blocks ascending,
+ * each block's matrices in the kind's order, then the client-side ones),
+ * letting it rewrite the values (a codec round trip: weights at rest). Only
+ * matrices are visited; vectors (norm weights, biases, folded batch-norm)
+ * are not. Stops at the first status other than SS_OK and returns it.
+ * Matrices the model shares (llama's tied embedding/classifier) are visited
+ * once. This is the one exception to "read-only after creation": do not
+ * run it while another caller uses m. SS_EUNSUPPORTED for a kind without
+ * weight access. */
+ss_status model_net_map_weights(model_net *m, model_weight_fn fn, void *ctx);
 
 void model_net_destroy(model_net *m);
 

@@ -17,6 +17,8 @@ typedef struct model_net_ops {
     uint64_t (*state_bytes)(const model_state *st);
     void (*state_destroy)(model_state *st);
     void (*destroy_impl)(void *impl);
+    /* model_net_map_weights; NULL: SS_EUNSUPPORTED */
+    ss_status (*map_weights)(model_net *m, model_weight_fn fn, void *ctx);
 } model_net_ops;
 
 struct model_net {
