@@ -5,6 +5,8 @@
 
 #include "model_cnn.h"
 #include "model_llama2c.h"
+#include "sim_weights.h"
+#include "ss_alloc.h"
 
 void sim_model_fini(sim_model *m)
 {
@@ -14,6 +16,35 @@ void sim_model_fini(sim_model *m)
     model_net_destroy(m->net);
     model_desc_fini(&m->desc);
     memset(m, 0, sizeof *m);
+}
+
+/* compression.weights (sim_weights.h): bytes at rest per block, and in real
+ * mode the round trip of every block weight matrix. */
+static ss_status weights_at_rest(const scn_scenario *s, const model_arch *arch, sim_model *out,
+                                 char *err, size_t errlen)
+{
+    char e2[512];
+    comp_codec c;
+    ss_status st = comp_codec_parse(s->weight_codec, &c, e2, sizeof e2);
+    if (st != SS_OK)
+        return ss_err(err, errlen, st, "%s: compression.weights: %s", s->source_path, e2);
+    uint64_t *bb = ss_calloc((size_t)out->desc.n_blocks, sizeof *bb);
+    if (!bb)
+        return SS_ENOMEM;
+    if (arch) {
+        uint64_t b = 0;
+        st = sim_weights_arch_block_bytes(arch, &c, &b, e2, sizeof e2);
+        for (int i = 0; st == SS_OK && i < out->desc.n_blocks; i++)
+            bb[i] = b;
+    } else {
+        st = sim_weights_apply(out->net, &c, bb, NULL, e2, sizeof e2);
+    }
+    if (st == SS_OK)
+        sim_weights_set_desc(&out->desc, bb);
+    else
+        ss_err(err, errlen, st, "%s: compression.weights: %s", s->source_path, e2);
+    ss_free(bb);
+    return st;
 }
 
 ss_status sim_model_load(const scn_scenario *s, const char *presets_dir, const char *model_path,
@@ -39,6 +70,8 @@ ss_status sim_model_load(const scn_scenario *s, const char *presets_dir, const c
         }
         if ((st = model_desc_from_arch(&arch, fmt, &out->desc, e2, sizeof e2)) != SS_OK)
             ss_err(err, errlen, st, "%s: model.weights: %s", s->source_path, e2);
+        else if (s->weight_codec[0])
+            st = weights_at_rest(s, &arch, out, err, errlen);
         break;
     }
     case SCN_MODEL_LLAMA2C:
@@ -61,6 +94,8 @@ ss_status sim_model_load(const scn_scenario *s, const char *presets_dir, const c
         /* real mode computes in fp32; the weight format sets bytes in the cost model */
         st = model_desc_from_net(out->net, m->kind == SCN_MODEL_CNN ? "mnist-cnn" : "llama2c",
                                  m->weights[0] ? m->weights : "fp32", &out->desc, err, errlen);
+        if (st == SS_OK && s->weight_codec[0])
+            st = weights_at_rest(s, NULL, out, err, errlen);
         break;
     }
     }

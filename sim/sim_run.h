@@ -36,6 +36,10 @@ typedef struct sim_run_opts {
     int keep_routes;         /* record each request's route (record level "requests") */
     const char *model_path;  /* real mode: replaces the scenario's checkpoint (NULL: keep) */
     const sim_generate_spec *generate; /* NULL: the scenario's workload */
+    int analytic;            /* 1: no real tensors even with real weights: compute times from
+                                the cost model, wire bytes from comp_wire_bytes_max (llm-int8:
+                                every column an outlier); lets models that cannot serve
+                                generation sessions (the MNIST CNN) be timed */
 } sim_run_opts;
 
 /* Run `s` with seed s->seed. On success *out holds the results (release with
