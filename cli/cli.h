@@ -38,6 +38,7 @@ int cli_validate(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_generate(int argc, char **argv);
 int cli_eval(int argc, char **argv);
+int cli_pareto(int argc, char **argv);
 
 /* 1 if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);

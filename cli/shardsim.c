@@ -23,6 +23,8 @@ static const char usage[] =
     "                        of a real-weights scenario (llama2.c-identical output)\n"
     "  eval SCENARIO --task T  accuracy through the simulated pipeline (perplexity\n"
     "                        on TinyStories, MNIST accuracy), stored in the DB\n"
+    "  pareto SCENARIO --codecs LIST  wire bytes x latency x accuracy per\n"
+    "                        activation codec, Pareto front marked, stored in the DB\n"
     "  help [COMMAND]        this text, or a command's own help\n"
     "\n"
     "Options:\n"
@@ -57,8 +59,10 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_generate(argc, argv);
     if (strcmp(cmd, "eval") == 0)
         return cli_eval(argc, argv);
+    if (strcmp(cmd, "pareto") == 0)
+        return cli_pareto(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, help)\n", cmd);
+                    "eval, pareto, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 
