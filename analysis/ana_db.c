@@ -86,6 +86,8 @@ static const struct {
      " metric TEXT NOT NULL,"
      " value REAL,"
      " PRIMARY KEY (run_id, codec, metric)) WITHOUT ROWID;"},
+    {"v2: nodes.down_s (time each node spent failed)",
+     "ALTER TABLE nodes ADD COLUMN down_s REAL NOT NULL DEFAULT 0;"},
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ANA_SCHEMA_VERSION,
                "one migration per schema version");

@@ -69,6 +69,7 @@ ss_status ana_metrics_compute(const sim_results *r, ana_metrics *m, char *err, s
     }
     size_t n_e2e = 0, n_ttft = 0, n_tpot = 0, n_sys = 0;
     double sys_sum = 0;
+    int64_t n_slo = 0;
     for (size_t i = 0; i < n; i++) {
         const sim_request_rec *q = &r->requests[i];
         m->tokens_done += q->tokens_done;
@@ -92,6 +93,16 @@ ss_status ana_metrics_compute(const sim_results *r, ana_metrics *m, char *err, s
                 tpot[n_tpot++] = ns_to_s(q->finish_ns - q->first_token_ns) / (double)(q->tokens_done - 1);
             sys_sum += ns_to_s(q->finish_ns - q->arrival_ns);
             n_sys++;
+            if (q->retries > 0)
+                m->n_recovered++;
+            /* a request without a first token or a second token has no
+             * TTFT or TPOT to miss */
+            if ((r->slo_ttft_s <= 0 || no_token ||
+                 ns_to_s(q->first_token_ns - q->arrival_ns) <= r->slo_ttft_s) &&
+                (r->slo_tpot_s <= 0 || q->tokens_done <= 1 ||
+                 ns_to_s(q->finish_ns - q->first_token_ns) / (double)(q->tokens_done - 1) <=
+                     r->slo_tpot_s))
+                n_slo++;
             break;
         case SIM_REQUEST_INCOMPLETE:
             m->n_incomplete++;
@@ -126,6 +137,18 @@ ss_status ana_metrics_compute(const sim_results *r, ana_metrics *m, char *err, s
         m->utilisation_mean = sum / r->n_nodes;
         m->utilisation_max = mx;
     }
+    m->availability_mean = NAN;
+    if (r->n_nodes > 0 && r->end_ns > 0) {
+        double sum = 0;
+        for (int i = 0; i < r->n_nodes; i++)
+            sum += 1.0 - (double)r->nodes[i].down_ns / (double)r->end_ns;
+        m->availability_mean = sum / r->n_nodes;
+    }
+    for (int i = 0; i < r->n_nodes; i++)
+        m->bytes_sent_total += (double)r->nodes[i].bytes_out;
+    int has_slo = r->slo_ttft_s > 0 || r->slo_tpot_s > 0;
+    m->slo_attainment = has_slo && n ? (double)n_slo / (double)n : NAN;
+    m->goodput_requests_per_s = has_slo && r->end_ns > 0 ? (double)n_slo / end_s : NAN;
 done:
     ss_free(e2e);
     ss_free(ttft);
@@ -158,7 +181,12 @@ done:
     X(throughput_requests_per_s, m->throughput_requests_per_s)      \
     X(utilisation_mean, m->utilisation_mean)                        \
     X(utilisation_max, m->utilisation_max)                          \
-    X(time_in_system_mean_s, m->time_in_system_mean_s)
+    X(time_in_system_mean_s, m->time_in_system_mean_s)             \
+    X(n_recovered, (double)m->n_recovered)                          \
+    X(availability_mean, m->availability_mean)                      \
+    X(bytes_sent_total, m->bytes_sent_total)                        \
+    X(slo_attainment, m->slo_attainment)                            \
+    X(goodput_requests_per_s, m->goodput_requests_per_s)
 
 static const char *const metric_names[] = {
 #define ANA_METRIC_NAME_(name, expr) #name,

@@ -39,6 +39,11 @@ typedef struct ana_metrics {
     double throughput_requests_per_s;
     double utilisation_mean, utilisation_max; /* NaN if no nodes or end_ns <= 0 */
     double time_in_system_mean_s;   /* NaN if no ok or incomplete request */
+    int64_t n_recovered;            /* ok requests that survived a node failure (retries > 0) */
+    double availability_mean;       /* over nodes, 1 - down / end; NaN if no nodes or end <= 0 */
+    double bytes_sent_total;        /* activation bytes sent by all nodes */
+    double slo_attainment;          /* fraction of all requests ok and within the SLO; NaN: no SLO */
+    double goodput_requests_per_s;  /* requests within the SLO per second; NaN: no SLO */
 } ana_metrics;
 
 /* Compute every metric. Allocates scratch (3 arrays of n_requests doubles)

@@ -310,8 +310,8 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
     if (r->n_nodes > 0) {
         if ((s = ana_db_prepare(db,
                                 "INSERT INTO nodes(run_id, id, name, region, first_block, end_block, busy_s,"
-                                " utilisation, bytes_in, bytes_out, failures, kv_peak_bytes, n_tasks)"
-                                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                " utilisation, bytes_in, bytes_out, failures, kv_peak_bytes, n_tasks, down_s)"
+                                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                 &st_node, err, errlen)) != SS_OK)
             goto fail;
         for (int i = 0; i < r->n_nodes; i++) {
@@ -329,6 +329,7 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
             sqlite3_bind_int(st_node, 11, d->failures);
             sqlite3_bind_int64(st_node, 12, (int64_t)d->kv_peak_bytes);
             sqlite3_bind_int64(st_node, 13, (int64_t)d->n_tasks);
+            sqlite3_bind_double(st_node, 14, (double)d->down_ns / 1e9);
             if ((s = step_done(db, st_node, "store run: insert nodes row", err, errlen)) != SS_OK)
                 goto fail;
         }

@@ -735,6 +735,22 @@ done:
     return rc;
 }
 
+/* "slo": {"ttft_s": t, "tpot_s": u}, both optional, > 0 when given. */
+static ss_status load_slo(loader *L, const cJSON *root)
+{
+    static const char *const keys[] = {"ttft_s", "tpot_s"};
+    const cJSON *o;
+    ss_status rc;
+    if ((rc = ss_json_get_object(&L->cx, root, "", "slo", SS_JSON_OPTIONAL, &o)) || !o ||
+        (rc = ss_json_check_keys(&L->cx, o, "slo", keys, 2)) ||
+        (rc = number(L, o, "slo", "ttft_s", SS_JSON_OPTIONAL, 0, 1, SCN_MAX_HORIZON_S,
+                     &L->s->slo_ttft_s)) ||
+        (rc = number(L, o, "slo", "tpot_s", SS_JSON_OPTIONAL, 0, 1, SCN_MAX_HORIZON_S,
+                     &L->s->slo_tpot_s)))
+        return rc;
+    return SS_OK;
+}
+
 /* ---- entry -------------------------------------------------------------- */
 
 static ss_status validate(loader *L, const cJSON *root)
@@ -742,7 +758,7 @@ static ss_status validate(loader *L, const cJSON *root)
     static const char *const keys[] = {"version", "name",      "seed",        "horizon_s",
                                        "model",   "network",   "nodes",       "placement",
                                        "routing", "compression", "workload",  "record",
-                                       "faults"};
+                                       "faults",  "slo"};
     scn_scenario *s = L->s;
     char got[96];
     ss_status rc;
@@ -767,7 +783,7 @@ static ss_status validate(loader *L, const cJSON *root)
         (rc = load_model(L, root)) || (rc = load_network(L, root)) ||
         (rc = load_nodes(L, root)) || (rc = load_policies(L, root)) ||
         (rc = load_workload(L, root)) || (rc = load_record(L, root)) ||
-        (rc = load_faults(L, root)))
+        (rc = load_faults(L, root)) || (rc = load_slo(L, root)))
         return rc;
     s->seed = (uint64_t)seed;
     return SS_OK;

@@ -135,6 +135,8 @@ typedef struct scn_scenario {
     int n_faults;
     scn_fault *faults;              /* (n_faults) sorted by down_at_s, then node */
 
+    double slo_ttft_s, slo_tpot_s;  /* JSON slo.ttft_s / slo.tpot_s; 0: no objective */
+
     char *canonical_json;           /* the scenario after --set overrides, printed
                                      * unformatted: hashed into the run key */
 } scn_scenario;

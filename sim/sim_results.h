@@ -41,12 +41,17 @@ typedef struct sim_node_rec {
     int64_t busy_ns;                 /* compute busy time */
     uint64_t bytes_in, bytes_out;    /* activation bytes received / sent */
     int32_t failures;
+    int64_t down_ns;                 /* time spent down (failed), up to the run's end */
     uint64_t kv_peak_bytes;
     uint64_t n_tasks;                /* compute tasks executed */
 } sim_node_rec;
 
 typedef struct sim_results {
     uint64_t seed;
+    /* The scenario's service-level objective, copied here so the metrics are
+     * a function of the results alone: a request meets it when its TTFT and
+     * TPOT are at most these (0: no objective on that quantity). */
+    double slo_ttft_s, slo_tpot_s;
     int64_t end_ns;                  /* simulated time when the run ended */
     uint64_t n_events;               /* events executed */
     int n_requests;

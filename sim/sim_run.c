@@ -55,6 +55,7 @@ typedef struct node_state {
     int region;
     double up_bps, down_bps; /* bytes/s */
     int up;
+    int64_t down_since_ns;   /* when it went down, while !up */
     uint32_t epoch;          /* bumped at every failure: caches made before are gone */
     int64_t q_head, q_tail;  /* FIFO of request indices waiting to compute */
     int64_t running;         /* request computing now, -1: idle */
@@ -795,6 +796,7 @@ static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     if (!n->up)
         return;
     n->up = 0;
+    n->down_since_ns = sim_engine_now(e);
     w->view_nodes[ni].up = 0;
     n->epoch++;
     n->rec.failures++;
@@ -826,9 +828,12 @@ static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
 static void ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
 {
     world *w = ctx;
-    (void)e;
     (void)b;
-    w->nodes[node].up = 1;
+    node_state *n = &w->nodes[node];
+    if (n->up)
+        return;
+    n->up = 1;
+    n->rec.down_ns += sim_engine_now(e) - n->down_since_ns;
     w->view_nodes[node].up = 1;
     pull_span_queue(w, (int)node);
 }
@@ -991,6 +996,8 @@ static void world_fini(world *w)
 static ss_status collect(world *w, sim_results *out)
 {
     out->seed = w->scn->seed;
+    out->slo_ttft_s = w->scn->slo_ttft_s;
+    out->slo_tpot_s = w->scn->slo_tpot_s;
     out->end_ns = sim_engine_now(w->eng);
     out->n_events = sim_engine_n_run(w->eng);
     out->n_requests = (int)w->n_arrived;
@@ -1024,8 +1031,11 @@ static ss_status collect(world *w, sim_results *out)
             r->route_len = q->route_len;
         }
     }
-    for (int i = 0; i < w->n_nodes; i++)
+    for (int i = 0; i < w->n_nodes; i++) {
         out->nodes[i] = w->nodes[i].rec;
+        if (!w->nodes[i].up)
+            out->nodes[i].down_ns += out->end_ns - w->nodes[i].down_since_ns;
+    }
     return SS_OK;
 }
 

@@ -104,7 +104,8 @@ static void fixture_fill(fixture *f)
     /* Nodes deliberately out of id order: the report and digest sort them. */
     f->node[0] = (sim_node_rec){.id = 7, .first_block = 16, .end_block = 32,
                                 .busy_ns = S_NS(2), .bytes_in = 4096, .bytes_out = 8192,
-                                .failures = 1, .kv_peak_bytes = 1u << 20, .n_tasks = 9};
+                                .failures = 1, .down_ns = S_NS(1), .kv_peak_bytes = 1u << 20,
+                                .n_tasks = 9};
     strcpy(f->node[0].name, "beta");
     strcpy(f->node[0].region, "eu-west");
     f->node[1] = (sim_node_rec){.id = 3, .first_block = 0, .end_block = 16,
@@ -324,8 +325,20 @@ START_TEST(test_metrics_match_hand_computation)
     ck_assert_double_eq_tol(m.utilisation_mean, 0.35, TOL);
     ck_assert_double_eq_tol(m.utilisation_max, 0.5, TOL);
     ck_assert_double_eq_tol(m.time_in_system_mean_s, 2.9, TOL);
+    /* request 1 survived a failure; node beta was down 1 of 10 s */
+    ck_assert_int_eq(m.n_recovered, 1);
+    ck_assert_double_eq_tol(m.availability_mean, (0.9 + 1.0) / 2, TOL);
+    ck_assert_double_eq_tol(m.bytes_sent_total, 8192.0 + 3e12, TOL);
+    ck_assert(isnan(m.slo_attainment) && isnan(m.goodput_requests_per_s)); /* no SLO */
+    /* SLO TTFT <= 1.5 s, TPOT <= 0.6 s: requests 0 (1 s, 0.5 s/token) and 1
+     * (0.5 s, 0.5 s/token) meet it; 2 and 3 wait 2 s for their first token */
+    f.r.slo_ttft_s = 1.5;
+    f.r.slo_tpot_s = 0.6;
+    ck_assert_int_eq(ana_metrics_compute(&f.r, &m, err, sizeof err), SS_OK);
+    ck_assert_double_eq_tol(m.slo_attainment, 2.0 / 6.0, TOL);
+    ck_assert_double_eq_tol(m.goodput_requests_per_s, 0.2, TOL);
     /* The name table and the struct agree. */
-    ck_assert_uint_eq(ana_metrics_count(), 25);
+    ck_assert_uint_eq(ana_metrics_count(), 30);
     ck_assert_str_eq(ana_metrics_name(7), "e2e_s_p50");
     ck_assert_double_eq_tol(ana_metrics_value(&m, 7), 2.5, TOL);
     ck_assert_ptr_null(ana_metrics_name(ana_metrics_count()));
@@ -360,15 +373,15 @@ END_TEST
 
 /* ---------- schema ---------- */
 
-START_TEST(test_new_database_has_schema_v1_application_id_and_wal)
+START_TEST(test_new_database_has_the_current_schema_application_id_and_wal)
 {
     ana_db *db = open_db(tpath("r.db"));
     ck_assert_int_eq(ana_db_schema_version(db), ANA_SCHEMA_VERSION);
     ana_db_close(db);
     sqlite3 *h = raw_open(tpath("r.db"));
     ck_assert_int_eq(q_int(h, "PRAGMA application_id"), ANA_APPLICATION_ID);
-    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), 1);
-    ck_assert_int_eq(q_int(h, "SELECT max(version) FROM schema_version"), 1);
+    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), ANA_SCHEMA_VERSION);
+    ck_assert_int_eq(q_int(h, "SELECT max(version) FROM schema_version"), ANA_SCHEMA_VERSION);
     ck_assert_str_eq(q_text(h, "PRAGMA journal_mode"), "wal");
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
                               " ('runs','requests','nodes','metrics','accuracy','schema_version')"), 6);
@@ -377,7 +390,36 @@ START_TEST(test_new_database_has_schema_v1_application_id_and_wal)
     db = open_db(tpath("r.db"));
     ana_db_close(db);
     h = raw_open(tpath("r.db"));
-    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM schema_version"), 1);
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM schema_version"), ANA_SCHEMA_VERSION);
+    sqlite3_close(h);
+}
+END_TEST
+
+/* A file written by schema v1 (no nodes.down_s) migrates to v2 in place:
+ * its runs survive, old node rows read down_s = 0, new runs store it. */
+START_TEST(test_open_migrates_a_v1_database_keeping_its_runs)
+{
+    ana_db *db = open_db(tpath("v1.db"));
+    fixture f;
+    fixture_fill(&f);
+    store(db, &info_default, &f.r);
+    ana_db_close(db);
+    sqlite3 *h = raw_open(tpath("v1.db"));
+    raw_exec(h, "BEGIN; ALTER TABLE nodes DROP COLUMN down_s; DELETE FROM schema_version WHERE"
+                " version = 2; PRAGMA user_version = 1; COMMIT;");
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM pragma_table_info('nodes') WHERE name ="
+                              " 'down_s'"), 0);
+    sqlite3_close(h);
+    db = open_db(tpath("v1.db"));
+    ck_assert_int_eq(ana_db_schema_version(db), 2);
+    ana_db_close(db);
+    h = raw_open(tpath("v1.db"));
+    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM runs"), 1);
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM nodes WHERE down_s = 0"),
+                     q_int(h, "SELECT count(*) FROM nodes"));
+    ck_assert_str_eq(q_text(h, "SELECT description FROM schema_version WHERE version = 2"),
+                     "v2: nodes.down_s (time each node spent failed)");
     sqlite3_close(h);
 }
 END_TEST
@@ -389,14 +431,14 @@ START_TEST(test_open_migrates_an_empty_but_valid_database)
     sqlite3 *h = raw_open(tpath("zero.db"));
     sqlite3_close(h);
     ana_db *db = open_db(tpath("zero.db"));
-    ck_assert_int_eq(ana_db_schema_version(db), 1);
+    ck_assert_int_eq(ana_db_schema_version(db), ANA_SCHEMA_VERSION);
     ana_db_close(db);
 
     ck_assert_int_eq(sqlite3_open(tpath("v0.db"), &h), SQLITE_OK);
     raw_exec(h, "CREATE TABLE t(x); DROP TABLE t;");
     sqlite3_close(h);
     db = open_db(tpath("v0.db"));
-    ck_assert_int_eq(ana_db_schema_version(db), 1);
+    ck_assert_int_eq(ana_db_schema_version(db), ANA_SCHEMA_VERSION);
     fixture f;
     fixture_fill(&f);
     store(db, &info_default, &f.r);
@@ -408,16 +450,16 @@ START_TEST(test_open_refuses_a_newer_schema_version)
 {
     ana_db_close(open_db(tpath("r.db")));
     sqlite3 *h = raw_open(tpath("r.db"));
-    raw_exec(h, "PRAGMA user_version=2");
+    raw_exec(h, "PRAGMA user_version=3");
     sqlite3_close(h);
     ana_db *db = (ana_db *)1;
     char err[512] = "";
     ck_assert_int_eq(ana_db_open(tpath("r.db"), NULL, &db, err, sizeof err), SS_EVERSION);
     ck_assert_ptr_null(db);
     ck_assert_ptr_nonnull(strstr(err, "r.db"));
-    ck_assert_ptr_nonnull(strstr(err, "version 2"));
+    ck_assert_ptr_nonnull(strstr(err, "version 3"));
     h = raw_open(tpath("r.db"));
-    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), 3);
     sqlite3_close(h);
 }
 END_TEST
@@ -1067,7 +1109,7 @@ START_TEST(test_concurrent_processes_create_one_database_and_lose_no_run)
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM runs"), NPROC);
     ck_assert_int_eq(q_int(h, "SELECT count(DISTINCT seed) FROM runs"), NPROC);
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM requests"), 6 * NPROC);
-    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM schema_version"), 1);
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM schema_version"), ANA_SCHEMA_VERSION);
     ck_assert_str_eq(q_text(h, "PRAGMA integrity_check"), "ok");
     sqlite3_close(h);
 }
@@ -1155,9 +1197,10 @@ Suite *ana_suite(void)
     tc = tcase_create("db");
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_new_database_has_schema_v1_application_id_and_wal);
+    tcase_add_test(tc, test_new_database_has_the_current_schema_application_id_and_wal);
     tcase_add_test(tc, test_open_migrates_an_empty_but_valid_database);
     tcase_add_test(tc, test_open_refuses_a_newer_schema_version);
+    tcase_add_test(tc, test_open_migrates_a_v1_database_keeping_its_runs);
     tcase_add_test(tc, test_open_refuses_a_foreign_application_id_and_leaves_it_alone);
     tcase_add_test(tc, test_open_refuses_a_schema_version_table_that_disagrees_with_user_version);
     tcase_add_test(tc, test_open_refuses_garbage_and_does_not_overwrite_it);
