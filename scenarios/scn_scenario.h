@@ -63,9 +63,49 @@ typedef struct scn_model {
     char tokenizer_path[SCN_PATH_MAX];  /* LLAMA2C: resolved relative to the scenario file */
 } scn_model;
 
+/* One entry of "nodes" (a node or a population of `count` nodes) and the
+ * random parts its nodes draw when the simulator builds the world: a device
+ * mix, a region mix, bandwidth distributions, a failure process. Drawing
+ * happens in sim/ (sim_world.h) from the named stream of each node, so the
+ * scenario stays plain data and adding a group never changes another
+ * node's draws. */
+typedef enum scn_churn_kind {
+    SCN_CHURN_NONE,
+    SCN_CHURN_PRESET, /* "churn": "overnet03" (Failure Trace Archive fits, sim/sim_churn.h) */
+    SCN_CHURN_DISTS,  /* "churn": {"up_s": DIST, "down_s": DIST} */
+} scn_churn_kind;
+
+typedef struct scn_group {
+    int n_devices;            /* device mix: "device": {"rtx-3090": 0.3, ...}; 0: every node's
+                               * device fields are fixed (inline object or one preset) */
+    int *device;              /* (n_devices) indices into scn_scenario.devices */
+    double *device_w;         /* (n_devices) weights, summing to 1 */
+    int n_regions;            /* region mix: "region": {"eu": 0.4, ...}; 0: fixed region */
+    int *region;              /* (n_regions) indices into regions */
+    double *region_w;         /* (n_regions) weights, summing to 1 */
+    scn_dist uplink_mbps;     /* drawn per node (SCN_DIST_CONST for a plain number), Mbit/s */
+    scn_dist downlink_mbps;
+    scn_churn_kind churn;
+    char churn_preset[SCN_NAME_MAX]; /* SCN_CHURN_PRESET: lower-case data-set name */
+    char churn_family[SCN_NAME_MAX]; /* "weibull" (default), "exponential", "lognormal", "gamma" */
+    scn_dist up_s, down_s;    /* SCN_CHURN_DISTS: up and down interval lengths, s */
+    double last_mile_ms;      /* added to this group's nodes' one-way delay; default network.last_mile_ms */
+    int relay;                /* behind NAT, traffic relayed: Petals counts 0.2 of its network rate */
+} scn_group;
+
+/* A device preset from scenarios/hardware/<name>.json, resolved at load. */
+typedef struct scn_device {
+    char preset[SCN_NAME_MAX];
+    double peak_flops;        /* effective FLOP/s for the scenario's weight format = peak x eff */
+    double mem_bw_bytes_per_s;/* effective bytes/s = bandwidth x eff */
+    double memory_bytes;
+    double uplink_bytes_per_s, downlink_bytes_per_s; /* the preset's typical network class */
+} scn_device;
+
 typedef struct scn_node {
     char name[SCN_NAME_MAX];  /* unique; "name" of a group with count > 1 becomes "name-0", "name-1", ... */
-    int region;               /* index into scn_scenario.regions */
+    int group;                /* index into scn_scenario.groups */
+    int region;               /* index into scn_scenario.regions (a group with a region mix: drawn later) */
     double peak_flops;        /* FLOP/s; JSON device.peak_tflops (1e12 FLOP/s) */
     double mem_bw_bytes_per_s;/* JSON device.mem_bw_gbps (1e9 bytes/s) */
     double memory_bytes;      /* JSON device.memory_gb (1e9 bytes) */
@@ -78,11 +118,23 @@ typedef struct scn_node {
 
 typedef enum scn_arrival_kind {
     SCN_ARRIVAL_POISSON, /* {"poisson": {"rate_per_s": r}} */
+    SCN_ARRIVAL_GAMMA,   /* {"gamma": {"rate_per_s": r, "cv": c}}: gamma gaps, mean 1/r, CV c (bursty for c > 1) */
+    SCN_ARRIVAL_CLOSED,  /* {"closed": {"users": n, "think_time_s": DIST}}: n users, each sends its
+                          * next request a think time after the previous one finished */
+    SCN_ARRIVAL_TRACE,   /* {"trace": {"file": PATH | "preset": "azure-conv-2023" | "azure-code-2023",
+                          * "time_scale": s}}: arrival times and token counts replayed from the
+                          * Azure LLM trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens) */
 } scn_arrival_kind;
 
 typedef struct scn_workload {
     scn_arrival_kind arrival;
-    double rate_per_s;        /* > 0 */
+    double rate_per_s;        /* POISSON, GAMMA: > 0 */
+    double cv;                /* GAMMA: coefficient of variation of the gaps, > 0 */
+    int64_t users;            /* CLOSED: 1..1e6 */
+    scn_dist think_time_s;    /* CLOSED */
+    char trace_path[SCN_PATH_MAX]; /* TRACE: resolved file; "" with a preset */
+    char trace_preset[SCN_NAME_MAX]; /* TRACE: "azure-conv-2023", "azure-code-2023" (in the shared assets) */
+    double time_scale;        /* TRACE: arrival offsets multiplied by this, > 0, default 1 */
     int64_t n_requests;       /* 1..1e8; arrivals stop after this many or at horizon_s */
     scn_dist prompt_tokens;   /* tokens; drawn, rounded to nearest, clamped to >= 1 */
     scn_dist output_tokens;   /* tokens; drawn, rounded to nearest, clamped to >= 1 */
@@ -99,6 +151,16 @@ typedef struct scn_fault {
     double up_at_s;   /* > down_at_s, or < 0: stays down */
 } scn_fault;
 
+/* A straggler episode: the node computes `slowdown` times slower during
+ * [from_s, to_s). JSON "stragglers": [{"node": NAME, "from_s", "to_s",
+ * "slowdown"}]; regional outages are faults: {"region": NAME, "down_at_s",
+ * "up_at_s"} in "faults" expands to one fault per node of that region. */
+typedef struct scn_straggler {
+    int node;
+    double from_s, to_s;  /* 0 <= from < to */
+    double slowdown;      /* >= 1 */
+} scn_straggler;
+
 typedef enum scn_record_level {
     SCN_RECORD_SUMMARY,  /* runs, nodes, metrics only */
     SCN_RECORD_REQUESTS, /* plus one row per request (default) */
@@ -114,8 +176,17 @@ typedef struct scn_scenario {
 
     int n_regions;
     char (*regions)[SCN_NAME_MAX];  /* (n_regions) names */
-    double *rtt_s;                  /* (n_regions, n_regions) row-major round-trip times */
+    double *rtt_s;                  /* (n_regions, n_regions) row-major round-trip times; NULL when
+                                     * rtt_source names a measured data set (filled by sim/) */
+    char rtt_source[SCN_NAME_MAX];  /* network.rtt: "" (the rtt_ms matrix) or "wondernetwork-2018":
+                                     * region names are then WonderNetwork city names */
+    double last_mile_ms;            /* network.last_mile_ms: one-way delay added per node endpoint, >= 0 */
+    scn_dist jitter_ms;             /* network.jitter: extra one-way delay per transfer, ms (CONST 0: none) */
 
+    int n_groups;
+    scn_group *groups;              /* (n_groups) one per "nodes" entry */
+    int n_devices;
+    scn_device *devices;            /* (n_devices) presets referenced by groups' device mixes */
     int n_nodes;
     scn_node *nodes;                /* (n_nodes) after expanding counts */
 
@@ -136,6 +207,17 @@ typedef struct scn_scenario {
     scn_fault *faults;              /* (n_faults) sorted by down_at_s, then node */
 
     double slo_ttft_s, slo_tpot_s;  /* JSON slo.ttft_s / slo.tpot_s; 0: no objective */
+
+    int n_stragglers;
+    scn_straggler *stragglers;      /* (n_stragglers) sorted by from_s, then node */
+
+    /* "batching": {"max_tokens": N, "priority": "decode" | "prefill"}: a node
+     * runs the decode steps waiting for its span as one batch of at most N
+     * tokens (continuous batching); a prefill runs alone, before waiting
+     * decodes ("prefill") or after them ("decode"). max_tokens 0 (default):
+     * one task at a time. */
+    int64_t max_batch_tokens;
+    int prefill_first;
 
     char *canonical_json;           /* the scenario after --set overrides, printed
                                      * unformatted: hashed into the run key */
