@@ -32,6 +32,127 @@ static ss_status format_or_err(const char *format, double *out, char *err, size_
     return SS_OK;
 }
 
+#define ARCH_CAP ((int64_t)1 << 20) /* every dimension */
+
+/* Required integer `key`, or the first present of two spellings (HF config
+ * aliases such as BLOOM's n_embed / hidden_size); both present must agree. */
+static ss_status arch_int2(const ss_json_ctx *cx, const cJSON *root, const char *key,
+                           const char *alias, int64_t *out)
+{
+    int64_t a = -1, b = -1;
+    ss_status st;
+    if ((st = ss_json_get_int(cx, root, "", key, SS_JSON_OPTIONAL, 1, ARCH_CAP, &a)) != SS_OK ||
+        (alias &&
+         (st = ss_json_get_int(cx, root, "", alias, SS_JSON_OPTIONAL, 1, ARCH_CAP, &b)) != SS_OK))
+        return st;
+    if (a < 0 && b < 0)
+        return ss_json_errf(cx, SS_ESCHEMA, key, "missing required key%s%s%s",
+                            alias ? " (or \"" : "", alias ? alias : "", alias ? "\")" : "");
+    if (a >= 0 && b >= 0 && a != b)
+        return ss_json_errf(cx, SS_ESCHEMA, alias, "expected the value of %s (%lld), got %lld", key,
+                            (long long)a, (long long)b);
+    *out = a >= 0 ? a : b;
+    return SS_OK;
+}
+
+/* Llama: SwiGLU MLP (3 matrices), no biases, two RMSNorms per block. */
+static ss_status arch_llama(const ss_json_ctx *cx, const cJSON *root, model_arch *out)
+{
+    struct {
+        const char *key;
+        int64_t *dst;
+    } f[] = {
+        {"hidden_size", &out->hidden_size},
+        {"intermediate_size", &out->intermediate_size},
+        {"num_hidden_layers", &out->num_hidden_layers},
+        {"num_attention_heads", &out->num_attention_heads},
+        {"vocab_size", &out->vocab_size},
+        {"max_position_embeddings", &out->max_position_embeddings},
+    };
+    ss_status st;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if ((st = ss_json_get_int(cx, root, "", f[i].key, SS_JSON_REQUIRED, 1, ARCH_CAP,
+                                  f[i].dst)) != SS_OK)
+            return st;
+    /* Older configs omit num_key_value_heads: multi-head attention. */
+    out->num_key_value_heads = out->num_attention_heads;
+    if ((st = ss_json_get_int(cx, root, "", "num_key_value_heads", SS_JSON_OPTIONAL, 1, ARCH_CAP,
+                              &out->num_key_value_heads)) != SS_OK)
+        return st;
+    out->mlp_matrices = 3;
+    out->linear_bias = 0;
+    out->norms_per_block = 2;
+    out->norm_bias = 0;
+    return SS_OK;
+}
+
+/* BLOOM: multi-head attention with ALiBi (no position table: sessions are
+ * capped at the 2048-token training length unless max_position_embeddings
+ * is given), GELU MLP h -> 4h -> h, biases on every linear layer, two
+ * LayerNorms (weight + bias) per block. Keys as in bigscience/bloom's
+ * config.json: n_embed (or hidden_size), n_layer (or num_hidden_layers),
+ * n_head (or num_attention_heads). */
+static ss_status arch_bloom(const ss_json_ctx *cx, const cJSON *root, model_arch *out)
+{
+    ss_status st;
+    if ((st = arch_int2(cx, root, "n_embed", "hidden_size", &out->hidden_size)) ||
+        (st = arch_int2(cx, root, "n_layer", "num_hidden_layers", &out->num_hidden_layers)) ||
+        (st = arch_int2(cx, root, "n_head", "num_attention_heads", &out->num_attention_heads)) ||
+        (st = arch_int2(cx, root, "vocab_size", NULL, &out->vocab_size)))
+        return st;
+    out->max_position_embeddings = 2048;
+    if ((st = ss_json_get_int(cx, root, "", "max_position_embeddings", SS_JSON_OPTIONAL, 1,
+                              ARCH_CAP, &out->max_position_embeddings)) != SS_OK)
+        return st;
+    out->num_key_value_heads = out->num_attention_heads;
+    out->intermediate_size = 4 * out->hidden_size;
+    out->mlp_matrices = 2;
+    out->linear_bias = 1;
+    out->norms_per_block = 2;
+    out->norm_bias = 1;
+    return SS_OK;
+}
+
+/* Falcon: GELU MLP h -> 4h -> h (ffn_hidden_size if given), parallel
+ * attention; `bias` (default false) on the linear layers; with
+ * new_decoder_architecture (Falcon-40B/180B) grouped KV heads num_kv_heads
+ * and two LayerNorms per block (ln_attn, ln_mlp), otherwise multi_query
+ * (default true) gives one KV head and parallel_attn one LayerNorm.
+ * Context: max_position_embeddings, default 2048 (FalconConfig's). */
+static ss_status arch_falcon(const ss_json_ctx *cx, const cJSON *root, model_arch *out)
+{
+    ss_status st;
+    int new_arch = 0, multi_query = 1, parallel = 1, bias = 0;
+    if ((st = arch_int2(cx, root, "hidden_size", NULL, &out->hidden_size)) ||
+        (st = arch_int2(cx, root, "num_hidden_layers", NULL, &out->num_hidden_layers)) ||
+        (st = arch_int2(cx, root, "num_attention_heads", NULL, &out->num_attention_heads)) ||
+        (st = arch_int2(cx, root, "vocab_size", NULL, &out->vocab_size)) ||
+        (st = ss_json_get_bool(cx, root, "", "new_decoder_architecture", SS_JSON_OPTIONAL,
+                               &new_arch)) ||
+        (st = ss_json_get_bool(cx, root, "", "multi_query", SS_JSON_OPTIONAL, &multi_query)) ||
+        (st = ss_json_get_bool(cx, root, "", "parallel_attn", SS_JSON_OPTIONAL, &parallel)) ||
+        (st = ss_json_get_bool(cx, root, "", "bias", SS_JSON_OPTIONAL, &bias)))
+        return st;
+    if (new_arch) {
+        if ((st = arch_int2(cx, root, "num_kv_heads", NULL, &out->num_key_value_heads)))
+            return st;
+    } else {
+        out->num_key_value_heads = multi_query ? 1 : out->num_attention_heads;
+    }
+    out->intermediate_size = 4 * out->hidden_size;
+    out->max_position_embeddings = 2048;
+    if ((st = ss_json_get_int(cx, root, "", "ffn_hidden_size", SS_JSON_OPTIONAL, 1, ARCH_CAP,
+                              &out->intermediate_size)) ||
+        (st = ss_json_get_int(cx, root, "", "max_position_embeddings", SS_JSON_OPTIONAL, 1,
+                              ARCH_CAP, &out->max_position_embeddings)))
+        return st;
+    out->mlp_matrices = 2;
+    out->linear_bias = bias;
+    out->norms_per_block = new_arch || !parallel ? 2 : 1;
+    out->norm_bias = 1;
+    return SS_OK;
+}
+
 ss_status model_arch_load(const char *dir, const char *name, model_arch *out, char *err,
                           size_t errlen)
 {
@@ -62,26 +183,9 @@ ss_status model_arch_load(const char *dir, const char *name, model_arch *out, ch
                           out->model_type);
         goto done;
     }
-    const int64_t cap = (int64_t)1 << 20;
-    struct {
-        const char *key;
-        int64_t *dst;
-    } f[] = {
-        {"hidden_size", &out->hidden_size},
-        {"intermediate_size", &out->intermediate_size},
-        {"num_hidden_layers", &out->num_hidden_layers},
-        {"num_attention_heads", &out->num_attention_heads},
-        {"vocab_size", &out->vocab_size},
-        {"max_position_embeddings", &out->max_position_embeddings},
-    };
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        if ((st = ss_json_get_int(&cx, root, "", f[i].key, SS_JSON_REQUIRED, 1, cap, f[i].dst)) !=
-            SS_OK)
-            goto done;
-    /* Older configs omit num_key_value_heads: multi-head attention. */
-    out->num_key_value_heads = out->num_attention_heads;
-    if ((st = ss_json_get_int(&cx, root, "", "num_key_value_heads", SS_JSON_OPTIONAL, 1, cap,
-                              &out->num_key_value_heads)) != SS_OK)
+    if ((st = strcmp(out->model_type, "llama") == 0   ? arch_llama(&cx, root, out)
+              : strcmp(out->model_type, "bloom") == 0 ? arch_bloom(&cx, root, out)
+                                                      : arch_falcon(&cx, root, out)) != SS_OK)
         goto done;
     if (out->hidden_size % out->num_attention_heads != 0)
         st = ss_json_errf(&cx, SS_ESCHEMA, "num_attention_heads",
@@ -125,11 +229,17 @@ ss_status model_desc_from_arch(const model_arch *a, const char *format, model_de
     out->vocab = (uint32_t)a->vocab_size;
     const double h = (double)a->hidden_size, ff = (double)a->intermediate_size;
     const double kv = h * (double)a->num_key_value_heads / (double)a->num_attention_heads;
-    /* q and o: h x h; k and v: h x kv; gate, up, down: h x ff (SwiGLU) */
-    const double matmul_params = 2 * h * h + 2 * h * kv + 3 * h * ff;
+    /* q and o: h x h; k and v: h x kv; MLP: mlp_matrices x h x ff (Llama's
+     * SwiGLU gate, up, down: 3; GELU up, down: 2). Formulas in
+     * models/presets/README.md. */
+    const double matmul_params = 2 * h * h + 2 * h * kv + (double)a->mlp_matrices * h * ff;
+    /* biases: q, k, v (h + 2 kv), o (h), MLP up/gate ((m - 1) ff) and down (h) */
+    const double bias_params =
+        a->linear_bias ? (h + 2 * kv) + h + (double)(a->mlp_matrices - 1) * ff + h : 0;
+    const double norm_params = (double)a->norms_per_block * h * (a->norm_bias ? 2 : 1);
     for (int i = 0; i < out->n_blocks; i++) {
         model_block_desc *b = &out->blocks[i];
-        b->n_params = (uint64_t)(matmul_params + 2 * h); /* + two RMSNorm weight vectors */
+        b->n_params = (uint64_t)(matmul_params + bias_params + norm_params);
         b->flops_per_item = 2 * matmul_params;            /* one multiply-add per weight */
         b->attn_flops_per_ctx = 4 * h;                    /* q.k and a.v over every head */
         b->kv_elems_per_item = (uint64_t)(2 * kv);

@@ -16,12 +16,17 @@
 
 #define MODEL_NAME_MAX 64
 
-/* Architecture fields of a Hugging Face config.json (Llama family). */
+/* Architecture fields of a Hugging Face config.json (Llama, BLOOM, Falcon),
+ * normalised to Llama's names, plus the block layout they imply. */
 typedef struct model_arch {
     char name[MODEL_NAME_MAX];       /* preset name, e.g. "llama-2-7b" */
-    char model_type[MODEL_NAME_MAX]; /* "llama" */
+    char model_type[MODEL_NAME_MAX]; /* "llama", "bloom" or "falcon" */
     int64_t hidden_size, intermediate_size, num_hidden_layers;
     int64_t num_attention_heads, num_key_value_heads, vocab_size, max_position_embeddings;
+    int mlp_matrices;    /* 3: gated SwiGLU (Llama); 2: GELU up/down (BLOOM, Falcon) */
+    int linear_bias;     /* 1: every linear layer has a bias (BLOOM) */
+    int norms_per_block; /* normalisation layers per block */
+    int norm_bias;       /* 1: LayerNorm (weight + bias); 0: RMSNorm (weight) */
 } model_arch;
 
 typedef struct model_desc {
@@ -46,8 +51,9 @@ ss_status model_weight_format_bytes(const char *format, double *out);
 ss_status model_arch_load(const char *dir, const char *name, model_arch *out, char *err,
                           size_t errlen);
 
-/* A Llama-family description: per block 2*(h*h + h*kv) + ... parameters, see
- * model_desc.c. `format` is a weight format name. */
+/* Per-block description of an architecture (formulas in
+ * models/presets/README.md): parameters, FLOPs, KV elements per token.
+ * `format` is a weight format name. */
 ss_status model_desc_from_arch(const model_arch *a, const char *format, model_desc *out,
                                char *err, size_t errlen);
 
