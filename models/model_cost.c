@@ -1,24 +1,37 @@
 /* model_cost.c - the roofline of model_cost.h, term by term. */
 #include "model_cost.h"
 
-model_cost_terms model_cost_span(const model_device *d, const model_desc *m, int first, int end,
-                                 int64_t n_new, int64_t ctx)
+/* A factor left at 0 (a hand-built model_desc) means "no penalty". */
+static double factor(double f) { return f > 0 ? f : 1.0; }
+
+model_cost_terms model_cost_span_batch(const model_device *d, const model_desc *m, int first,
+                                       int end, int64_t batch, int64_t n_new, int64_t ctx)
 {
     model_cost_terms t = {0};
-    const double n = (double)n_new, c = (double)ctx;
+    const double b = (double)batch, n = (double)n_new, c = (double)ctx;
     /* positions attended by the n new tokens: ctx+1, ctx+2, ..., ctx+n */
     const double attended = n * c + n * (n + 1) / 2;
     for (int i = first; i < end; i++) {
-        const model_block_desc *b = &m->blocks[i];
-        t.flops += n * b->flops_per_item + b->attn_flops_per_ctx * attended;
-        t.bytes += model_desc_block_weight_bytes(m, i) +
-                   (double)b->kv_elems_per_item * m->kv_bytes_per_elem * (c + n) +
-                   4.0 * n * ((double)b->act_in_elems + (double)b->act_out_elems);
+        const model_block_desc *k = &m->blocks[i];
+        t.flops += b * (n * k->flops_per_item + k->attn_flops_per_ctx * attended);
+        const double w = model_desc_block_weight_bytes(m, i);
+        const double kv = b * (double)k->kv_elems_per_item * m->kv_bytes_per_elem * (c + n);
+        const double act = b * 4.0 * n * ((double)k->act_in_elems + (double)k->act_out_elems);
+        t.weight_bytes += w;
+        t.kv_bytes += kv;
+        t.act_bytes += act;
+        t.bytes += w + kv + act; /* summed per block, as before the split (same bits) */
     }
-    t.compute_s = t.flops / (d->peak_flops * d->compute_eff);
-    t.memory_s = t.bytes / (d->mem_bw_bytes_per_s * d->bw_eff);
+    t.compute_s = t.flops / (d->peak_flops * d->compute_eff * factor(m->format_compute_eff));
+    t.memory_s = t.bytes / (d->mem_bw_bytes_per_s * d->bw_eff * factor(m->format_bw_eff));
     t.total_s = (t.compute_s > t.memory_s ? t.compute_s : t.memory_s) + d->overhead_s;
     return t;
+}
+
+model_cost_terms model_cost_span(const model_device *d, const model_desc *m, int first, int end,
+                                 int64_t n_new, int64_t ctx)
+{
+    return model_cost_span_batch(d, m, first, end, 1, n_new, ctx);
 }
 
 double model_cost_span_s(const model_device *d, const model_desc *m, int first, int end,

@@ -1,18 +1,22 @@
 /* model_cost.h - how long a device takes to run a span of blocks (roofline).
  *
- *   t = max(FLOPs / (peak_flops * compute_eff),
- *           bytes  / (mem_bw * bw_eff)) + overhead_s
+ *   t = max(FLOPs / (peak_flops * compute_eff * format_compute_eff),
+ *           bytes  / (mem_bw * bw_eff * format_bw_eff)) + overhead_s
  *
- * for one call that processes n_new tokens of one session whose cache holds
- * ctx earlier positions, over blocks [first, end):
- *   FLOPs = sum over blocks of  n_new * flops_per_item
- *                             + attn_flops_per_ctx * (n_new*ctx + n_new*(n_new+1)/2)
- *   bytes = sum over blocks of  weight bytes (every weight read once per call)
- *                             + kv_elems_per_item * kv_bytes * (ctx + n_new)  (cache read + new rows)
- *                             + 4 * n_new * (act_in_elems + act_out_elems)     (fp32 activations)
+ * for one call that processes, for each of `batch` sessions, n_new new
+ * tokens on top of ctx cached positions, over blocks [first, end):
+ *   FLOPs = sum over blocks of  batch * (n_new * flops_per_item
+ *                                        + attn_flops_per_ctx * (n_new*ctx + n_new*(n_new+1)/2))
+ *   bytes = sum over blocks of  weight bytes            (read once per call, shared by the batch)
+ *                             + batch * kv_elems_per_item * kv_bytes * (ctx + n_new)
+ *                                                       (cache read + new rows)
+ *                             + batch * 4 * n_new * (act_in_elems + act_out_elems)
+ *                                                       (fp32 activations in and out)
  * Prefill is one call with n_new = prompt length and ctx = 0; each decode
- * step is a call with n_new = 1. The model is deliberately simple and every
- * term is named here; models/COST_MODEL.md works an example.
+ * step is a call with n_new = 1. format_*_eff come from the weight format
+ * (model_desc; 0 is read as 1). Every term, its unit and a worked example
+ * (one Llama-2-70B block on an RTX 3090) are in models/COST_MODEL.md.
+ * Pure arithmetic: no clock, no state.
  */
 #ifndef MODEL_COST_H
 #define MODEL_COST_H
@@ -21,25 +25,34 @@
 
 typedef struct model_device {
     double peak_flops;         /* FLOP/s at the weight format's compute type */
-    double mem_bw_bytes_per_s; /* memory bandwidth */
+    double mem_bw_bytes_per_s; /* memory bandwidth, bytes/s */
     double compute_eff;        /* fraction of peak reached, (0, 1] */
     double bw_eff;             /* fraction of bandwidth reached, (0, 1] */
-    double overhead_s;         /* fixed cost per call (kernel launches, Python) */
+    double overhead_s;         /* fixed cost per call, s (kernel launches, Python) */
 } model_device;
 
 typedef struct model_cost_terms {
-    double flops;
-    double bytes;
-    double compute_s; /* FLOPs / effective FLOP/s */
-    double memory_s;  /* bytes / effective bandwidth */
-    double total_s;   /* max(compute_s, memory_s) + overhead */
+    double flops;        /* FLOP, all blocks, all sessions of the batch */
+    double bytes;        /* bytes moved = weight_bytes + kv_bytes + act_bytes */
+    double weight_bytes; /* bytes of weights read */
+    double kv_bytes;     /* bytes of KV cache read and written */
+    double act_bytes;    /* bytes of activations read and written */
+    double compute_s;    /* FLOPs / effective FLOP/s, s */
+    double memory_s;     /* bytes / effective bandwidth, s */
+    double total_s;      /* max(compute_s, memory_s) + overhead, s */
 } model_cost_terms;
 
-/* Terms of one call; blocks [first, end) must be a valid span. */
+/* Terms of one call of `batch` sessions (each n_new new tokens at context
+ * ctx); blocks [first, end) must be a valid span; batch >= 1, n_new >= 1,
+ * ctx >= 0. */
+model_cost_terms model_cost_span_batch(const model_device *d, const model_desc *m, int first,
+                                       int end, int64_t batch, int64_t n_new, int64_t ctx);
+
+/* One session (batch 1). */
 model_cost_terms model_cost_span(const model_device *d, const model_desc *m, int first, int end,
                                  int64_t n_new, int64_t ctx);
 
-/* Just the time, in seconds. */
+/* Just the time of model_cost_span, in seconds. */
 double model_cost_span_s(const model_device *d, const model_desc *m, int first, int end,
                          int64_t n_new, int64_t ctx);
 

@@ -7,11 +7,16 @@
 #include "ss_alloc.h"
 #include "ss_json.h"
 
+/* bytes per parameter; efficiency factors for compute and bandwidth
+ * (COST_MODEL.md, "Weight formats": nf4 from bitsandbytes 0.40's 3.4x
+ * batch-1 speed-up over fp16 on Ampere for 3.77x fewer bytes; int8 from
+ * Petals' "NF4 ~2x faster than int8"; the compute factors are assumptions). */
 static const struct {
     const char *name;
-    double bytes;
+    double bytes, compute_eff, bw_eff;
 } weight_formats[] = {
-    {"fp32", 4.0}, {"fp16", 2.0}, {"bf16", 2.0}, {"int8", 1.01}, {"nf4", 0.53},
+    {"fp32", 4.0, 1.0, 1.0},  {"fp16", 2.0, 1.0, 1.0}, {"bf16", 2.0, 1.0, 1.0},
+    {"int8", 1.01, 0.8, 0.85}, {"nf4", 0.53, 1.0, 0.9},
 };
 
 ss_status model_weight_format_bytes(const char *format, double *out)
@@ -19,6 +24,17 @@ ss_status model_weight_format_bytes(const char *format, double *out)
     for (size_t i = 0; i < sizeof weight_formats / sizeof weight_formats[0]; i++)
         if (strcmp(format, weight_formats[i].name) == 0) {
             *out = weight_formats[i].bytes;
+            return SS_OK;
+        }
+    return SS_ENOTFOUND;
+}
+
+ss_status model_weight_format_eff(const char *format, double *compute, double *bw)
+{
+    for (size_t i = 0; i < sizeof weight_formats / sizeof weight_formats[0]; i++)
+        if (strcmp(format, weight_formats[i].name) == 0) {
+            *compute = weight_formats[i].compute_eff;
+            *bw = weight_formats[i].bw_eff;
             return SS_OK;
         }
     return SS_ENOTFOUND;
@@ -211,6 +227,7 @@ static ss_status desc_alloc(model_desc *out, int n_blocks)
     out->n_blocks = n_blocks;
     out->kv_bytes_per_elem = 2.0;
     out->weight_bytes_per_param = 2.0;
+    out->format_compute_eff = out->format_bw_eff = 1.0;
     return SS_OK;
 }
 
@@ -225,6 +242,7 @@ ss_status model_desc_from_arch(const model_arch *a, const char *format, model_de
         return st;
     snprintf(out->name, sizeof out->name, "%s", a->name);
     out->weight_bytes_per_param = wb;
+    model_weight_format_eff(format, &out->format_compute_eff, &out->format_bw_eff);
     out->seq_len = (int)a->max_position_embeddings;
     out->vocab = (uint32_t)a->vocab_size;
     const double h = (double)a->hidden_size, ff = (double)a->intermediate_size;
@@ -259,6 +277,7 @@ ss_status model_desc_from_net(const model_net *net, const char *name, const char
         return st;
     snprintf(out->name, sizeof out->name, "%s", name);
     out->weight_bytes_per_param = wb;
+    model_weight_format_eff(format, &out->format_compute_eff, &out->format_bw_eff);
     out->seq_len = model_net_seq_len(net);
     out->vocab = model_net_n_outputs(net);
     for (int i = 0; i < out->n_blocks; i++)

@@ -37,12 +37,22 @@ typedef struct model_desc {
     uint32_t vocab;                /* output width of the head */
     double weight_bytes_per_param; /* from the weight format (fp16 2, int8 1.01, nf4 0.53...) */
     double kv_bytes_per_elem;      /* KV-cache element size, 2 (fp16) */
+    /* Weight-format efficiency factors (models/COST_MODEL.md): multiply the
+     * device's compute_eff and bw_eff. 1 for fp32/fp16/bf16; 0 means 1. */
+    double format_compute_eff;
+    double format_bw_eff;
 } model_desc;
 
 /* Bytes per parameter of a weight format name: "fp32" 4, "fp16"/"bf16" 2,
  * "int8" 1.01 (scales included), "nf4" 0.53 (4 bits + block absmax with
  * double quantisation, as bitsandbytes stores it). SS_ENOTFOUND otherwise. */
 ss_status model_weight_format_bytes(const char *format, double *out);
+
+/* Efficiency factors of a weight format (what its kernels reach relative to
+ * the device's fp16/fp32 figures): compute multiplies compute_eff, bw
+ * multiplies bw_eff. Sources and derivation in models/COST_MODEL.md.
+ * SS_ENOTFOUND for an unknown format. */
+ss_status model_weight_format_eff(const char *format, double *compute, double *bw);
 
 /* Read `dir`/`name`.json (a Hugging Face config.json). Only the fields of
  * model_arch are read (others, which vary across transformers versions, are
