@@ -39,6 +39,12 @@ int cli_report(int argc, char **argv);
 int cli_generate(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_pareto(int argc, char **argv);
+int cli_calibrate(int argc, char **argv);
+
+/* Set (by main, when it re-executes itself with an OPENBLAS_CORETYPE chosen
+ * from the CPU's features) to the kernel OpenBLAS had picked; empty after a
+ * chosen kernel failed the naive-reference check and was given up. */
+#define CLI_BLAS_FALLBACK_ENV "SHARDSIM_BLAS_FALLBACK"
 
 /* 1 if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);

@@ -1,11 +1,15 @@
 /* shardsim.c - entry point: dispatch to the sub-commands. Only main() exits. */
+#include <cblas.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "model_calibrate.h"
 #include "ss_json.h"
 
 static const char usage[] =
@@ -21,6 +25,8 @@ static const char usage[] =
     "  report DB [--run ID]  print the report of a stored run (default: the latest)\n"
     "  generate SCENARIO     greedy text generation through the simulated pipeline\n"
     "                        of a real-weights scenario (llama2.c-identical output)\n"
+    "  calibrate [--out FILE]  measure this host's sgemm/sgemv speed and memory\n"
+    "                        bandwidth, write a device profile for scenarios\n"
     "  eval SCENARIO --task T  accuracy through the simulated pipeline (perplexity\n"
     "                        on TinyStories, MNIST accuracy), stored in the DB\n"
     "  pareto SCENARIO --codecs LIST  wire bytes x latency x accuracy per\n"
@@ -36,7 +42,10 @@ static const char usage[] =
     "error, 75 database busy (try again).\n"
     "\n"
     "Environment: SHARDSIM_HOME overrides the folder holding scenarios/ and\n"
-    "models/presets/ (default: the source tree this binary was built from).\n";
+    "models/presets/ (default: the source tree this binary was built from).\n"
+    "OPENBLAS_CORETYPE forces an OpenBLAS kernel (Haswell, SkylakeX, Zen...);\n"
+    "unset, a generic fallback kernel (Prescott, Core2...) is replaced by the best\n"
+    "one the CPU supports, checked against a naive multiply first.\n";
 
 int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 
@@ -61,13 +70,76 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_eval(argc, argv);
     if (strcmp(cmd, "pareto") == 0)
         return cli_pareto(argc, argv);
+    if (strcmp(cmd, "calibrate") == 0)
+        return cli_calibrate(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, pareto, help)\n", cmd);
+                    "eval, calibrate, pareto, help)\n", cmd);
     return CLI_EX_USAGE;
+}
+
+/* OpenBLAS picks its kernel in a constructor, before main, from
+ * OPENBLAS_CORETYPE or its own CPU table; Debian's 0.3.21 falls back to
+ * generic kernels (Prescott) on CPUs newer than its table. So: when the user
+ * set no OPENBLAS_CORETYPE and OpenBLAS picked a fallback, choose the best
+ * kernel the CPU can run (model_blas_choose_core), and re-execute this
+ * program with it; the new process checks the kernel against a naive
+ * multiply and, if it is wrong, re-executes once more with the original
+ * kernel. CLI_BLAS_FALLBACK_ENV carries the state and stops any loop.
+ * Returns 0 to go on, or an exit code. */
+static int blas_select(char **argv)
+{
+    const char *core = openblas_get_corename();
+    const char *mark = getenv(CLI_BLAS_FALLBACK_ENV);
+    if (mark) {
+        if (!*mark)
+            return 0; /* the chosen kernel was given up: run on the original */
+        double e = 0;
+        ss_status st = model_blas_verify(model_blas_gemm, 1e-4, &e);
+        if (st == SS_OK)
+            return 0;
+        if (st == SS_ENOMEM)
+            return CLI_EX_SOFTWARE;
+        fprintf(stderr, "shardsim: OpenBLAS kernel %s fails the reference check (relative error "
+                        "%.3g); using %s\n", core, e, mark);
+        char orig[64];
+        snprintf(orig, sizeof orig, "%s", mark);
+        if (setenv("OPENBLAS_CORETYPE", orig, 1) == 0 &&
+            setenv(CLI_BLAS_FALLBACK_ENV, "", 1) == 0)
+            execv("/proc/self/exe", argv);
+        perror("shardsim: re-executing");
+        return CLI_EX_SOFTWARE; /* never compute with a kernel known to be wrong */
+    }
+    const char *forced = getenv("OPENBLAS_CORETYPE");
+    if (forced && *forced)
+        return 0; /* the user's choice */
+    model_cpu_features f;
+    model_cpu_features_detect(&f);
+    const char *pick = model_blas_choose_core(core, &f);
+    if (!pick)
+        return 0;
+    if (setenv("OPENBLAS_CORETYPE", pick, 1) == 0 && setenv(CLI_BLAS_FALLBACK_ENV, core, 1) == 0)
+        execv("/proc/self/exe", argv);
+    /* no re-exec (no /proc?): go on with OpenBLAS's own, slower but correct, kernel */
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv(CLI_BLAS_FALLBACK_ENV);
+    return 0;
+}
+
+const char *cli_assets(void)
+{
+    static char buf[4096];
+    const char *a = getenv("SHARDSIM_ASSETS");
+    if (a && *a)
+        return a;
+    snprintf(buf, sizeof buf, "%s/../shared/assets", cli_home());
+    return buf;
 }
 
 int main(int argc, char **argv)
 {
+    int brc = blas_select(argv);
+    if (brc)
+        return brc;
     /* Numbers are parsed and printed in the C locale whatever the user's. */
     setlocale(LC_ALL, "C");
     gsl_set_error_handler_off();
