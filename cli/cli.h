@@ -32,6 +32,9 @@ int cli_exit_for_db(ss_status st);
 /* Directory of bundled files (scenarios/, models/presets/): the source tree
  * this binary was built from, unless SHARDSIM_HOME is set. */
 const char *cli_home(void);
+/* The shared data folder (measured RTTs, churn fits, traces, eval data):
+ * SHARDSIM_ASSETS, else <home>/../shared/assets. */
+const char *cli_assets(void);
 
 int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);

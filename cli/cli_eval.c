@@ -193,14 +193,13 @@ int cli_eval(int argc, char **argv)
     }
     static char dpath[4096], lpath[4096];
     if (!data) {
-        snprintf(dpath, sizeof dpath, "%s/../shared/assets/%s", cli_home(),
+        snprintf(dpath, sizeof dpath, "%s/%s", cli_assets(),
                  is_ppl ? "tinystories/tinystories_valid_first1000.txt"
                         : "mnist/t10k-images-idx3-ubyte");
         data = dpath;
     }
     if (!labels) {
-        snprintf(lpath, sizeof lpath, "%s/../shared/assets/mnist/t10k-labels-idx1-ubyte",
-                 cli_home());
+        snprintf(lpath, sizeof lpath, "%s/mnist/t10k-labels-idx1-ubyte", cli_assets());
         labels = lpath;
     }
 

@@ -139,6 +139,7 @@ int cli_generate(int argc, char **argv)
         scn.seed = seed;
     sim_generate_spec gen = {.prompt = prompt, .steps = (int)steps, .out = stdout};
     sim_run_opts opts = {.presets_dir = presets, .keep_routes = 1, .model_path = model,
+                         .assets_dir = cli_assets(),
                          .generate = &gen};
     sim_results res;
     st = sim_run(&scn, &opts, &res, err, sizeof err);

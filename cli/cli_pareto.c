@@ -327,7 +327,7 @@ int cli_pareto(int argc, char **argv)
             rc = cli_exit_for_input(st);
             goto done;
         }
-        sim_run_opts opts = {.presets_dir = presets,
+        sim_run_opts opts = {.presets_dir = presets, .assets_dir = cli_assets(),
                              .keep_routes = sc.record == SCN_RECORD_REQUESTS,
                              .analytic = !lm};
         ana_metrics met;

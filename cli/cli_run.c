@@ -200,7 +200,8 @@ int cli_run(int argc, char **argv)
     }
 
     double t0 = wall_now();
-    sim_run_opts opts = {.presets_dir = presets, .keep_routes = scn.record == SCN_RECORD_REQUESTS};
+    sim_run_opts opts = {.presets_dir = presets, .keep_routes = scn.record == SCN_RECORD_REQUESTS,
+                         .assets_dir = cli_assets()};
     if ((st = sim_run(&scn, &opts, &res, err, sizeof err)) != SS_OK) {
         fprintf(stderr, "shardsim run: %s\n", err);
         rc = st == SS_ENOMEM ? CLI_EX_SOFTWARE : CLI_EX_DATAERR;

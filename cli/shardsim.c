@@ -42,7 +42,8 @@ static const char usage[] =
     "error, 75 database busy (try again).\n"
     "\n"
     "Environment: SHARDSIM_HOME overrides the folder holding scenarios/ and\n"
-    "models/presets/ (default: the source tree this binary was built from).\n"
+    "models/presets/ (default: the source tree this binary was built from);\n"
+    "SHARDSIM_ASSETS the shared data folder (default: $SHARDSIM_HOME/../shared/assets).\n"
     "OPENBLAS_CORETYPE forces an OpenBLAS kernel (Haswell, SkylakeX, Zen...);\n"
     "unset, a generic fallback kernel (Prescott, Core2...) is replaced by the best\n"
     "one the CPU supports, checked against a naive multiply first.\n";

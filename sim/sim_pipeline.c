@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sim_place.h"
+#include "sim_world.h"
 #include "ss_alloc.h"
 
 struct sim_pipeline {
@@ -54,7 +55,13 @@ ss_status sim_pipeline_create(const scn_scenario *s, const sim_model *m, const c
     }
     route_view view;
     route_node_view *nodes = NULL;
-    if ((st = sim_place(s, &m->desc, &view, &nodes, err, errlen)) != SS_OK)
+    /* the nodes this seed draws (devices, memory): placement depends on them */
+    sim_world_scn ws;
+    if ((st = sim_world_materialize(s, NULL, &ws, err, errlen)) != SS_OK)
+        goto fail;
+    st = sim_place(&ws.s, &m->desc, &view, &nodes, err, errlen);
+    sim_world_fini(&ws);
+    if (st != SS_OK)
         goto fail;
     const route_routing_ops *routing;
     void *rstate = NULL;

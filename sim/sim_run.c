@@ -19,10 +19,14 @@
 #include "model_desc.h"
 #include "route.h"
 #include "sim_engine.h"
+#include "sim_churn.h"
 #include "sim_model.h"
+#include "sim_nic.h"
 #include "sim_place.h"
 #include "sim_rng.h"
 #include "sim_session.h"
+#include "sim_trace.h"
+#include "sim_world.h"
 #include "ss_alloc.h"
 
 #define MAX_HOPS 4096
@@ -53,7 +57,11 @@ typedef struct req_state {
 typedef struct node_state {
     model_device dev;
     int region;
-    double up_bps, down_bps; /* bytes/s */
+    double up_bps, down_bps; /* bytes/s (relayed nodes: 0.2 of their line rate, as Petals counts) */
+    sim_nic nic;             /* FIFO uplink and downlink: concurrent transfers queue */
+    int64_t last_mile_ns;    /* one-way access delay added to every transfer of this node */
+    gsl_rng *jitter_rng;     /* per-transfer jitter of transfers this node sends */
+    double slowdown;         /* straggler factor on compute time, 1 normally */
     int up;
     int64_t down_since_ns;   /* when it went down, while !up */
     uint32_t epoch;          /* bumped at every failure: caches made before are gone */
@@ -74,7 +82,9 @@ typedef struct node_state {
 } node_state;
 
 typedef struct world {
-    const scn_scenario *scn;
+    const scn_scenario *scn;  /* = &wscn.s: the scenario with concrete nodes */
+    sim_world_scn wscn;
+    gsl_rng *client_jitter_rng;
     sim_engine *eng;
     sim_model sm;       /* description (+ network, tokenizer in real mode) */
     const model_desc *model;
@@ -168,26 +178,37 @@ static uint32_t width_out(world *w, const route_hop *h)
     return w->synthetic ? 0 : w->model->blocks[h->end_block - 1].act_out_elems;
 }
 
-/* Transfer time from `src` to `dst` (node indices, -1 = the client): half
- * the regions' round trip plus serialisation at the slower side. The client
- * is taken to have unlimited bandwidth. */
-static int64_t transfer_ns(world *w, int src, int dst, double bytes)
+/* Arrival time of a transfer of `bytes` from `src` to `dst` (node
+ * indices, -1 = the client) starting now: it waits for the sender's uplink
+ * and the receiver's downlink to be free (FIFO), serialises at the slower
+ * of the two, then propagates for half the regions' round trip plus each
+ * endpoint's last mile plus jitter. The client has no NIC limit. */
+static int64_t transfer_arrival(world *w, int src, int dst, double bytes)
 {
-    int ra = src < 0 ? w->scn->workload.client_region : w->nodes[src].region;
-    int rb = dst < 0 ? w->scn->workload.client_region : w->nodes[dst].region;
-    double bw = INFINITY;
+    const scn_scenario *s = w->scn;
+    int ra = src < 0 ? s->workload.client_region : w->nodes[src].region;
+    int rb = dst < 0 ? s->workload.client_region : w->nodes[dst].region;
+    double one_way_s = 0.5 * s->rtt_s[ra * s->n_regions + rb];
+    if (s->jitter_ms.kind != SCN_DIST_CONST || s->jitter_ms.a > 0) {
+        gsl_rng *r = src >= 0 ? w->nodes[src].jitter_rng : w->client_jitter_rng;
+        double j = sim_rng_draw(r, &s->jitter_ms);
+        if (j > 0)
+            one_way_s += j / 1e3;
+    }
+    int64_t one_way = s_to_ns(one_way_s) + (src >= 0 ? w->nodes[src].last_mile_ns : 0) +
+                      (dst >= 0 ? w->nodes[dst].last_mile_ns : 0);
+    uint64_t b = bytes > 0 ? (uint64_t)bytes : 0;
     if (src >= 0)
-        bw = w->nodes[src].up_bps;
-    if (dst >= 0 && w->nodes[dst].down_bps < bw)
-        bw = w->nodes[dst].down_bps;
-    double t = 0.5 * w->scn->rtt_s[ra * w->scn->n_regions + rb];
-    if (bytes > 0)
-        t += bytes / bw;
-    if (src >= 0)
-        w->nodes[src].rec.bytes_out += (uint64_t)bytes;
+        w->nodes[src].rec.bytes_out += b;
     if (dst >= 0)
-        w->nodes[dst].rec.bytes_in += (uint64_t)bytes;
-    return s_to_ns(t);
+        w->nodes[dst].rec.bytes_in += b;
+    sim_nic_dir unlimited = {.bytes_per_s = 1e18};
+    sim_nic_dir *up = src >= 0 ? &w->nodes[src].nic.up : &unlimited;
+    sim_nic_dir *down = dst >= 0 ? &w->nodes[dst].nic.down : &unlimited;
+    int64_t start, finish, now = sim_engine_now(w->eng);
+    if (sim_nic_reserve(up, down, now, b, one_way, &start, &finish) != SS_OK)
+        return INT64_MAX / 4; /* beyond any horizon: rates are checked positive at build */
+    return finish;
 }
 
 /* ---- requests ------------------------------------------------------------- */
@@ -388,8 +409,7 @@ static void send_hop(world *w, int64_t ri)
     const route_hop *h = hop_of(w, ri, q->hop);
     int src = q->hop == 0 ? -1 : hop_of(w, ri, q->hop - 1)->node;
     double bytes = w->real ? (double)q->wire_bytes : act_bytes(w, pass_rows(w, ri), width_in(w, h));
-    int64_t t = sim_engine_now(w->eng) + transfer_ns(w, src, h->node, bytes);
-    schedule(w, t, ev_hop_arrive, (uint64_t)ri, 0);
+    schedule(w, transfer_arrival(w, src, h->node, bytes), ev_hop_arrive, (uint64_t)ri, 0);
 }
 
 /* The node of hop `hop` failed (or lost this session's cache): move the hop
@@ -438,8 +458,7 @@ static void recover(world *w, int64_t ri, int hop)
     q->replay_rows = replay;
     double bytes = act_bytes(w, replay, width_in(w, h)) +
                    (w->real ? (double)q->wire_bytes : act_bytes(w, pass_rows(w, ri), width_in(w, h)));
-    schedule(w, sim_engine_now(w->eng) + transfer_ns(w, -1, pick, bytes), ev_hop_arrive,
-             (uint64_t)ri, 0);
+    schedule(w, transfer_arrival(w, -1, pick, bytes), ev_hop_arrive, (uint64_t)ri, 0);
 }
 
 static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop)
@@ -627,7 +646,7 @@ static void start_compute(world *w, int ni, int64_t ri)
                                    q->replay_rows, 0);
     }
     q->replay_rows = 0;
-    int64_t d = s_to_ns(s);
+    int64_t d = s_to_ns(s * n->slowdown);
     n->running = ri;
     n->running_end_ns = sim_engine_now(w->eng) + d;
     n->rec.busy_ns += d;
@@ -741,8 +760,7 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     } else {
         const route_hop *h = hop_of(w, ri, q->hop);
         double bytes = w->real ? (double)q->wire_bytes : act_bytes(w, pass_rows(w, ri), width_out(w, h));
-        schedule(w, sim_engine_now(e) + transfer_ns(w, ni, -1, bytes), ev_pass_done,
-                 (uint64_t)ri, 0);
+        schedule(w, transfer_arrival(w, ni, -1, bytes), ev_pass_done, (uint64_t)ri, 0);
     }
     start_next_queued(w, ni);
     pull_span_queue(w, ni);
@@ -884,8 +902,15 @@ static ss_status group_spans(world *w)
 
 static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t errlen)
 {
+    ss_status st = sim_world_materialize(w->scn, o->assets_dir, &w->wscn, err, errlen);
+    if (st != SS_OK)
+        return st;
+    w->scn = &w->wscn.s;
     const scn_scenario *s = w->scn;
-    ss_status st = sim_model_load(s, o->presets_dir, o->model_path, &w->sm, err, errlen);
+    if (!s->rtt_s)
+        return ss_err(err, errlen, SS_EINVAL, "%s: network.rtt: measured RTTs need the shared "
+                      "assets folder", s->source_path);
+    st = sim_model_load(s, o->presets_dir, o->model_path, &w->sm, err, errlen);
     if (st != SS_OK)
         return st;
     w->model = &w->sm.desc;
@@ -910,8 +935,21 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         n->dev = (model_device){sn->peak_flops, sn->mem_bw_bytes_per_s, sn->compute_eff,
                                 sn->bw_eff, sn->overhead_s};
         n->region = sn->region;
-        n->up_bps = sn->uplink_bytes_per_s;
-        n->down_bps = sn->downlink_bytes_per_s;
+        const scn_group *g = s->groups && sn->group >= 0 && sn->group < s->n_groups
+                                 ? &s->groups[sn->group] : NULL;
+        double relay = g && g->relay ? 0.2 : 1.0; /* Petals: a relayed peer's rate x 0.2 */
+        n->up_bps = sn->uplink_bytes_per_s * relay;
+        n->down_bps = sn->downlink_bytes_per_s * relay;
+        if (!(n->up_bps > 0) || !(n->down_bps > 0))
+            return ss_err(err, errlen, SS_EINVAL, "%s: node %s: bandwidth must be positive",
+                          s->source_path, sn->name);
+        sim_nic_init(&n->nic, n->up_bps, n->down_bps);
+        double lm = g ? g->last_mile_ms : s->last_mile_ms;
+        n->last_mile_ns = s_to_ns(lm / 1e3);
+        n->slowdown = 1.0;
+        if ((st = sim_rng_create(s->seed, SIM_RNG_LINK, (uint64_t)i, SIM_RNG_JITTER,
+                                 &n->jitter_rng)) != SS_OK)
+            return st;
         n->q_head = n->q_tail = n->running = -1;
         n->up = 1;
         n->rec.id = i;
@@ -943,7 +981,9 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     if (w->routing->init && (st = w->routing->init(&w->view, &w->routing_state)) != SS_OK)
         return ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
 
-    if ((st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_ARRIVALS, &w->arrivals_rng)) ||
+    if ((st = sim_rng_create(s->seed, SIM_RNG_LINK, UINT64_MAX, SIM_RNG_JITTER,
+                             &w->client_jitter_rng)) ||
+        (st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_ARRIVALS, &w->arrivals_rng)) ||
         (st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_PROMPT_LEN, &w->prompt_rng)) ||
         (st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_OUTPUT_LEN, &w->output_rng)))
         return st;
@@ -973,8 +1013,11 @@ static void world_fini(world *w)
 {
     if (w->routing && w->routing->fini)
         w->routing->fini(w->routing_state);
-    for (int i = 0; w->nodes && i < w->n_nodes; i++)
+    for (int i = 0; w->nodes && i < w->n_nodes; i++) {
         gsl_rng_free(w->nodes[i].service_rng);
+        gsl_rng_free(w->nodes[i].jitter_rng);
+    }
+    gsl_rng_free(w->client_jitter_rng);
     gsl_rng_free(w->arrivals_rng);
     gsl_rng_free(w->prompt_rng);
     gsl_rng_free(w->output_rng);
@@ -991,6 +1034,7 @@ static void world_fini(world *w)
     ss_free(w->route_pool);
     ss_free(w->route_epoch);
     ss_free(w->route_kv);
+    sim_world_fini(&w->wscn);
 }
 
 static ss_status collect(world *w, sim_results *out)

@@ -35,6 +35,7 @@ typedef struct sim_run_opts {
     const char *presets_dir; /* folder with <preset>.json architecture presets */
     int keep_routes;         /* record each request's route (record level "requests") */
     const char *model_path;  /* real mode: replaces the scenario's checkpoint (NULL: keep) */
+    const char *assets_dir;  /* shared data: measured RTTs, churn fits, request traces */
     const sim_generate_spec *generate; /* NULL: the scenario's workload */
     int analytic;            /* 1: no real tensors even with real weights: compute times from
                                 the cost model, wire bytes from comp_wire_bytes_max (llm-int8:

@@ -24,7 +24,8 @@ static void run_and_digest(const char *db_path, uint64_t seed, double wall_s, ch
                   "%s", err);
     s.seed = seed;
     sim_results r;
-    sim_run_opts o = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 1};
+    sim_run_opts o = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 1,
+                      .assets_dir = SS_SHARED_DIR "/assets"};
     ck_assert_msg(sim_run(&s, &o, &r, err, sizeof err) == SS_OK, "%s", err);
     ana_db *db;
     ck_assert_msg(ana_db_open(db_path, NULL, &db, err, sizeof err) == SS_OK, "%s", err);

@@ -19,7 +19,8 @@
 #include "sim_run.h"
 #include "test_util.h"
 
-static const sim_run_opts opts = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 1};
+static const sim_run_opts opts = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 1,
+                                  .assets_dir = SS_SHARED_DIR "/assets"};
 
 static void load(const char *rel, const scn_override *ov, size_t n, scn_scenario *s)
 {

@@ -225,7 +225,8 @@ static double sim_generate_s(const char *spans)
         exit(1);
     }
     sim_generate_spec gen = {.prompt = NULL, .steps = STEPS, .out = NULL};
-    sim_run_opts o = {.presets_dir = SS_SOURCE_DIR "/models/presets", .generate = &gen};
+    sim_run_opts o = {.presets_dir = SS_SOURCE_DIR "/models/presets", .generate = &gen,
+                      .assets_dir = SS_SHARED_DIR "/assets"};
     sim_results r;
     if (sim_run(&scn, &o, &r, err, sizeof err) != SS_OK || r.requests[0].tokens_done != STEPS) {
         fprintf(stderr, "bench_llama: %s\n", err);
