@@ -85,6 +85,10 @@ typedef struct scn_group {
     double *region_w;         /* (n_regions) weights, summing to 1 */
     scn_dist uplink_mbps;     /* drawn per node (SCN_DIST_CONST for a plain number), Mbit/s */
     scn_dist downlink_mbps;
+    int uplink_from_device;   /* 1: no uplink_mbps given and a device mix: each node takes its
+                               * drawn device's typical rate (scn_device.uplink_bytes_per_s);
+                               * uplink_mbps then holds CONST(mix-weighted mean) */
+    int downlink_from_device; /* likewise for downlink_mbps */
     scn_churn_kind churn;
     char churn_preset[SCN_NAME_MAX]; /* SCN_CHURN_PRESET: lower-case data-set name */
     char churn_family[SCN_NAME_MAX]; /* "weibull" (default), "exponential", "lognormal", "gamma" */

@@ -26,7 +26,7 @@ BASE = (
 )
 
 ROOT_KEYS = ("version, name, seed, horizon_s, model, network, nodes, placement, routing, "
-             "compression, workload, record, faults, slo")
+             "compression, workload, record, faults, slo, stragglers, batching")
 
 cases = []  # (name, bytes, expected message without "FILE: ")
 
@@ -139,7 +139,8 @@ add("j10_nested_typo", sub('"memory_gb": 16', '"memroy_gb": 16'),
 add("j10_unknown_far", sub('"seed": 7', '"seed": 7, "banana": 1'),
     f'banana: unknown key "banana" (expected one of: {ROOT_KEYS})')
 add("j10_unknown_arrivals", sub('{"poisson": {"rate_per_s": 1}}', '{"bursty": {"rate_per_s": 1}}'),
-    'workload.arrivals.bursty: unknown key "bursty" (expected one of: poisson)')
+    'workload.arrivals.bursty: unknown key "bursty" (expected one of: poisson, gamma, closed, '
+    'trace)')
 
 # J11 wrong types
 add("j11_seed_string", sub('"seed": 7', '"seed": "42"'),
@@ -422,6 +423,104 @@ add("faults_never_back_then_again",
     'faults[1]: outage of node "a-1" overlaps faults[0]')
 add("faults_not_objects", sub(FB, FB + ',\n "faults": ["a-0"]'),
     'faults[0]: expected a fault object, got "a-0"')
+
+# Node populations (issue 5): device presets and mixes, region mixes, churn
+DEV = '"device": {"peak_tflops": 10, "mem_bw_gbps": 100, "memory_gb": 16,\n                       "compute_eff": 0.5}'
+HW_DIR = os.path.join(HERE, "..", "..", "..", "scenarios", "hardware")
+HW_KNOWN = ", ".join(sorted(f[:-5] for f in os.listdir(HW_DIR)
+                            if f.endswith(".json") and not f.startswith(".")))
+add("pop_unknown_device_preset", sub(DEV, '"device": "rtx-9090"'),
+    f'nodes[0].device: unknown device preset "rtx-9090" (known: {HW_KNOWN})')
+add("pop_device_mix_weight_zero", sub(DEV, '"device": {"rtx-3090": 0.5, "t4": 0}'),
+    "nodes[0].device.t4: expected a positive number, got 0")
+add("pop_device_mix_weight_negative", sub(DEV, '"device": {"rtx-3090": -1}'),
+    "nodes[0].device.rtx-3090: expected a positive number, got -1")
+add("pop_device_mix_empty", sub(DEV, '"device": {}'),
+    "nodes[0].device: expected a device object (peak_tflops, mem_bw_gbps, memory_gb, ...) or a "
+    "non-empty mix of presets, got an empty object")
+add("pop_region_mix_empty", sub('"region": "eu"', '"region": {}'),
+    'nodes[0].region: expected a non-empty mix of regions {"NAME": weight, ...}, got an empty '
+    'object')
+add("pop_region_mix_unknown", sub('"region": "eu"', '"region": {"eu": 1, "asia": 1}'),
+    'nodes[0].region.asia: unknown region "asia" (known: eu, us)')
+add("pop_churn_family_typo",
+    sub('"uplink_mbps": 100', '"uplink_mbps": 100, "churn": "overnet03", "churn_family": "weibul"'),
+    'nodes[0].churn_family: expected one of "weibull", "exponential", "lognormal", "gamma", got '
+    '"weibul" (did you mean "weibull"?)')
+add("pop_churn_family_without_preset",
+    sub('"uplink_mbps": 100', '"uplink_mbps": 100, "churn_family": "gamma"'),
+    'nodes[0].churn_family: allowed only with a churn preset name ("churn": "overnet03")')
+add("pop_churn_upper_case", sub('"uplink_mbps": 100', '"uplink_mbps": 100, "churn": "Overnet03"'),
+    'nodes[0].churn: expected a lower-case churn preset name (e.g. "overnet03"), got "Overnet03"')
+add("pop_uplink_uniform_from_zero",
+    sub('"uplink_mbps": 100', '"uplink_mbps": {"uniform": {"min": 0, "max": 100}}'),
+    "nodes[0].uplink_mbps.uniform.min: expected a positive number (draws of this quantity must be "
+    "> 0), got 0")
+add("net_rtt_and_regions", sub('"network": {', '"network": {"rtt": "wondernetwork-2018", '),
+    'network.rtt: expected either "rtt" (a measured data set) or "regions" with "rtt_ms", got both')
+
+# Workloads (issue 5): gamma, closed loop, traces
+ARR = '{"poisson": {"rate_per_s": 1}}'
+TRACE_BOTH = 'expected exactly one of "file" (a trace CSV) or "preset" (azure-conv-2023 or azure-code-2023), got '
+add("wl_trace_neither_file_nor_preset", sub(ARR, '{"trace": {"time_scale": 2}}'),
+    "workload.arrivals.trace: " + TRACE_BOTH + "neither")
+add("wl_trace_file_and_preset",
+    sub(ARR, '{"trace": {"file": "t.csv", "preset": "azure-conv-2023"}}'),
+    "workload.arrivals.trace: " + TRACE_BOTH + "both")
+add("wl_trace_time_scale_zero",
+    sub(ARR, '{"trace": {"preset": "azure-conv-2023", "time_scale": 0}}'),
+    "workload.arrivals.trace.time_scale: expected a positive number, got 0")
+add("wl_trace_preset_typo", sub(ARR, '{"trace": {"preset": "azure-conv-2024"}}'),
+    'workload.arrivals.trace.preset: expected one of "azure-conv-2023", "azure-code-2023", got '
+    '"azure-conv-2024" (did you mean "azure-conv-2023"?)')
+add("wl_trace_with_prompt_tokens", sub(ARR, '{"trace": {"preset": "azure-code-2023"}}'),
+    "workload.prompt_tokens: not allowed with a trace (token counts come from the trace)")
+add("wl_gamma_cv_zero", sub(ARR, '{"gamma": {"rate_per_s": 1, "cv": 0}}'),
+    "workload.arrivals.gamma.cv: expected a positive number, got 0")
+add("wl_gamma_cv_negative", sub(ARR, '{"gamma": {"rate_per_s": 1, "cv": -2}}'),
+    "workload.arrivals.gamma.cv: expected a positive number, got -2")
+add("wl_closed_users_zero", sub(ARR, '{"closed": {"users": 0, "think_time_s": 1}}'),
+    "workload.arrivals.closed.users: expected an integer in [1, 1000000], got 0")
+add("wl_two_arrival_processes",
+    sub(ARR, '{"poisson": {"rate_per_s": 1}, "gamma": {"rate_per_s": 1, "cv": 2}}'),
+    "workload.arrivals: expected exactly one arrival process (poisson, gamma, closed or trace), "
+    "got 2")
+
+# Stragglers, regional outages, batching (issue 5)
+add("straggler_slowdown_below_1",
+    sub(FB, FB + ',\n "stragglers": [{"node": "a-0", "from_s": 1, "to_s": 2, "slowdown": 0.5}]'),
+    "stragglers[0].slowdown: expected a number in [1, 1000000], got 0.5")
+add("straggler_to_not_after_from",
+    sub(FB, FB + ',\n "stragglers": [{"node": "a-0", "from_s": 5, "to_s": 5, "slowdown": 2}]'),
+    "stragglers[0].to_s: expected a time after from_s (5) and at most 1e9 s, got 5")
+add("straggler_unknown_node",
+    sub(FB, FB + ',\n "stragglers": [{"node": "b-0", "from_s": 1, "to_s": 2, "slowdown": 2}]'),
+    'stragglers[0].node: unknown node "b-0" (did you mean "a-0"?)')
+add("straggler_overlap",
+    sub(FB, FB + ',\n "stragglers": [{"node": "a-0", "from_s": 1, "to_s": 5, "slowdown": 2},\n'
+        '                {"node": "a-0", "from_s": 4, "to_s": 6, "slowdown": 3}]'),
+    'stragglers[1]: slowdown episode of node "a-0" overlaps stragglers[0]')
+add("faults_unknown_region",
+    sub(FB, FB + ',\n "faults": [{"region": "asia", "down_at_s": 1}]'),
+    'faults[0].region: unknown region "asia" (known: eu, us)')
+add("faults_region_in_mix",
+    sub(FB, FB + ',\n "faults": [{"region": "us", "down_at_s": 1}]',
+        sub('"region": "eu"', '"region": {"eu": 0.5, "us": 0.5}')),
+    'faults[0].region: region "us" is in the region mix of nodes[0] (a regional outage needs '
+    'nodes with a fixed region)')
+add("faults_node_and_region",
+    sub(FB, FB + ',\n "faults": [{"node": "a-0", "region": "eu", "down_at_s": 1}]'),
+    'faults[0]: expected exactly one of "node" or "region", got both')
+add("faults_regional_overlaps_node",
+    sub(FB, FB + ',\n "faults": [{"node": "a-1", "down_at_s": 1, "up_at_s": 10},\n'
+        '            {"region": "eu", "down_at_s": 5}]'),
+    'faults[1]: outage of node "a-1" overlaps faults[0]')
+add("batching_priority_typo",
+    sub(FB, FB + ',\n "batching": {"max_tokens": 4096, "priority": "prefil"}'),
+    'batching.priority: expected one of "decode", "prefill", got "prefil" (did you mean '
+    '"prefill"?)')
+add("batching_max_tokens_negative", sub(FB, FB + ',\n "batching": {"max_tokens": -1}'),
+    "batching.max_tokens: expected an integer in [0, 1000000], got -1")
 
 def main():
     for f in os.listdir(HERE):
