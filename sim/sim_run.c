@@ -25,7 +25,7 @@
 #include "sim_place.h"
 #include "sim_rng.h"
 #include "sim_session.h"
-#include "sim_trace.h"
+#include "sim_workload.h"
 #include "sim_world.h"
 #include "ss_alloc.h"
 
@@ -52,6 +52,7 @@ typedef struct req_state {
     int finished;
     sim_event_id kv_wait_ev; /* admission timeout while waiting for KV room */
     int dispatched;          /* late binding: assigned to a node, transfer in flight */
+    int64_t user;            /* closed loop: the user who sent it, else -1 */
 } req_state;
 
 typedef struct node_state {
@@ -66,8 +67,10 @@ typedef struct node_state {
     int64_t down_since_ns;   /* when it went down, while !up */
     uint32_t epoch;          /* bumped at every failure: caches made before are gone */
     int64_t q_head, q_tail;  /* FIFO of request indices waiting to compute */
-    int64_t running;         /* request computing now, -1: idle */
-    sim_event_id running_ev; /* its completion event (cancelled if the node fails) */
+    int64_t *batch;          /* (n_batch) requests computing now, as one batch */
+    int64_t *batch_spare;    /* the other buffer: compute_done iterates it while a new batch fills `batch` */
+    int n_batch, cap_batch;
+    sim_event_id running_ev; /* the batch's completion event (cancelled if the node fails) */
     int64_t running_end_ns;
     double kv_capacity;      /* bytes left for KV caches: memory - span weights */
     double kv_used;          /* bytes reserved by admitted sessions */
@@ -97,7 +100,8 @@ typedef struct world {
     route_view view;
     const route_routing_ops *routing;
     void *routing_state;
-    gsl_rng *arrivals_rng, *prompt_rng, *output_rng;
+    sim_workload *wl;
+    sim_churn_proc *churn;  /* (n_nodes) failure processes; NULL when no node churns */
     int64_t horizon_ns;
     int64_t n_arrived;
     req_state *reqs;
@@ -107,7 +111,7 @@ typedef struct world {
     double *route_kv;       /* (cap_route) KV bytes reserved there, < 0: not admitted */
     uint32_t n_route, cap_route;
     int64_t n_active;       /* arrived, not finished */
-    int arrivals_done;
+    int64_t pending_arrivals; /* arrival events scheduled, not yet run */
     /* real mode */
     int real;
     sim_session **sess;     /* (cap_reqs) per request, NULL once finished */
@@ -212,16 +216,6 @@ static int64_t transfer_arrival(world *w, int src, int dst, double bytes)
 }
 
 /* ---- requests ------------------------------------------------------------- */
-
-static int32_t draw_tokens(gsl_rng *r, const scn_dist *d, int32_t max)
-{
-    double x = nearbyint(sim_rng_draw(r, d));
-    if (!(x >= 1))
-        x = 1;
-    if (x > max)
-        x = max;
-    return (int32_t)x;
-}
 
 /* Rows of the current pass and positions already cached before it. */
 static int pass_rows(const world *w, int64_t ri)
@@ -340,13 +334,21 @@ static void finish_request(world *w, int64_t ri, sim_request_status status)
         sim_session_destroy(w->sess[ri]);
         w->sess[ri] = NULL;
     }
-    if (--w->n_active == 0 && w->arrivals_done)
-        sim_engine_stop(w->eng); /* nothing left but scheduled faults */
+    w->n_active--;
+    if (q->user >= 0) { /* closed loop: this user thinks, then sends again */
+        int64_t t = sim_workload_next(w->wl, sim_engine_now(w->eng));
+        if (t >= 0) {
+            w->pending_arrivals++;
+            schedule(w, t, ev_arrival, (uint64_t)q->user + 1, 0);
+        }
+    }
+    if (w->n_active == 0 && w->pending_arrivals == 0)
+        sim_engine_stop(w->eng); /* nothing left but failures and recoveries */
 }
 
 static int node_idle(const node_state *n)
 {
-    return n->up && n->running < 0 && n->q_head < 0 && n->kv_head < 0 && n->incoming == 0;
+    return n->up && n->n_batch == 0 && n->q_head < 0 && n->kv_head < 0 && n->incoming == 0;
 }
 
 static void send_hop(world *w, int64_t ri);
@@ -472,7 +474,7 @@ static ss_status grow_reqs(world *w)
     if (w->n_arrived < w->cap_reqs)
         return SS_OK;
     int64_t cap = w->cap_reqs ? w->cap_reqs * 2 : 1024;
-    if (cap > w->scn->workload.n_requests)
+    if (w->scn->workload.n_requests > 0 && cap > w->scn->workload.n_requests)
         cap = w->scn->workload.n_requests;
     if (cap <= w->n_arrived)
         cap = w->n_arrived + 1;
@@ -524,20 +526,16 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
     return SS_OK;
 }
 
-/* Poisson arrivals: exponential gaps; none at or after the horizon. */
-static void schedule_next_arrival(world *w)
+/* Open loop: the next arrival after the one now (sim_workload.h). */
+static void schedule_next_arrival(world *w, int64_t now)
 {
-    if (w->generate || w->n_arrived >= w->scn->workload.n_requests) {
-        w->arrivals_done = 1;
+    if (w->generate || sim_workload_users(w->wl) > 0)
         return;
-    }
-    double gap = sim_rng_draw(w->arrivals_rng,
-                              &(scn_dist){SCN_DIST_EXPONENTIAL, 1.0 / w->scn->workload.rate_per_s, 0});
-    int64_t t = sim_engine_now(w->eng) + s_to_ns(gap);
-    if (t < w->horizon_ns)
+    int64_t t = sim_workload_next(w->wl, now);
+    if (t >= 0) {
+        w->pending_arrivals++;
         schedule(w, t, ev_arrival, 0, 0);
-    else
-        w->arrivals_done = 1;
+    }
 }
 
 static void stop_with(world *w, ss_status st, const char *msg)
@@ -573,11 +571,12 @@ static ss_status open_session(world *w, int64_t ri, const route_hop *hops, int n
     return SS_OK;
 }
 
+/* a: 0 for an open-loop arrival, user + 1 in a closed loop */
 static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
 {
     world *w = ctx;
-    (void)a;
     (void)b;
+    w->pending_arrivals--;
     ss_status st = grow_reqs(w);
     if (st != SS_OK) {
         fail(w, st, "growing the request table");
@@ -591,14 +590,11 @@ static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     q->first_token_ns = q->finish_ns = -1;
     q->next_in_queue = -1;
     q->status = SIM_REQUEST_INCOMPLETE;
+    q->user = (int64_t)a - 1;
     if (w->real)
         w->sess[ri] = NULL;
-    /* A session may use at most seq_len positions (the KV-cache bound). */
-    int32_t seq = w->model->seq_len > 1 ? w->model->seq_len : INT32_MAX;
-    q->prompt = draw_tokens(w->prompt_rng, &w->scn->workload.prompt_tokens, seq - 1);
-    q->output = draw_tokens(w->output_rng, &w->scn->workload.output_tokens,
-                            seq == INT32_MAX ? INT32_MAX : seq - q->prompt);
-    schedule_next_arrival(w);
+    sim_workload_tokens(w->wl, &q->prompt, &q->output);
+    schedule_next_arrival(w, sim_engine_now(e));
 
     int n_hops = 0;
     char rerr[256];
@@ -627,46 +623,129 @@ static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     start_hop(w, ri);
 }
 
-static void start_compute(world *w, int ni, int64_t ri)
+/* Unlink request `ri` (whose predecessor in the FIFO is `prev`, -1 at the head). */
+static void queue_unlink(world *w, node_state *n, int64_t prev, int64_t ri)
 {
-    node_state *n = &w->nodes[ni];
-    req_state *q = &w->reqs[ri];
-    const route_hop *h = hop_of(w, ri, q->hop);
-    double s;
-    if (w->synthetic) {
-        s = sim_rng_draw(n->service_rng, &w->scn->model.service_time_s);
+    int64_t next = w->reqs[ri].next_in_queue;
+    if (prev < 0)
+        n->q_head = next;
+    else
+        w->reqs[prev].next_in_queue = next;
+    if (n->q_tail == ri)
+        n->q_tail = prev;
+}
+
+static ss_status batch_push(node_state *n, int64_t ri)
+{
+    if (n->n_batch == n->cap_batch) {
+        int cap = n->cap_batch ? n->cap_batch * 2 : 4;
+        int64_t *a = ss_realloc(n->batch, (size_t)cap * sizeof *a);
+        if (!a)
+            return SS_ENOMEM;
+        n->batch = a;
+        int64_t *b = ss_realloc(n->batch_spare, (size_t)cap * sizeof *b);
+        if (!b)
+            return SS_ENOMEM;
+        n->batch_spare = b;
+        n->cap_batch = cap;
+    }
+    n->batch[n->n_batch++] = ri;
+    return SS_OK;
+}
+
+/* Take the next batch from the node's FIFO (continuous batching, see
+ * scn_scenario.h "batching"): without batching, or for synthetic models,
+ * the head alone; otherwise one prefill alone (the first waiting one when
+ * prefills go first, or when no decode waits), or the waiting decode steps
+ * in FIFO order up to max_batch_tokens. */
+static ss_status take_batch(world *w, node_state *n)
+{
+    int64_t max = w->synthetic ? 0 : w->scn->max_batch_tokens;
+    if (max <= 0) {
+        int64_t ri = n->q_head;
+        queue_unlink(w, n, -1, ri);
+        return batch_push(n, ri);
+    }
+    if (w->scn->prefill_first)
+        for (int64_t prev = -1, ri = n->q_head; ri >= 0; prev = ri, ri = w->reqs[ri].next_in_queue)
+            if (pass_rows(w, ri) > 1) {
+                queue_unlink(w, n, prev, ri);
+                return batch_push(n, ri);
+            }
+    int64_t tokens = 0, prev = -1;
+    for (int64_t ri = n->q_head; ri >= 0 && tokens < max;) {
+        int64_t next = w->reqs[ri].next_in_queue;
+        if (pass_rows(w, ri) == 1) {
+            queue_unlink(w, n, prev, ri);
+            ss_status st = batch_push(n, ri);
+            if (st != SS_OK)
+                return st;
+            tokens++;
+        } else {
+            prev = ri;
+        }
+        ri = next;
+    }
+    if (n->n_batch == 0) { /* only prefills wait */
+        int64_t ri = n->q_head;
+        queue_unlink(w, n, -1, ri);
+        return batch_push(n, ri);
+    }
+    return SS_OK;
+}
+
+/* Seconds the batch takes on node n (before straggler slowdown). */
+static double batch_cost_s(world *w, node_state *n)
+{
+    const route_hop *h = hop_of(w, n->batch[0], w->reqs[n->batch[0]].hop);
+    double s = 0;
+    if (w->synthetic)
+        return sim_rng_draw(n->service_rng, &w->scn->model.service_time_s);
+    if (n->n_batch == 1) {
+        s = model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
+                              pass_rows(w, n->batch[0]), pass_ctx(w, n->batch[0]));
     } else {
-        int64_t ctx = pass_ctx(w, ri);
-        s = model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block, pass_rows(w, ri),
-                              ctx);
-        /* after a failure, the new node first rebuilds the cache: a prefill
-         * of every earlier position (Petals' replay) */
+        /* b decode steps: the weights stream once for the whole batch; the
+         * attention and KV terms are linear in context, so the batch at the
+         * mean context costs what the sum over its members does (up to
+         * rounding the mean) */
+        double ctx = 0;
+        for (int i = 0; i < n->n_batch; i++)
+            ctx += (double)pass_ctx(w, n->batch[i]);
+        s = model_cost_span_batch(&n->dev, w->model, h->first_block, h->end_block, n->n_batch, 1,
+                                  (int64_t)llround(ctx / n->n_batch)).total_s;
+    }
+    /* after a failure, a new node first rebuilds a session's cache: a
+     * prefill of every earlier position (Petals' replay) */
+    for (int i = 0; i < n->n_batch; i++) {
+        req_state *q = &w->reqs[n->batch[i]];
         if (q->replay_rows > 0)
             s += model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
                                    q->replay_rows, 0);
+        q->replay_rows = 0;
     }
-    q->replay_rows = 0;
-    int64_t d = s_to_ns(s * n->slowdown);
-    n->running = ri;
-    n->running_end_ns = sim_engine_now(w->eng) + d;
-    n->rec.busy_ns += d;
-    n->rec.n_tasks++;
-    ss_status st = sim_engine_schedule(w->eng, n->running_end_ns, ev_compute_done, w,
-                                       (uint64_t)ni, 0, &n->running_ev);
-    if (st != SS_OK)
-        fail(w, st, "scheduling an event");
+    return s;
 }
 
-static void start_next_queued(world *w, int ni)
+/* The node is free and work waits: run the next batch. */
+static void start_batch(world *w, int ni)
 {
     node_state *n = &w->nodes[ni];
-    if (n->q_head < 0)
+    if (n->n_batch > 0 || n->q_head < 0 || !n->up)
         return;
-    int64_t next = n->q_head;
-    n->q_head = w->reqs[next].next_in_queue;
-    if (n->q_head < 0)
-        n->q_tail = -1;
-    start_compute(w, ni, next);
+    ss_status st = take_batch(w, n);
+    if (st != SS_OK) {
+        fail(w, st, "forming a batch");
+        return;
+    }
+    int64_t d = s_to_ns(batch_cost_s(w, n) * n->slowdown);
+    n->running_end_ns = sim_engine_now(w->eng) + d;
+    n->rec.busy_ns += d;
+    n->rec.n_tasks += (uint64_t)n->n_batch;
+    st = sim_engine_schedule(w->eng, n->running_end_ns, ev_compute_done, w, (uint64_t)ni, 0,
+                             &n->running_ev);
+    if (st != SS_OK)
+        fail(w, st, "scheduling an event");
 }
 
 static void ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
@@ -698,16 +777,13 @@ static void admitted(world *w, int64_t ri)
     req_state *q = &w->reqs[ri];
     int ni = hop_of(w, ri, q->hop)->node;
     node_state *n = &w->nodes[ni];
-    if (n->running < 0) {
-        start_compute(w, ni, ri);
-        return;
-    }
     q->next_in_queue = -1;
     if (n->q_tail < 0)
         n->q_head = ri;
     else
         w->reqs[n->q_tail].next_in_queue = ri;
     n->q_tail = ri;
+    start_batch(w, ni);
 }
 
 /* Waited KV_WAIT_S without room: leave the node's waiting line and fail. */
@@ -734,14 +810,9 @@ static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     finish_request(w, ri, SIM_REQUEST_FAILED);
 }
 
-static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+/* One batch member's pass moves on from hop q->hop at node ni. */
+static int continue_after_compute(world *w, int ni, int64_t ri)
 {
-    world *w = ctx;
-    (void)b;
-    int ni = (int)node;
-    node_state *n = &w->nodes[ni];
-    int64_t ri = n->running;
-    n->running = -1;
     req_state *q = &w->reqs[ri];
     if (w->real) {
         /* the real forward pass of this span, on this node's cache */
@@ -749,9 +820,10 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
         ss_status st = sim_session_compute(w->sess[ri], q->hop, &q->wire_bytes, e2, sizeof e2);
         if (st != SS_OK) {
             char msg[700];
-            snprintf(msg, sizeof msg, "request %lld, node %s: %s", (long long)ri, n->rec.name, e2);
+            snprintf(msg, sizeof msg, "request %lld, node %s: %s", (long long)ri,
+                     w->nodes[ni].rec.name, e2);
             stop_with(w, st, msg);
-            return;
+            return -1;
         }
     }
     if ((uint32_t)q->hop + 1 < q->route_len) {
@@ -762,7 +834,27 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
         double bytes = w->real ? (double)q->wire_bytes : act_bytes(w, pass_rows(w, ri), width_out(w, h));
         schedule(w, transfer_arrival(w, ni, -1, bytes), ev_pass_done, (uint64_t)ri, 0);
     }
-    start_next_queued(w, ni);
+    return 0;
+}
+
+static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    world *w = ctx;
+    (void)e;
+    (void)b;
+    int ni = (int)node;
+    node_state *n = &w->nodes[ni];
+    /* iterate the finished batch from the spare buffer: members moving on
+     * may start the node's next batch in `batch` */
+    int64_t *done = n->batch;
+    int m = n->n_batch;
+    n->batch = n->batch_spare;
+    n->batch_spare = done;
+    n->n_batch = 0;
+    for (int i = 0; i < m; i++)
+        if (continue_after_compute(w, ni, done[i]) != 0)
+            return;
+    start_batch(w, ni);
     pull_span_queue(w, ni);
 }
 
@@ -805,11 +897,9 @@ static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
 
 /* ---- faults ----------------------------------------------------------------- */
 
-static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+static void node_down(world *w, int ni)
 {
-    world *w = ctx;
-    (void)b;
-    int ni = (int)node;
+    sim_engine *e = w->eng;
     node_state *n = &w->nodes[ni];
     if (!n->up)
         return;
@@ -819,17 +909,20 @@ static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     n->epoch++;
     n->rec.failures++;
     /* Work in progress and waiting work are lost; their sessions recover. */
-    int64_t lost = n->running;
-    if (lost >= 0) {
+    int64_t *lost = n->batch;
+    int n_lost = n->n_batch;
+    if (n_lost > 0) {
         sim_engine_cancel(e, n->running_ev);
         n->rec.busy_ns -= n->running_end_ns - sim_engine_now(e);
-        n->running = -1;
+        n->batch = n->batch_spare; /* recoveries may not touch `lost` */
+        n->batch_spare = lost;
+        n->n_batch = 0;
     }
     int64_t waiting = n->q_head, kv_waiting = n->kv_head;
     n->q_head = n->q_tail = n->kv_head = n->kv_tail = -1;
     n->kv_used = 0; /* every cache on the node is gone */
-    if (lost >= 0)
-        recover(w, lost, w->reqs[lost].hop);
+    for (int i = 0; i < n_lost; i++)
+        recover(w, lost[i], w->reqs[lost[i]].hop);
     while (waiting >= 0) {
         int64_t next = w->reqs[waiting].next_in_queue;
         recover(w, waiting, w->reqs[waiting].hop);
@@ -843,17 +936,56 @@ static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     }
 }
 
-static void ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+static void node_up(world *w, int ni)
 {
-    world *w = ctx;
-    (void)b;
-    node_state *n = &w->nodes[node];
+    node_state *n = &w->nodes[ni];
     if (n->up)
         return;
     n->up = 1;
-    n->rec.down_ns += sim_engine_now(e) - n->down_since_ns;
-    w->view_nodes[node].up = 1;
-    pull_span_queue(w, (int)node);
+    n->rec.down_ns += sim_engine_now(w->eng) - n->down_since_ns;
+    w->view_nodes[ni].up = 1;
+    pull_span_queue(w, ni);
+}
+
+static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    (void)e;
+    (void)b;
+    node_down(ctx, (int)node);
+}
+
+static void ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    (void)e;
+    (void)b;
+    node_up(ctx, (int)node);
+}
+
+/* A churn transition of node `node`: apply it, draw the next one. */
+static void ev_churn(sim_engine *e, void *ctx, uint64_t node, uint64_t up)
+{
+    world *w = ctx;
+    (void)e;
+    if (up)
+        node_up(w, (int)node);
+    else
+        node_down(w, (int)node);
+    int64_t t;
+    int next_up;
+    sim_churn_proc_next(&w->churn[node], &t, &next_up);
+    if (t < INT64_MAX)
+        schedule(w, t, ev_churn, node, (uint64_t)next_up);
+}
+
+/* A straggler episode starts (b = slowdown's bits) or ends (b = 0). */
+static void ev_straggle(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    world *w = ctx;
+    (void)e;
+    double f = 1.0;
+    if (b)
+        memcpy(&f, &b, sizeof f);
+    w->nodes[node].slowdown = f;
 }
 
 /* ---- building and tearing down ------------------------------------------- */
@@ -898,6 +1030,67 @@ static ss_status group_spans(world *w)
         a = b;
     }
     return SS_OK;
+}
+
+/* One alternating up/down process per node whose group churns, drawn from
+ * the node's own stream; FTA presets come from the shared assets. */
+static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t errlen)
+{
+    const scn_scenario *s = w->scn;
+    sim_churn_table table = {0};
+    int loaded = 0;
+    ss_status st = SS_OK;
+    for (int i = 0; i < s->n_nodes && st == SS_OK; i++) {
+        const scn_node *sn = &s->nodes[i];
+        if (!s->groups || sn->group < 0 || sn->group >= s->n_groups)
+            continue;
+        const scn_group *g = &s->groups[sn->group];
+        scn_dist up, down;
+        char e2[768];
+        if (g->churn == SCN_CHURN_NONE)
+            continue;
+        if (g->churn == SCN_CHURN_PRESET) {
+            if (!loaded) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/churn/fta_fitted_availability_params.csv",
+                         o->assets_dir ? o->assets_dir : ".");
+                if ((st = sim_churn_load(path, &table, e2, sizeof e2)) != SS_OK) {
+                    ss_err(err, errlen, st, "%s: churn: %s", s->source_path, e2);
+                    break;
+                }
+                loaded = 1;
+            }
+            sim_churn_family fam;
+            if ((st = sim_churn_family_parse(g->churn_family[0] ? g->churn_family : "weibull",
+                                             &fam)) != SS_OK ||
+                (st = sim_churn_find(&table, g->churn_preset, fam, &up, &down, e2,
+                                     sizeof e2)) != SS_OK) {
+                ss_err(err, errlen, st, "%s: node %s: churn: %s", s->source_path, sn->name,
+                       st == SS_ENOTFOUND ? e2 : "unknown family");
+                break;
+            }
+        } else {
+            up = g->up_s;
+            down = g->down_s;
+        }
+        if (!w->churn && !(w->churn = ss_calloc((size_t)w->n_nodes, sizeof *w->churn))) {
+            st = SS_ENOMEM;
+            break;
+        }
+        if ((st = sim_churn_proc_init(&w->churn[i], &up, &down, s->seed, (uint64_t)i, 0)) !=
+            SS_OK)
+            break;
+        int64_t t;
+        int next_up;
+        sim_churn_proc_next(&w->churn[i], &t, &next_up);
+        if (t < INT64_MAX &&
+            (st = sim_engine_schedule(w->eng, t, ev_churn, w, (uint64_t)i, (uint64_t)next_up,
+                                      NULL)) != SS_OK)
+            break;
+    }
+    if (loaded)
+        sim_churn_fini(&table);
+    return st;
 }
 
 static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t errlen)
@@ -950,7 +1143,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         if ((st = sim_rng_create(s->seed, SIM_RNG_LINK, (uint64_t)i, SIM_RNG_JITTER,
                                  &n->jitter_rng)) != SS_OK)
             return st;
-        n->q_head = n->q_tail = n->running = -1;
+        n->q_head = n->q_tail = -1;
         n->up = 1;
         n->rec.id = i;
         snprintf(n->rec.name, sizeof n->rec.name, "%s", sn->name);
@@ -983,9 +1176,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
 
     if ((st = sim_rng_create(s->seed, SIM_RNG_LINK, UINT64_MAX, SIM_RNG_JITTER,
                              &w->client_jitter_rng)) ||
-        (st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_ARRIVALS, &w->arrivals_rng)) ||
-        (st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_PROMPT_LEN, &w->prompt_rng)) ||
-        (st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_OUTPUT_LEN, &w->output_rng)))
+        (st = sim_workload_create(s, o->assets_dir, w->model->seq_len, &w->wl, err, errlen)))
         return st;
     if ((st = sim_time_from_s(s->horizon_s, &w->horizon_ns)) != SS_OK)
         return ss_err(err, errlen, st, "%s: horizon_s: too large", s->source_path);
@@ -1006,7 +1197,20 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
              (st = sim_engine_schedule(w->eng, up, ev_node_up, w, (uint64_t)f->node, 0, NULL))))
             return st;
     }
-    return SS_OK;
+    for (int i = 0; i < s->n_stragglers; i++) {
+        const scn_straggler *g = &s->stragglers[i];
+        int64_t from, to;
+        uint64_t bits;
+        memcpy(&bits, &g->slowdown, sizeof bits);
+        if (sim_time_from_s(g->from_s, &from) != SS_OK || sim_time_from_s(g->to_s, &to) != SS_OK)
+            return ss_err(err, errlen, SS_ERANGE, "%s: stragglers[%d]: time too large",
+                          s->source_path, i);
+        if ((st = sim_engine_schedule(w->eng, from, ev_straggle, w, (uint64_t)g->node, bits,
+                                      NULL)) ||
+            (st = sim_engine_schedule(w->eng, to, ev_straggle, w, (uint64_t)g->node, 0, NULL)))
+            return st;
+    }
+    return start_churn(w, o, err, errlen);
 }
 
 static void world_fini(world *w)
@@ -1016,11 +1220,14 @@ static void world_fini(world *w)
     for (int i = 0; w->nodes && i < w->n_nodes; i++) {
         gsl_rng_free(w->nodes[i].service_rng);
         gsl_rng_free(w->nodes[i].jitter_rng);
+        ss_free(w->nodes[i].batch);
+        ss_free(w->nodes[i].batch_spare);
     }
     gsl_rng_free(w->client_jitter_rng);
-    gsl_rng_free(w->arrivals_rng);
-    gsl_rng_free(w->prompt_rng);
-    gsl_rng_free(w->output_rng);
+    sim_workload_destroy(w->wl);
+    for (int i = 0; w->churn && i < w->n_nodes; i++)
+        sim_churn_proc_fini(&w->churn[i]);
+    ss_free(w->churn);
     sim_engine_destroy(w->eng);
     for (int64_t i = 0; w->sess && i < w->n_arrived; i++)
         sim_session_destroy(w->sess[i]);
@@ -1083,6 +1290,23 @@ static ss_status collect(world *w, sim_results *out)
     return SS_OK;
 }
 
+/* The first arrivals: one open-loop arrival, or every closed-loop user's first. */
+static void start_arrivals(world *w)
+{
+    int64_t users = sim_workload_users(w->wl);
+    if (users == 0) {
+        schedule_next_arrival(w, -1);
+        return;
+    }
+    for (int64_t u = 0; u < users; u++) {
+        int64_t t = sim_workload_next(w->wl, 0);
+        if (t < 0)
+            break;
+        w->pending_arrivals++;
+        schedule(w, t, ev_arrival, (uint64_t)u + 1, 0);
+    }
+}
+
 ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *out, char *err,
                   size_t errlen)
 {
@@ -1094,9 +1318,9 @@ ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *
     if (st == SS_ENOMEM)
         ss_err(err, errlen, st, "%s: out of memory building the world", s->source_path);
     if (st == SS_OK && w.generate)
-        st = sim_engine_schedule(w.eng, 0, ev_arrival, &w, 0, 0, NULL);
+        st = sim_engine_schedule(w.eng, 0, ev_arrival, &w, 0, 0, NULL), w.pending_arrivals = 1;
     else if (st == SS_OK)
-        schedule_next_arrival(&w);
+        start_arrivals(&w);
     if (st == SS_OK) {
         sim_engine_run(w.eng, SIM_TIME_MAX);
         st = w.failure;
