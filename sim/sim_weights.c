@@ -107,12 +107,18 @@ ss_status sim_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
 {
     const uint64_t h = (uint64_t)a->hidden_size, ff = (uint64_t)a->intermediate_size;
     const uint64_t kv = h * (uint64_t)a->num_key_value_heads / (uint64_t)a->num_attention_heads;
-    /* as model_desc_from_arch: q, o (h x h); k, v (kv x h); gate, up (ff x h); down (h x ff) */
+    const uint64_t mm = a->mlp_matrices > 0 ? (uint64_t)a->mlp_matrices : 3;
+    /* as model_desc_from_arch: q, o (h x h); k, v (kv x h); the MLP's
+     * up (and gate) (ff x h) and down (h x ff) */
     const struct {
-        uint64_t rows, cols;
-    } m[7] = {{h, h}, {kv, h}, {kv, h}, {h, h}, {ff, h}, {ff, h}, {h, ff}};
-    uint64_t total = 2 * h * 4; /* two RMSNorm weight vectors, fp32 */
-    for (int i = 0; i < 7; i++) {
+        uint64_t rows, cols, count;
+    } m[5] = {{h, h, 2}, {kv, h, 2}, {ff, h, mm - 1}, {h, ff, 1}, {0, 0, 0}};
+    /* vectors stay fp32: biases of every linear layer, norm weights (+ biases) */
+    const uint64_t bias = a->linear_bias ? (h + 2 * kv) + h + (mm - 1) * ff + h : 0;
+    const uint64_t norms =
+        (uint64_t)(a->norms_per_block > 0 ? a->norms_per_block : 2) * h * (a->norm_bias ? 2 : 1);
+    uint64_t total = 4 * (bias + norms);
+    for (int i = 0; m[i].count; i++) {
         uint64_t b = 0;
         ss_status st = comp_codec_is_data_dependent(c)
                            ? comp_llm_int8_wire_bytes((size_t)m[i].rows, (size_t)m[i].cols, 0, &b)
@@ -120,7 +126,7 @@ ss_status sim_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
         if (st != SS_OK)
             return ss_err(err, errlen, st, "weight matrix %llu x %llu: size out of range",
                           (unsigned long long)m[i].rows, (unsigned long long)m[i].cols);
-        total += b;
+        total += m[i].count * b;
     }
     *bytes = total;
     return SS_OK;

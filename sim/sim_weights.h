@@ -23,10 +23,11 @@
  *    run-time X, is not used. Low-rank at rest is per matrix:
  *    r = min(R, rows, cols).
  *
- * Analytic presets (Llama family) use the same formula on the shapes of
- * model_desc_from_arch (q, o: h x h; k, v: kv x h; gate, up: ff x h;
- * down: h x ff). llm-int8's size depends on the data; with no tensor at
- * hand the preset path assumes no outlier column (k = 0).
+ * Analytic presets use the same formula on the shapes of
+ * model_desc_from_arch (q, o: h x h; k, v: kv x h; up and, for gated MLPs,
+ * gate: ff x h; down: h x ff; biases and norm vectors fp32). llm-int8's
+ * size depends on the data; with no tensor at hand the preset path assumes
+ * no outlier column (k = 0).
  */
 #ifndef SIM_WEIGHTS_H
 #define SIM_WEIGHTS_H
@@ -54,7 +55,7 @@ typedef struct sim_weights_stats {
 ss_status sim_weights_apply(model_net *net, const comp_codec *c, uint64_t *block_bytes,
                             sim_weights_stats *stats, char *err, size_t errlen);
 
-/* Analytic: bytes at rest of one Llama-family block of `a` under `c`
+/* Analytic: bytes at rest of one block of preset `a` under `c`
  * (llm-int8: k = 0 outlier columns). */
 ss_status sim_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
                                        uint64_t *bytes, char *err, size_t errlen);

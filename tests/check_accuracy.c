@@ -294,6 +294,29 @@ START_TEST(test_weights_at_rest_nf4_bytes_follow_the_wire_formula)
 }
 END_TEST
 
+START_TEST(test_weights_at_rest_presets_match_the_block_parameter_count)
+{
+    /* fp32 at rest is 4 bytes per parameter plus a 16-byte header per
+     * matrix: the shapes used for the bytes cover exactly the parameters
+     * model_desc counts, for each architecture family */
+    static const struct {
+        const char *preset;
+        int matrices;
+    } p[] = {{"llama-2-7b", 7}, {"bloom-176b", 6}, {"falcon-180b", 6}};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
+        scn_override ov[2] = {{"model.preset", p[i].preset}, {"compression.weights", "fp32"}};
+        scn_scenario s;
+        sim_model m;
+        load(SS_SRC("scenarios/default.json"), ov, 2, &s, &m);
+        double want = 4.0 * (double)m.desc.blocks[0].n_params + 16.0 * p[i].matrices;
+        double got = model_desc_block_weight_bytes(&m.desc, 0);
+        ck_assert_msg(fabs(got - want) < 1e-9 * want, "%s: %.1f vs %.1f", p[i].preset, got, want);
+        sim_model_fini(&m);
+        scn_scenario_fini(&s);
+    }
+}
+END_TEST
+
 START_TEST(test_weights_at_rest_every_codec_round_trips_the_cnn)
 {
     /* every codec applies to the CNN's matrices; stats count its 5 */
@@ -388,6 +411,7 @@ Suite *accuracy_suite(void)
     tcase_add_test(tc, test_lowrank_decode_rows_are_rank_one_and_lossless);
     tcase_add_test(tc, test_lowrank_error_decreases_with_rank_on_real_weights);
     tcase_add_test(tc, test_weights_at_rest_nf4_bytes_follow_the_wire_formula);
+    tcase_add_test(tc, test_weights_at_rest_presets_match_the_block_parameter_count);
     tcase_add_test(tc, test_weights_at_rest_every_codec_round_trips_the_cnn);
     tcase_add_test(tc, test_mnist_accuracy_delta);
     suite_add_tcase(s, tc);
