@@ -1,0 +1,206 @@
+/* check_world.c - the heterogeneous world against theory and hand counts:
+ * churn availability, trace replay, continuous batching cost, gamma and
+ * closed-loop arrivals. Scenarios are written to a temporary folder. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model_cost.h"
+#include "model_desc.h"
+#include "scn_scenario.h"
+#include "sim_run.h"
+#include "sim_trace.h"
+#include "test_util.h"
+
+static const sim_run_opts opts = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 0,
+                                  .assets_dir = SS_SHARED_DIR "/assets"};
+
+/* Load `json` as a scenario file and run it. */
+static void run_json(const char *json, sim_results *r)
+{
+    char dir[] = "/tmp/shardsim-worldXXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(json, f);
+    fclose(f);
+    scn_scenario s;
+    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(sim_run(&s, &opts, r, err, sizeof err) == SS_OK, "%s", err);
+    scn_scenario_fini(&s);
+    remove(path);
+    rmdir(dir);
+}
+
+/* Up ~ Exp(mean 100 s), down ~ Exp(mean 25 s): availability
+ * MTBF / (MTBF + MTTR) = 0.8. About 16,000 cycles give a standard error of
+ * about 0.2 %. Poisson arrivals see time averages (PASTA), so the share of
+ * requests that find the only node down is 1 - 0.8 too. */
+START_TEST(test_node_availability_under_churn_is_mtbf_over_mtbf_plus_mttr)
+{
+    sim_results r;
+    run_json("{\"version\": 1, \"seed\": 4, \"horizon_s\": 2000000,\n"
+             " \"model\": {\"synthetic\": {\"n_blocks\": 1, \"service_time_s\": 0.01}},\n"
+             " \"nodes\": [{\"name\": \"n\", \"device\": {\"peak_tflops\": 1, \"mem_bw_gbps\": 1,"
+             " \"memory_gb\": 1}, \"churn\": {\"up_s\": {\"exponential\": {\"mean\": 100}},"
+             " \"down_s\": {\"exponential\": {\"mean\": 25}}}}],\n"
+             " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 0.02}},"
+             " \"n_requests\": 100000000, \"prompt_tokens\": 1, \"output_tokens\": 1},\n"
+             " \"record\": {\"level\": \"summary\"}}\n",
+             &r);
+    double avail = 1.0 - (double)r.nodes[0].down_ns / (double)r.end_ns;
+    ck_assert_msg(fabs(avail - 0.8) / 0.8 < 0.01, "availability %.4f", avail);
+    ck_assert_int_gt(r.nodes[0].failures, 10000);
+    int failed = 0;
+    for (int i = 0; i < r.n_requests; i++)
+        failed += r.requests[i].status == SIM_REQUEST_FAILED;
+    ck_assert_double_eq_tol((double)failed / r.n_requests, 0.2, 0.02);
+    sim_results_fini(&r);
+}
+END_TEST
+
+START_TEST(test_trace_replay_preserves_every_inter_arrival_time)
+{
+    sim_results r;
+    run_json("{\"version\": 1, \"seed\": 1, \"horizon_s\": 1000000,\n"
+             " \"model\": {\"synthetic\": {\"n_blocks\": 1, \"service_time_s\": 0.001}},\n"
+             " \"nodes\": [{\"name\": \"n\", \"device\": {\"peak_tflops\": 1, \"mem_bw_gbps\": 1,"
+             " \"memory_gb\": 1}}],\n"
+             " \"workload\": {\"arrivals\": {\"trace\": {\"preset\": \"azure-code-2023\"}}},\n"
+             " \"record\": {\"level\": \"summary\"}}\n",
+             &r);
+    sim_trace t;
+    char err[512];
+    ck_assert_int_eq(sim_trace_load(SS_ASSET("traces/AzureLLMInferenceTrace_code.csv"), 1.0, &t,
+                                    err, sizeof err), SS_OK);
+    ck_assert_int_eq(r.n_requests, (int)t.n);
+    for (size_t i = 0; i < t.n; i++) {
+        ck_assert_int_eq(r.requests[i].arrival_ns, t.reqs[i].arrival_ns);
+        ck_assert_int_eq(r.requests[i].prompt_tokens, (int32_t)t.reqs[i].prompt_tokens);
+        ck_assert_int_eq(r.requests[i].output_tokens, (int32_t)t.reqs[i].output_tokens);
+    }
+    sim_trace_fini(&t);
+    sim_results_fini(&r);
+}
+END_TEST
+
+/* Five users send a 1-token prompt at time 0 and want 2 tokens each. The
+ * first to reach the node starts alone; the other four queue behind it and
+ * run as one decode batch; their second passes batch the same way. So the
+ * node computes batches of 1, 4, 1 and 4 decode steps, at contexts 0, 0, 1
+ * and 1, each costing what model_cost_span_batch says for that batch. */
+START_TEST(test_decode_batches_cost_what_the_batch_formula_says)
+{
+    sim_results r;
+    run_json("{\"version\": 1, \"seed\": 2, \"horizon_s\": 1000,\n"
+             " \"model\": {\"preset\": \"llama-2-7b\", \"weights\": \"fp16\"},\n"
+             " \"nodes\": [{\"name\": \"g\", \"device\": {\"peak_tflops\": 100, \"mem_bw_gbps\": 1000,"
+             " \"memory_gb\": 80, \"compute_eff\": 1, \"bw_eff\": 1, \"overhead_ms\": 0.5},"
+             " \"uplink_mbps\": 10000000, \"downlink_mbps\": 10000000}],\n"
+             " \"placement\": {\"policy\": \"uniform\", \"spans\": 1},\n"
+             " \"workload\": {\"arrivals\": {\"closed\": {\"users\": 5, \"think_time_s\": 0}},"
+             " \"n_requests\": 5, \"prompt_tokens\": 1, \"output_tokens\": 2},\n"
+             " \"batching\": {\"max_tokens\": 16}}\n",
+             &r);
+    model_arch a;
+    model_desc d;
+    char err[512];
+    ck_assert_int_eq(model_arch_load(SS_SRC("models/presets"), "llama-2-7b", &a, err, sizeof err),
+                     SS_OK);
+    ck_assert_int_eq(model_desc_from_arch(&a, "fp16", &d, err, sizeof err), SS_OK);
+    model_device dev = {.peak_flops = 100e12, .mem_bw_bytes_per_s = 1000e9, .compute_eff = 1,
+                        .bw_eff = 1, .overhead_s = 0.5e-3};
+    int64_t want = 0;
+    const int64_t sizes[4] = {1, 4, 1, 4}, ctx[4] = {0, 0, 1, 1};
+    for (int i = 0; i < 4; i++)
+        want += llround(model_cost_span_batch(&dev, &d, 0, 32, sizes[i], 1, ctx[i]).total_s * 1e9);
+    ck_assert_int_eq(r.nodes[0].busy_ns, want);
+    ck_assert_uint_eq(r.nodes[0].n_tasks, 10);
+    /* a batch of 4 decode steps streams the weights once: far cheaper than 4 */
+    double one = model_cost_span_batch(&dev, &d, 0, 32, 1, 1, 0).total_s;
+    double four = model_cost_span_batch(&dev, &d, 0, 32, 4, 1, 0).total_s;
+    ck_assert(four < 1.1 * one);
+    /* the batch's four results leave through the node's uplink one after
+     * the other: 16 + 2 x 4096 bytes at 1.25e12 bytes/s = 6.57 ns each */
+    for (int i = 2; i < 5; i++) {
+        int64_t gap = r.requests[i].first_token_ns - r.requests[i - 1].first_token_ns;
+        ck_assert_int_ge(gap, 6);
+        ck_assert_int_le(gap, 7);
+    }
+    model_desc_fini(&d);
+    sim_results_fini(&r);
+}
+END_TEST
+
+/* Gamma gaps with mean 1/rate = 0.5 s and CV 3: over 200,000 arrivals the
+ * sample mean and CV of the gaps match (standard errors ~0.7 % and ~1.5 %). */
+START_TEST(test_gamma_arrivals_have_the_requested_mean_and_burstiness)
+{
+    sim_results r;
+    run_json("{\"version\": 1, \"seed\": 8, \"horizon_s\": 100000000,\n"
+             " \"model\": {\"synthetic\": {\"n_blocks\": 1, \"service_time_s\": 0.0001}},\n"
+             " \"nodes\": [{\"name\": \"n\", \"device\": {\"peak_tflops\": 1, \"mem_bw_gbps\": 1,"
+             " \"memory_gb\": 1}}],\n"
+             " \"workload\": {\"arrivals\": {\"gamma\": {\"rate_per_s\": 2, \"cv\": 3}},"
+             " \"n_requests\": 200000, \"prompt_tokens\": 1, \"output_tokens\": 1},\n"
+             " \"record\": {\"level\": \"summary\"}}\n",
+             &r);
+    double sum = 0, sum2 = 0;
+    int n = r.n_requests - 1;
+    for (int i = 1; i < r.n_requests; i++) {
+        double g = (double)(r.requests[i].arrival_ns - r.requests[i - 1].arrival_ns) * 1e-9;
+        sum += g;
+        sum2 += g * g;
+    }
+    double mean = sum / n, cv = sqrt(sum2 / n - mean * mean) / mean;
+    ck_assert_msg(fabs(mean - 0.5) / 0.5 < 0.03, "mean gap %.4f", mean);
+    ck_assert_msg(fabs(cv - 3.0) / 3.0 < 0.05, "gap CV %.4f", cv);
+    sim_results_fini(&r);
+}
+END_TEST
+
+/* Closed loop, N = 4 users, think time Z ~ Exp(3 s), one server with a
+ * constant 1 s service: the interactive response time law (Little's law on
+ * the whole loop) says throughput X = N / (R + Z) exactly in the long run. */
+START_TEST(test_closed_loop_obeys_the_interactive_response_time_law)
+{
+    sim_results r;
+    run_json("{\"version\": 1, \"seed\": 5, \"horizon_s\": 100000000,\n"
+             " \"model\": {\"synthetic\": {\"n_blocks\": 1, \"service_time_s\": 1}},\n"
+             " \"nodes\": [{\"name\": \"n\", \"device\": {\"peak_tflops\": 1, \"mem_bw_gbps\": 1,"
+             " \"memory_gb\": 1}}],\n"
+             " \"workload\": {\"arrivals\": {\"closed\": {\"users\": 4, \"think_time_s\":"
+             " {\"exponential\": {\"mean\": 3}}}}, \"n_requests\": 100000,"
+             " \"prompt_tokens\": 1, \"output_tokens\": 1},\n"
+             " \"record\": {\"level\": \"summary\"}}\n",
+             &r);
+    double resp = 0;
+    for (int i = 0; i < r.n_requests; i++)
+        resp += (double)(r.requests[i].finish_ns - r.requests[i].arrival_ns) * 1e-9;
+    resp /= r.n_requests;
+    double x = r.n_requests / ((double)r.end_ns * 1e-9);
+    ck_assert_msg(fabs(x * (resp + 3.0) - 4.0) / 4.0 < 0.01, "X(R+Z) = %.4f", x * (resp + 3.0));
+    /* and the server, busy X * 1 s of every second, is below saturation */
+    ck_assert_double_eq_tol((double)r.nodes[0].busy_ns / (double)r.end_ns, x * 1.0, 1e-3);
+    sim_results_fini(&r);
+}
+END_TEST
+
+Suite *world_suite(void)
+{
+    Suite *s = suite_create("world");
+    TCase *tc = tcase_create("world");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_node_availability_under_churn_is_mtbf_over_mtbf_plus_mttr);
+    tcase_add_test(tc, test_trace_replay_preserves_every_inter_arrival_time);
+    tcase_add_test(tc, test_decode_batches_cost_what_the_batch_formula_says);
+    tcase_add_test(tc, test_gamma_arrivals_have_the_requested_mean_and_burstiness);
+    tcase_add_test(tc, test_closed_loop_obeys_the_interactive_response_time_law);
+    suite_add_tcase(s, tc);
+    return s;
+}
