@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scn_hardware.h"
 #include "scn_scenario.h"
 #include "ss_alloc.h"
 #include "ss_json.h"
@@ -474,6 +475,357 @@ START_TEST(test_load_fails_cleanly_at_every_allocation)
 }
 END_TEST
 
+/* ---- node populations, measured RTTs, workloads, events (issue 5) ------- */
+
+#define POP_WORKLOAD                                                                               \
+    " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}}, \"n_requests\": 5,"          \
+    " \"prompt_tokens\": 4, \"output_tokens\": 4}"
+
+/* Presets come from the source tree, whatever the caller's environment. */
+static void use_source_presets(void) { ck_assert_int_eq(setenv("SHARDSIM_HOME", SS_SOURCE_DIR, 1), 0); }
+
+static void preset(const char *name, scn_hardware *hw)
+{
+    char err[512];
+    ck_assert_msg(scn_hardware_load(SS_SRC("scenarios/hardware"), name, hw, err, sizeof err) ==
+                      SS_OK,
+                  "%s", err);
+}
+
+START_TEST(test_a_population_with_device_region_mixes_and_lognormal_uplink_keeps_group_data)
+{
+    use_source_presets();
+    const char *text =
+        "{\"version\": 1, \"model\": {\"preset\": \"llama-2-70b\", \"weights\": \"nf4\"},\n"
+        " \"network\": {\"regions\": [\"eu\", \"us\", \"asia\"],"
+        " \"rtt_ms\": [[1, 80, 200], [80, 1, 150], [200, 150, 1]],"
+        " \"last_mile_ms\": 8, \"jitter_ms\": {\"exponential\": {\"mean\": 2}}},\n"
+        " \"nodes\": [{\"name\": \"vol\", \"count\": 10, \"region\": {\"us\": 0.6, \"eu\": 0.4},"
+        " \"device\": {\"rtx-3090\": 3, \"a100-80gb\": 2, \"rtx-3060-12gb\": 5},"
+        " \"uplink_mbps\": {\"lognormal\": {\"median\": 50, \"sigma\": 0.8}},"
+        " \"churn\": \"overnet03\", \"churn_family\": \"lognormal\", \"relay\": true},\n"
+        "  {\"name\": \"dc\", \"region\": \"asia\", \"device\": \"a100-80gb\", \"last_mile_ms\": 0},\n"
+        "  {\"name\": \"mix2\", \"region\": \"eu\", \"device\": {\"rtx-4090\": 1, \"rtx-3090\": 1},"
+        " \"downlink_mbps\": 900,"
+        " \"churn\": {\"up_s\": {\"weibull\": {\"shape\": 0.5, \"scale\": 3600}}, \"down_s\": 600}}],\n"
+        POP_WORKLOAD "}\n";
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    ck_assert_int_eq(s.n_groups, 3);
+    ck_assert_int_eq(s.n_nodes, 12);
+    /* Presets of mixes: once each, sorted by name; "dc"'s single preset is
+     * not a mix entry but a100-80gb is one through "vol". */
+    ck_assert_int_eq(s.n_devices, 4);
+    ck_assert_str_eq(s.devices[0].preset, "a100-80gb");
+    ck_assert_str_eq(s.devices[1].preset, "rtx-3060-12gb");
+    ck_assert_str_eq(s.devices[2].preset, "rtx-3090");
+    ck_assert_str_eq(s.devices[3].preset, "rtx-4090");
+    scn_hardware hw;
+    double f, b;
+    preset("rtx-3090", &hw);
+    scn_hardware_effective(&hw, SCN_HW_NF4, &f, &b);
+    ck_assert(s.devices[2].peak_flops == f && s.devices[2].mem_bw_bytes_per_s == b);
+    ck_assert(s.devices[2].memory_bytes == hw.memory_bytes);
+    ck_assert(s.devices[2].uplink_bytes_per_s == hw.uplink_bytes_per_s);
+    const scn_group *g = &s.groups[0];
+    ck_assert_int_eq(g->n_devices, 3); /* member order, weights normalised */
+    ck_assert_int_eq(g->device[0], 2);
+    ck_assert_int_eq(g->device[1], 0);
+    ck_assert_int_eq(g->device[2], 1);
+    ck_assert_double_eq_tol(g->device_w[0], 0.3, 1e-15);
+    ck_assert_double_eq_tol(g->device_w[1], 0.2, 1e-15);
+    ck_assert_double_eq_tol(g->device_w[2], 0.5, 1e-15);
+    ck_assert_int_eq(g->n_regions, 2);
+    ck_assert_int_eq(g->region[0], 1);
+    ck_assert_int_eq(g->region[1], 0);
+    ck_assert(g->region_w[0] == 0.6 && g->region_w[1] == 0.4);
+    ck_assert_int_eq(g->uplink_mbps.kind, SCN_DIST_LOGNORMAL);
+    ck_assert(g->uplink_mbps.a == 50 && g->uplink_mbps.b == 0.8);
+    ck_assert_int_eq(g->uplink_from_device, 0);
+    ck_assert_int_eq(g->downlink_from_device, 1); /* no downlink given: the drawn device's */
+    ck_assert_int_eq(g->churn, SCN_CHURN_PRESET);
+    ck_assert_str_eq(g->churn_preset, "overnet03");
+    ck_assert_str_eq(g->churn_family, "lognormal");
+    ck_assert(g->last_mile_ms == 8 && g->relay == 1);
+    for (int i = 0; i < 10; i++) {
+        const scn_node *n = &s.nodes[i];
+        ck_assert_int_eq(n->group, 0);
+        ck_assert_int_eq(n->region, 1); /* first of the mix until drawn */
+        ck_assert(n->peak_flops == 0 && n->memory_bytes == 0 && n->compute_eff == 1);
+        ck_assert_double_eq_tol(n->uplink_bytes_per_s, 50 * exp(0.32) * 1e6 / 8, 1e-6);
+    }
+    scn_hardware h3060, ha100;
+    preset("rtx-3060-12gb", &h3060);
+    preset("a100-80gb", &ha100);
+    ck_assert_double_eq_tol(s.nodes[0].downlink_bytes_per_s,
+                            0.3 * hw.downlink_bytes_per_s + 0.2 * ha100.downlink_bytes_per_s +
+                                0.5 * h3060.downlink_bytes_per_s,
+                            1e-3);
+    ck_assert_int_eq(s.nodes[10].group, 1);
+    ck_assert_int_eq(s.groups[1].n_devices, 0);
+    ck_assert(s.groups[1].last_mile_ms == 0 && s.groups[1].relay == 0);
+    ck_assert_int_eq(s.groups[1].churn, SCN_CHURN_NONE);
+    g = &s.groups[2];
+    ck_assert_int_eq(g->device[0], 3);
+    ck_assert_int_eq(g->device[1], 2);
+    ck_assert(g->device_w[0] == 0.5 && g->device_w[1] == 0.5);
+    ck_assert_int_eq(g->churn, SCN_CHURN_DISTS);
+    ck_assert_str_eq(g->churn_family, "weibull");
+    ck_assert_int_eq(g->up_s.kind, SCN_DIST_WEIBULL);
+    ck_assert(g->up_s.a == 0.5 && g->up_s.b == 3600);
+    ck_assert_int_eq(g->down_s.kind, SCN_DIST_CONST);
+    ck_assert(g->down_s.a == 600);
+    ck_assert_int_eq(g->downlink_mbps.kind, SCN_DIST_CONST);
+    ck_assert(g->downlink_mbps.a == 900 && g->downlink_from_device == 0);
+    ck_assert(s.nodes[11].downlink_bytes_per_s == 900e6 / 8);
+    ck_assert(s.last_mile_ms == 8);
+    ck_assert_int_eq(s.jitter_ms.kind, SCN_DIST_EXPONENTIAL);
+    ck_assert(s.jitter_ms.a == 2);
+    ck_assert_str_eq(s.rtt_source, "");
+    scn_scenario_fini(&s);
+    ck_assert_ptr_null(s.groups);
+    ck_assert_ptr_null(s.devices);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_a_preset_device_fills_the_node_from_the_preset_file)
+{
+    use_source_presets();
+    const char *text =
+        "{\"version\": 1, \"model\": {\"preset\": \"llama-2-7b\", \"weights\": \"fp32\"},\n"
+        " \"nodes\": [{\"name\": \"g\", \"device\": \"rtx-3090\"},"
+        " {\"name\": \"h\", \"device\": \"gtx-1080-ti\", \"uplink_mbps\": 20}],\n" POP_WORKLOAD "}\n";
+    const char *path = tmp_scenario(text);
+    scn_hardware hw, old;
+    preset("rtx-3090", &hw);
+    preset("gtx-1080-ti", &old);
+    double f, b;
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    scn_hardware_effective(&hw, SCN_HW_FP16, &f, &b); /* fp32 weights: fp16 kernels' factors */
+    ck_assert(s.nodes[0].peak_flops == f && s.nodes[0].mem_bw_bytes_per_s == b);
+    ck_assert(s.nodes[0].peak_flops == hw.peak_fp16_flops * hw.eff[SCN_HW_FP16].compute);
+    ck_assert(s.nodes[0].memory_bytes == hw.memory_bytes);
+    ck_assert(s.nodes[0].compute_eff == 1 && s.nodes[0].bw_eff == 1);
+    ck_assert(s.nodes[0].uplink_bytes_per_s == hw.uplink_bytes_per_s);
+    ck_assert(s.nodes[0].downlink_bytes_per_s == hw.downlink_bytes_per_s);
+    ck_assert_int_eq(s.groups[0].uplink_mbps.kind, SCN_DIST_CONST);
+    ck_assert(s.groups[0].uplink_mbps.a == 40); /* the preset's residential uplink */
+    ck_assert_int_eq(s.groups[0].uplink_from_device, 0);
+    ck_assert_int_eq(s.n_devices, 0);
+    /* FP16 at 1/64 rate: kernels run FP32 on the 1080 Ti. */
+    ck_assert(s.nodes[1].peak_flops == old.peak_fp32_flops * old.eff[SCN_HW_FP16].compute);
+    ck_assert(s.nodes[1].uplink_bytes_per_s == 20e6 / 8);
+    ck_assert(s.nodes[1].downlink_bytes_per_s == old.downlink_bytes_per_s);
+    scn_scenario_fini(&s);
+    scn_override o[] = {{"model.weights", "int8"}};
+    load_ok(path, o, 1, &s);
+    scn_hardware_effective(&hw, SCN_HW_INT8, &f, &b);
+    ck_assert(s.nodes[0].peak_flops == f && s.nodes[0].mem_bw_bytes_per_s == b);
+    ck_assert(f < hw.peak_fp16_flops * hw.eff[SCN_HW_FP16].compute);
+    scn_scenario_fini(&s);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_a_regional_outage_takes_down_every_node_of_the_region)
+{
+    const char *text =
+        "{\"version\": 1, \"model\": {\"synthetic\": {\"service_time_s\": 1}},\n"
+        " \"network\": {\"regions\": [\"eu\", \"us\"], \"rtt_ms\": [[1, 80], [80, 1]]},\n"
+        " \"nodes\": [{\"name\": \"a\", \"count\": 2, \"region\": \"eu\", \"device\": "
+        "{\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}},\n"
+        "  {\"name\": \"b\", \"count\": 3, \"region\": \"us\", \"device\": "
+        "{\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}},\n"
+        "  {\"name\": \"c\", \"region\": \"eu\", \"device\": "
+        "{\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}}],\n" POP_WORKLOAD ",\n"
+        " \"faults\": [{\"region\": \"eu\", \"down_at_s\": 5, \"up_at_s\": 10},"
+        " {\"node\": \"b-1\", \"down_at_s\": 1}, {\"node\": \"c\", \"down_at_s\": 10}]}\n";
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    ck_assert_int_eq(s.n_faults, 5);
+    int want_node[] = {3, 0, 1, 5, 5};
+    double want_down[] = {1, 5, 5, 5, 10}, want_up[] = {-1, 10, 10, 10, -1};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(s.faults[i].node, want_node[i]);
+        ck_assert(s.faults[i].down_at_s == want_down[i] && s.faults[i].up_at_s == want_up[i]);
+    }
+    scn_scenario_fini(&s);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_measured_rtt_collects_cities_in_order_of_first_use)
+{
+    const char *text =
+        "{\"version\": 1, \"model\": {\"synthetic\": {\"service_time_s\": 1}},\n"
+        " \"network\": {\"rtt\": \"wondernetwork-2018\"},\n"
+        " \"nodes\": [{\"name\": \"a\", \"region\": \"Frankfurt\", \"device\": "
+        "{\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}},\n"
+        "  {\"name\": \"b\", \"count\": 2, \"region\": {\"Singapore\": 1, \"Frankfurt\": 3},"
+        " \"device\": {\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}}],\n"
+        " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}}, \"n_requests\": 5,"
+        " \"prompt_tokens\": 4, \"output_tokens\": 4, \"client_region\": \"New York\"},\n"
+        " \"faults\": [{\"region\": \"Amsterdam\", \"down_at_s\": 1}]}\n";
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    ck_assert_str_eq(s.rtt_source, "wondernetwork-2018");
+    ck_assert_ptr_null(s.rtt_s);
+    ck_assert_int_eq(s.n_regions, 4);
+    ck_assert_str_eq(s.regions[0], "Frankfurt");
+    ck_assert_str_eq(s.regions[1], "Singapore");
+    ck_assert_str_eq(s.regions[2], "New York");
+    ck_assert_str_eq(s.regions[3], "Amsterdam");
+    ck_assert_int_eq(s.nodes[0].region, 0);
+    ck_assert_int_eq(s.groups[1].region[0], 1);
+    ck_assert_int_eq(s.groups[1].region[1], 0);
+    ck_assert(s.groups[1].region_w[0] == 0.25 && s.groups[1].region_w[1] == 0.75);
+    ck_assert_int_eq(s.workload.client_region, 2);
+    ck_assert_int_eq(s.n_faults, 0); /* no node in Amsterdam */
+    ck_assert(s.last_mile_ms == 0 && s.jitter_ms.kind == SCN_DIST_CONST && s.jitter_ms.a == 0);
+    scn_scenario_fini(&s);
+    /* Every group needs a city: there is no first region to default to. */
+    scn_override o[] = {{"nodes[0]", "{\"name\": \"a\", \"device\": \"t4\"}"}};
+    char err[512];
+    ck_assert_int_eq(scn_load(path, o, 1, &s, err, sizeof err), SS_ESCHEMA);
+    ck_assert_msg(strstr(err, "nodes[0].region: missing required key") != NULL, "%s", err);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_trace_workloads_take_a_preset_or_a_file_relative_to_the_scenario)
+{
+    char text[2048];
+    snprintf(text, sizeof text, MINIMAL, "n", 1, "");
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    scn_override o[] = {{"workload", "{\"arrivals\": {\"trace\": {\"preset\": \"azure-conv-2023\"}}}"}};
+    load_ok(path, o, 1, &s);
+    ck_assert_int_eq(s.workload.arrival, SCN_ARRIVAL_TRACE);
+    ck_assert_str_eq(s.workload.trace_preset, "azure-conv-2023");
+    ck_assert_str_eq(s.workload.trace_path, "");
+    ck_assert(s.workload.time_scale == 1);
+    ck_assert_int_eq(s.workload.n_requests, 100000000); /* the whole trace */
+    scn_scenario_fini(&s);
+    scn_override f[] = {{"workload", "{\"arrivals\": {\"trace\": {\"file\": \"traces/t.csv\","
+                                     " \"time_scale\": 0.25}}, \"n_requests\": 2000}"}};
+    load_ok(path, f, 1, &s);
+    ck_assert_str_eq(s.workload.trace_path, "/tmp/traces/t.csv");
+    ck_assert_str_eq(s.workload.trace_preset, "");
+    ck_assert(s.workload.time_scale == 0.25);
+    ck_assert_int_eq(s.workload.n_requests, 2000);
+    scn_scenario_fini(&s);
+    scn_override g[] = {{"workload.arrivals", "{\"gamma\": {\"rate_per_s\": 3, \"cv\": 4}}"}};
+    load_ok(path, g, 1, &s);
+    ck_assert_int_eq(s.workload.arrival, SCN_ARRIVAL_GAMMA);
+    ck_assert(s.workload.rate_per_s == 3 && s.workload.cv == 4);
+    scn_scenario_fini(&s);
+    scn_override c[] = {{"workload.arrivals",
+                         "{\"closed\": {\"users\": 7, \"think_time_s\": {\"exponential\": "
+                         "{\"mean\": 2}}}}"}};
+    load_ok(path, c, 1, &s);
+    ck_assert_int_eq(s.workload.arrival, SCN_ARRIVAL_CLOSED);
+    ck_assert_int_eq(s.workload.users, 7);
+    ck_assert_int_eq(s.workload.think_time_s.kind, SCN_DIST_EXPONENTIAL);
+    ck_assert(s.workload.think_time_s.a == 2);
+    ck_assert_int_eq(s.workload.n_requests, 1);
+    scn_scenario_fini(&s);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_batching_and_stragglers_default_off_and_load_sorted)
+{
+    char text[2048];
+    snprintf(text, sizeof text, MINIMAL, "g", 3, "");
+    const char *path = tmp_scenario(text);
+    scn_scenario s;
+    load_ok(path, NULL, 0, &s);
+    ck_assert_int_eq(s.max_batch_tokens, 0);
+    ck_assert_int_eq(s.prefill_first, 0);
+    ck_assert_int_eq(s.n_stragglers, 0);
+    ck_assert_ptr_null(s.stragglers);
+    ck_assert_int_eq(s.groups[0].churn, SCN_CHURN_NONE);
+    ck_assert(s.groups[0].uplink_mbps.kind == SCN_DIST_CONST && s.groups[0].uplink_mbps.a == 1000);
+    ck_assert_int_eq(s.nodes[2].group, 0);
+    scn_scenario_fini(&s);
+    scn_override o[] = {
+        {"batching", "{\"max_tokens\": 4096, \"priority\": \"prefill\"}"},
+        {"stragglers", "[{\"node\": \"g-2\", \"from_s\": 5, \"to_s\": 9, \"slowdown\": 3},"
+                       " {\"node\": \"g-0\", \"from_s\": 5, \"to_s\": 6, \"slowdown\": 1},"
+                       " {\"node\": \"g-2\", \"from_s\": 1, \"to_s\": 5, \"slowdown\": 2.5}]"}};
+    load_ok(path, o, 2, &s);
+    ck_assert_int_eq(s.max_batch_tokens, 4096);
+    ck_assert_int_eq(s.prefill_first, 1);
+    ck_assert_int_eq(s.n_stragglers, 3);
+    ck_assert_int_eq(s.stragglers[0].node, 2);
+    ck_assert(s.stragglers[0].from_s == 1 && s.stragglers[0].to_s == 5);
+    ck_assert(s.stragglers[0].slowdown == 2.5);
+    ck_assert_int_eq(s.stragglers[1].node, 0);
+    ck_assert_int_eq(s.stragglers[2].node, 2);
+    ck_assert(s.stragglers[2].slowdown == 3);
+    scn_scenario_fini(&s);
+    ck_assert_ptr_null(s.stragglers);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_volunteer_swarm_is_a_large_mixed_churning_population)
+{
+    use_source_presets();
+    scn_scenario s;
+    load_ok(SS_SRC("scenarios/volunteer-swarm.json"), NULL, 0, &s);
+    ck_assert_int_ge(s.n_nodes, 200);
+    ck_assert_int_ge(s.n_regions, 4);
+    ck_assert_str_eq(s.rtt_source, "wondernetwork-2018");
+    ck_assert_str_eq(s.model.preset, "llama-2-70b");
+    ck_assert_str_eq(s.model.weights, "nf4");
+    ck_assert_int_eq(s.workload.arrival, SCN_ARRIVAL_TRACE);
+    ck_assert_str_eq(s.workload.trace_preset, "azure-conv-2023");
+    ck_assert_int_gt(s.max_batch_tokens, 0);
+    ck_assert(s.last_mile_ms == 8);
+    int churning = 0, mixed = 0;
+    for (int g = 0; g < s.n_groups; g++) {
+        churning += s.groups[g].churn != SCN_CHURN_NONE;
+        mixed += s.groups[g].n_devices > 1;
+    }
+    ck_assert_int_gt(churning, 0);
+    ck_assert_int_gt(mixed, 0);
+    ck_assert_int_ge(s.n_devices, 5);
+    scn_scenario_fini(&s);
+}
+END_TEST
+
+START_TEST(test_population_load_fails_cleanly_at_every_allocation)
+{
+    use_source_presets();
+    int done = 0;
+    long n;
+    for (n = 0; n < 100000 && !done; n++) {
+        scn_scenario s;
+        char err[512] = "";
+        ss_alloc_fail_after(n);
+        ss_status rc = scn_load(SS_SRC("scenarios/volunteer-swarm.json"), NULL, 0, &s, err,
+                                sizeof err);
+        ss_alloc_fail_after(-1);
+        if (rc == SS_OK) {
+            done = 1;
+            scn_scenario_fini(&s);
+        } else {
+            ck_assert_msg(rc == SS_ENOMEM, "n=%ld: %s: %s", n, ss_status_name(rc), err);
+            ck_assert_msg(strstr(err, "out of memory") != NULL, "n=%ld: %s", n, err);
+            ck_assert(all_zero(&s, sizeof s));
+        }
+    }
+    ck_assert(done);
+    ck_assert_int_gt(n, 50);
+}
+END_TEST
+
 Suite *scn_suite(void)
 {
     Suite *s = suite_create("scn");
@@ -499,5 +851,16 @@ Suite *scn_suite(void)
     tcase_add_test(tb, test_every_truncation_of_default_is_rejected_cleanly);
     tcase_add_test(tb, test_a_million_nodes_load_and_one_more_is_refused);
     suite_add_tcase(s, tb);
+    TCase *tp = tcase_create("population");
+    tcase_set_timeout(tp, 120);
+    tcase_add_test(tp, test_a_population_with_device_region_mixes_and_lognormal_uplink_keeps_group_data);
+    tcase_add_test(tp, test_a_preset_device_fills_the_node_from_the_preset_file);
+    tcase_add_test(tp, test_a_regional_outage_takes_down_every_node_of_the_region);
+    tcase_add_test(tp, test_measured_rtt_collects_cities_in_order_of_first_use);
+    tcase_add_test(tp, test_trace_workloads_take_a_preset_or_a_file_relative_to_the_scenario);
+    tcase_add_test(tp, test_batching_and_stragglers_default_off_and_load_sorted);
+    tcase_add_test(tp, test_volunteer_swarm_is_a_large_mixed_churning_population);
+    tcase_add_test(tp, test_population_load_fails_cleanly_at_every_allocation);
+    suite_add_tcase(s, tp);
     return s;
 }
