@@ -24,6 +24,8 @@
 
 /* Attention of one head with fewer dims than this uses loops, not BLAS. */
 #define SMALL_HEAD_SIZE 32
+/* Prefill attention with wide heads handles rows in blocks of this many. */
+#define ATT_ROWS 64
 
 typedef struct llama_impl {
     model_llama_config cfg;
@@ -249,7 +251,6 @@ static void attention(const llama_impl *L, llama_state *S, const float *kc, cons
 {
     int hs = L->head_size, kv_dim = L->kv_dim, dim = L->cfg.dim, seq = L->cfg.seq_len;
     float scale = sqrtf((float)hs);
-    int ctx = pos + n;
     if (n == 1 && hs >= SMALL_HEAD_SIZE) {
         attention_decode(L, S, kc, vc, pos);
         return;
@@ -260,29 +261,27 @@ static void attention(const llama_impl *L, llama_state *S, const float *kc, cons
         const float *qh = S->qkv + (size_t)h * hs;
         float *oh = S->att + (size_t)h * hs;
         if (hs >= SMALL_HEAD_SIZE) {
-            /* scores (n, ctx) = Q_h (n, hs) K_h^T; rows past the causal
-             * limit are computed and then zeroed. */
-            if (n == 1)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, ctx, hs, 1.0f, kh, kv_dim, qh, 1, 0.0f,
-                            S->scores, 1);
-            else
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, ctx, hs, 1.0f, qh,
-                            L->qkv_dim, kh, kv_dim, 0.0f, S->scores, seq);
-            for (int r = 0; r < n; r++) {
-                float *sr = S->scores + (size_t)r * seq;
-                int len = pos + r + 1;
-                for (int t = 0; t < len; t++)
-                    sr[t] /= scale;
-                softmax(sr, len);
-                for (int t = len; t < ctx; t++)
-                    sr[t] = 0.0f;
+            /* rows in blocks of ATT_ROWS: block [r0, r1) attends positions
+             * [0, pos + r1), so scores = Q_h K_h^T cover the causal triangle
+             * plus each block's upper corner (computed, then zeroed), not
+             * the whole (n, ctx) rectangle: half the work of a long prefill */
+            for (int r0 = 0; r0 < n; r0 += ATT_ROWS) {
+                const int r1 = r0 + ATT_ROWS < n ? r0 + ATT_ROWS : n, cols = pos + r1;
+                float *sb = S->scores + (size_t)r0 * seq;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, cols, hs, 1.0f,
+                            qh + (size_t)r0 * L->qkv_dim, L->qkv_dim, kh, kv_dim, 0.0f, sb, seq);
+                for (int r = r0; r < r1; r++) {
+                    float *sr = S->scores + (size_t)r * seq;
+                    int len = pos + r + 1;
+                    for (int t = 0; t < len; t++)
+                        sr[t] /= scale;
+                    softmax(sr, len);
+                    for (int t = len; t < cols; t++)
+                        sr[t] = 0.0f;
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, hs, cols, 1.0f,
+                            sb, seq, vh, kv_dim, 0.0f, oh + (size_t)r0 * dim, dim);
             }
-            if (n == 1)
-                cblas_sgemv(CblasRowMajor, CblasTrans, ctx, hs, 1.0f, vh, kv_dim, S->scores, 1,
-                            0.0f, oh, 1);
-            else
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hs, ctx, 1.0f,
-                            S->scores, seq, vh, kv_dim, 0.0f, oh, dim);
             continue;
         }
         for (int r = 0; r < n; r++) {

@@ -7,11 +7,13 @@
 #include <check.h>
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model_calibrate.h"
 #include "model_cost.h"
 #include "model_desc.h"
+#include "model_llama.h"
 #include "test_util.h"
 
 #define REL(a, b) (fabs((a) - (b)) <= 1e-9 * fabs(b))
@@ -438,6 +440,84 @@ START_TEST(test_calibration_device_formula)
 }
 END_TEST
 
+/* ---- the forward-pass speed paths bench_cost relies on -------------------- */
+
+static uint64_t sm_state;
+static float sm_uniform(void)
+{
+    uint64_t z = (sm_state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    z ^= z >> 31;
+    return (float)((double)(z >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+}
+
+/* Wide heads (64 dims, GQA 2:1) take attention_decode for one token and
+ * row blocks of 64 for a prefill; 150 rows span three blocks, and a second
+ * chunk at pos 100 starts mid-cache. Both must agree with one token at a
+ * time (a different code path) within float rounding. */
+START_TEST(test_blocked_prefill_and_decode_attention_agree)
+{
+    const model_llama_config c = {.dim = 128, .hidden_dim = 256, .n_layers = 2, .n_heads = 2,
+                                  .n_kv_heads = 1, .vocab_size = 8, .seq_len = 160,
+                                  .shared_classifier = true};
+    const size_t d = 128, h = 256, nl = 2, kv = 64, n = 150;
+    sm_state = 7;
+    float *w = malloc(sizeof(float) * nl * (2 * d * d + 2 * kv * d + 3 * d * h));
+    float *ones = malloc(sizeof(float) * 8 * d);
+    float *x = malloc(sizeof(float) * n * d), *y1 = malloc(sizeof(float) * n * d);
+    float *y2 = malloc(sizeof(float) * n * d), *y3 = malloc(sizeof(float) * n * d);
+    size_t nw = nl * (2 * d * d + 2 * kv * d + 3 * d * h);
+    for (size_t i = 0; i < nw; i++)
+        w[i] = 0.1f * sm_uniform();
+    for (size_t i = 0; i < 8 * d; i++)
+        ones[i] = 1.0f;
+    for (size_t i = 0; i < n * d; i++)
+        x[i] = sm_uniform();
+    float *p = w;
+    model_llama_weights lw = {.token_embedding_table = ones, .rms_att_weight = ones,
+                              .rms_ffn_weight = ones, .rms_final_weight = ones};
+    lw.wq = p, p += nl * d * d;
+    lw.wk = p, p += nl * kv * d;
+    lw.wv = p, p += nl * kv * d;
+    lw.wo = p, p += nl * d * d;
+    lw.w1 = p, p += nl * h * d;
+    lw.w2 = p, p += nl * d * h;
+    lw.w3 = p;
+    model_net *net;
+    model_state *a, *b, *e;
+    ck_assert_int_eq(model_llama_create(&c, &lw, &net), SS_OK);
+    ck_assert_int_eq(model_state_create(net, 0, 2, &a), SS_OK);
+    ck_assert_int_eq(model_state_create(net, 0, 2, &b), SS_OK);
+    ck_assert_int_eq(model_state_create(net, 0, 2, &e), SS_OK);
+    ck_assert_int_eq(model_net_span_forward(net, a, 0, 2, 0, (int)n, x, y1), SS_OK);
+    for (size_t r = 0; r < n; r++)
+        ck_assert_int_eq(model_net_span_forward(net, b, 0, 2, (int)r, 1, x + r * d, y2 + r * d),
+                         SS_OK);
+    ck_assert_int_eq(model_net_span_forward(net, e, 0, 2, 0, 100, x, y3), SS_OK);
+    ck_assert_int_eq(model_net_span_forward(net, e, 0, 2, 100, 50, x + 100 * d, y3 + 100 * d),
+                     SS_OK);
+    double worst = 0, worst3 = 0;
+    for (size_t i = 0; i < n * d; i++) {
+        double s = fabs((double)y2[i]) + 1.0;
+        worst = fmax(worst, fabs((double)y1[i] - y2[i]) / s);
+        worst3 = fmax(worst3, fabs((double)y3[i] - y2[i]) / s);
+    }
+    ck_assert_msg(worst < 1e-5 && worst3 < 1e-5, "prefill vs decode: %g, chunked: %g", worst,
+                  worst3);
+    model_state_destroy(a);
+    model_state_destroy(b);
+    model_state_destroy(e);
+    model_net_destroy(net);
+    free(w);
+    free(ones);
+    free(x);
+    free(y1);
+    free(y2);
+    free(y3);
+}
+END_TEST
+
 static void setup(void) { openblas_set_num_threads(1); }
 
 Suite *cost_suite(void)
@@ -466,6 +546,7 @@ Suite *cost_suite(void)
     tcase_add_test(b, test_naive_reference_rejects_wrong_kernels);
     tcase_add_test(b, test_calibration_reduces_rates_as_documented);
     tcase_add_test(b, test_calibration_device_formula);
+    tcase_add_test(b, test_blocked_prefill_and_decode_attention_agree);
     suite_add_tcase(s, b);
     return s;
 }
