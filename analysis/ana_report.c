@@ -129,6 +129,12 @@ static ss_status print_run(report *rp, FILE *out)
     fprintf(out, "utilisation      mean %s, max %s\n", fmt_num(a, metric(rp, "utilisation_mean")),
             fmt_num(b, metric(rp, "utilisation_max")));
     fprintf(out, "time in system   mean %s s\n", fmt_num(a, metric(rp, "time_in_system_mean_s")));
+    fprintf(out, "availability     mean %s, sessions recovered %s\n",
+            fmt_num(a, metric(rp, "availability_mean")), fmt_num(b, metric(rp, "n_recovered")));
+    double slo = metric(rp, "slo_attainment");
+    if (!isnan(slo))
+        fprintf(out, "SLO              %s of requests met it, goodput %s requests/s\n",
+                fmt_num(a, slo), fmt_num(b, metric(rp, "goodput_requests_per_s")));
     if (rp->status != SS_OK)
         return rp->status;
 
