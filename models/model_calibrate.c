@@ -252,7 +252,8 @@ static ss_status measure_forward(const model_calib_cfg *cfg, int reps, model_cal
     ss_free(w); /* the net holds its own copy */
     w = NULL;
     desc.kv_bytes_per_elem = 4.0; /* model_llama caches float32 */
-    const model_device unit = {1, 1, 1, 1, 0};
+    const model_device unit = {.peak_flops = 1, .mem_bw_bytes_per_s = 1, .compute_eff = 1,
+                               .bw_eff = 1, .overhead_s = 0};
     double tp = INFINITY, td = INFINITY;
     for (int r = 0; r < reps; r++) {
         double t0 = cfg->now();

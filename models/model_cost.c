@@ -22,8 +22,10 @@ model_cost_terms model_cost_span_batch(const model_device *d, const model_desc *
         t.act_bytes += act;
         t.bytes += w + kv + act; /* summed per block, as before the split (same bits) */
     }
-    t.compute_s = t.flops / (d->peak_flops * d->compute_eff * factor(m->format_compute_eff));
-    t.memory_s = t.bytes / (d->mem_bw_bytes_per_s * d->bw_eff * factor(m->format_bw_eff));
+    double fc = d->format_eff_included ? 1.0 : factor(m->format_compute_eff);
+    double fb = d->format_eff_included ? 1.0 : factor(m->format_bw_eff);
+    t.compute_s = t.flops / (d->peak_flops * d->compute_eff * fc);
+    t.memory_s = t.bytes / (d->mem_bw_bytes_per_s * d->bw_eff * fb);
     t.total_s = (t.compute_s > t.memory_s ? t.compute_s : t.memory_s) + d->overhead_s;
     return t;
 }

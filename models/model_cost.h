@@ -24,6 +24,10 @@
 #include "model_desc.h"
 
 typedef struct model_device {
+    /* 1 when peak_flops and mem_bw_bytes_per_s already include the weight
+     * format's efficiency (device presets give per-format figures): the
+     * description's format factors are then not applied again. */
+    int format_eff_included;
     double peak_flops;         /* FLOP/s at the weight format's compute type */
     double mem_bw_bytes_per_s; /* memory bandwidth, bytes/s */
     double compute_eff;        /* fraction of peak reached, (0, 1] */

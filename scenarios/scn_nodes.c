@@ -99,6 +99,7 @@ static ss_status load_device(scn_loader *L, const cJSON *dev, const char *dpath,
         scn_hardware_effective(hw, weight_format(L), &n->peak_flops, &n->mem_bw_bytes_per_s);
         n->memory_bytes = hw->memory_bytes;
         n->compute_eff = n->bw_eff = 1;
+        n->format_eff_included = 1;
         n->overhead_s = 0;
         *up = hw->uplink_bytes_per_s;
         *down = hw->downlink_bytes_per_s;
@@ -157,6 +158,7 @@ static ss_status load_device(scn_loader *L, const cJSON *dev, const char *dpath,
     /* Drawn per node by the simulator; efficiencies are in the rates. */
     n->peak_flops = n->mem_bw_bytes_per_s = n->memory_bytes = n->overhead_s = 0;
     n->compute_eff = n->bw_eff = 1;
+    n->format_eff_included = 1;
     return SS_OK;
 }
 

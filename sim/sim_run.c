@@ -1125,8 +1125,11 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     for (int i = 0; i < s->n_nodes; i++) {
         const scn_node *sn = &s->nodes[i];
         node_state *n = &w->nodes[i];
-        n->dev = (model_device){sn->peak_flops, sn->mem_bw_bytes_per_s, sn->compute_eff,
-                                sn->bw_eff, sn->overhead_s};
+        n->dev = (model_device){.peak_flops = sn->peak_flops,
+                                .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
+                                .compute_eff = sn->compute_eff, .bw_eff = sn->bw_eff,
+                                .overhead_s = sn->overhead_s,
+                                .format_eff_included = sn->format_eff_included};
         n->region = sn->region;
         const scn_group *g = s->groups && sn->group >= 0 && sn->group < s->n_groups
                                  ? &s->groups[sn->group] : NULL;

@@ -110,9 +110,10 @@ ss_status sim_world_materialize(const scn_scenario *in, const char *assets_dir, 
             n->mem_bw_bytes_per_s = d->mem_bw_bytes_per_s;
             n->memory_bytes = d->memory_bytes;
             n->compute_eff = n->bw_eff = 1.0;
-            if (g->uplink_mbps.kind == SCN_DIST_CONST && g->uplink_mbps.a <= 0)
+            n->format_eff_included = 1;
+            if (g->uplink_from_device)
                 n->uplink_bytes_per_s = d->uplink_bytes_per_s;
-            if (g->downlink_mbps.kind == SCN_DIST_CONST && g->downlink_mbps.a <= 0)
+            if (g->downlink_from_device)
                 n->downlink_bytes_per_s = d->downlink_bytes_per_s;
         }
         if (g->n_regions > 0) {
