@@ -584,7 +584,8 @@ static ss_status validate(scn_loader *L, const cJSON *root)
     static const char *const keys[] = {"version", "name",      "seed",        "horizon_s",
                                        "model",   "network",   "nodes",       "placement",
                                        "routing", "compression", "workload",  "record",
-                                       "faults",  "slo",       "stragglers",  "batching"};
+                                       "faults",  "slo",       "stragglers",  "batching",
+                                       "churn_trace"};
     scn_scenario *s = L->s;
     char got[96];
     ss_status rc;
@@ -610,7 +611,9 @@ static ss_status validate(scn_loader *L, const cJSON *root)
         (rc = scn_load_nodes(L, root)) || (rc = load_policies(L, root)) ||
         (rc = load_workload(L, root)) || (rc = load_record(L, root)) ||
         (rc = scn_load_faults(L, root)) || (rc = scn_load_stragglers(L, root)) ||
-        (rc = load_slo(L, root)) || (rc = load_batching(L, root)))
+        (rc = load_slo(L, root)) || (rc = load_batching(L, root)) ||
+        (ss_json_find(root, "churn_trace") &&
+         (rc = file_path(L, root, "", "churn_trace", s->churn_trace_path))))
         return rc;
     s->seed = (uint64_t)seed;
     return SS_OK;

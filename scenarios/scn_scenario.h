@@ -225,6 +225,10 @@ typedef struct scn_scenario {
     int64_t max_batch_tokens;
     int prefill_first;
 
+    /* "churn_trace": a CSV (time_s, node, state up|down; sim/sim_churn.h)
+     * replayed on top of any other failures; "" for none. */
+    char churn_trace_path[SCN_PATH_MAX];
+
     char *canonical_json;           /* the scenario after --set overrides, printed
                                      * unformatted: hashed into the run key */
 } scn_scenario;

@@ -131,6 +131,17 @@ static void ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
 static void ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
 static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop);
 
+static void route_request(world *w, int64_t ri);
+
+/* Petals' client backoff before attempt k + 1 (k = 0, 1, ...): 0, 1, 2, 4,
+ * ... seconds, at most MAX_RETRY_DELAY_S. */
+static double retry_delay_s(int k)
+{
+    if (k <= 0)
+        return 0;
+    return k > 7 ? MAX_RETRY_DELAY_S : fmin(MAX_RETRY_DELAY_S, ldexp(1, k - 1));
+}
+
 static void fail(world *w, ss_status st, const char *what)
 {
     if (w->failure == SS_OK) {
@@ -435,10 +446,8 @@ static void recover(world *w, int64_t ri, int hop)
             finish_request(w, ri, SIM_REQUEST_FAILED);
             return;
         }
-        int k = q->retries - 1;
-        double delay = k == 0 ? 0 : (k > 7 ? MAX_RETRY_DELAY_S : fmin(MAX_RETRY_DELAY_S, ldexp(1, k - 1)));
-        schedule(w, sim_engine_now(w->eng) + s_to_ns(delay), ev_retry, (uint64_t)ri,
-                 (uint64_t)hop);
+        schedule(w, sim_engine_now(w->eng) + s_to_ns(retry_delay_s(q->retries - 1)), ev_retry,
+                 (uint64_t)ri, (uint64_t)hop);
         return;
     }
     release_kv(w, ri, hop);
@@ -595,13 +604,33 @@ static void ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
         w->sess[ri] = NULL;
     sim_workload_tokens(w->wl, &q->prompt, &q->output);
     schedule_next_arrival(w, sim_engine_now(e));
+    route_request(w, ri);
+}
 
+static void ev_route_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
+{
+    (void)e;
+    (void)b;
+    route_request(ctx, (int64_t)req);
+}
+
+/* Choose the request's chain and send its first pass; with no live chain
+ * now, retry with Petals' backoff (as recover does) and fail after
+ * MAX_RECOVERY_ATTEMPTS. */
+static void route_request(world *w, int64_t ri)
+{
+    req_state *q = &w->reqs[ri];
     int n_hops = 0;
     char rerr[256];
-    st = w->routing->choose(w->routing_state, &w->view, (uint64_t)ri, w->scratch_hops, MAX_HOPS,
-                            &n_hops, rerr, sizeof rerr);
-    if (st == SS_ENOTFOUND) { /* no live chain now: the request fails */
-        finish_request(w, ri, SIM_REQUEST_FAILED);
+    ss_status st = w->routing->choose(w->routing_state, &w->view, (uint64_t)ri, w->scratch_hops,
+                                      MAX_HOPS, &n_hops, rerr, sizeof rerr);
+    if (st == SS_ENOTFOUND) {
+        if (++q->retries >= MAX_RECOVERY_ATTEMPTS) {
+            finish_request(w, ri, SIM_REQUEST_FAILED);
+            return;
+        }
+        schedule(w, sim_engine_now(w->eng) + s_to_ns(retry_delay_s(q->retries - 1)),
+                 ev_route_retry, (uint64_t)ri, 0);
         return;
     }
     if (st != SS_OK) {
@@ -1032,6 +1061,32 @@ static ss_status group_spans(world *w)
     return SS_OK;
 }
 
+/* Replay the scenario's churn trace: every listed transition is scheduled
+ * (a node may also fail by other causes; going down twice or up twice is
+ * harmless, the second is ignored). */
+static ss_status start_churn_trace(world *w, char *err, size_t errlen)
+{
+    const scn_scenario *s = w->scn;
+    const char **names = ss_malloc_array((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof *names);
+    if (!names)
+        return SS_ENOMEM;
+    for (int i = 0; i < s->n_nodes; i++)
+        names[i] = s->nodes[i].name;
+    sim_churn_trace tr;
+    char e2[768];
+    ss_status st = sim_churn_trace_load(s->churn_trace_path, names, (size_t)s->n_nodes, &tr, e2,
+                                        sizeof e2);
+    ss_free(names);
+    if (st != SS_OK)
+        return ss_err(err, errlen, st, "%s: churn_trace: %s", s->source_path, e2);
+    for (size_t k = 0; k < tr.n && st == SS_OK; k++)
+        st = sim_engine_schedule(w->eng, tr.events[k].t_ns,
+                                 tr.events[k].up ? ev_node_up : ev_node_down, w,
+                                 (uint64_t)tr.events[k].node, 0, NULL);
+    sim_churn_trace_fini(&tr);
+    return st;
+}
+
 /* One alternating up/down process per node whose group churns, drawn from
  * the node's own stream; FTA presets come from the shared assets. */
 static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t errlen)
@@ -1090,6 +1145,8 @@ static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t 
     }
     if (loaded)
         sim_churn_fini(&table);
+    if (st == SS_OK && s->churn_trace_path[0])
+        st = start_churn_trace(w, err, errlen);
     return st;
 }
 

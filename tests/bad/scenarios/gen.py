@@ -26,7 +26,7 @@ BASE = (
 )
 
 ROOT_KEYS = ("version, name, seed, horizon_s, model, network, nodes, placement, routing, "
-             "compression, workload, record, faults, slo, stragglers, batching")
+             "compression, workload, record, faults, slo, stragglers, batching, churn_trace")
 
 cases = []  # (name, bytes, expected message without "FILE: ")
 
