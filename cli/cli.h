@@ -9,8 +9,10 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
+#include "scn_scenario.h"
 #include "ss_status.h"
 
 enum {
@@ -51,5 +53,16 @@ int cli_calibrate(int argc, char **argv);
 
 /* 1 if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
+
+/* Option `name` as "--name VALUE" or "--name=VALUE" at argv[*i]: returns 1
+ * and sets *val (NULL when the value is missing), advancing *i past a
+ * separate value; 0 if argv[*i] is another option. */
+int cli_take(int argc, char **argv, int *i, const char *name, const char **val);
+/* "--set PATH=VALUE" of command `cmd`: splits v in place (argv strings are
+ * ours to modify) and appends to ov; on a malformed value prints the one-line
+ * error and returns 0. */
+int cli_add_override(const char *cmd, const char *v, scn_override *ov, size_t *n);
+/* A whole decimal token 0..2^64-1 (no sign, no spaces): 1 and *out, else 0. */
+int cli_parse_u64(const char *s, uint64_t *out);
 
 #endif

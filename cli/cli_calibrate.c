@@ -46,21 +46,6 @@ static double wall_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int take(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n])
-        return 0;
-    *val = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
-}
-
 static int parse_int(const char *opt, const char *v, long lo, long hi, long *out)
 {
     char *end;
@@ -100,16 +85,16 @@ int cli_calibrate(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(calibrate_usage, stdout);
             return CLI_EX_OK;
-        } else if (take(argc, argv, &i, "--out", &v)) {
+        } else if (cli_take(argc, argv, &i, "--out", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "shardsim calibrate: --out: expected a file\n");
                 return CLI_EX_USAGE;
             }
             out = v;
-        } else if (take(argc, argv, &i, "--threads", &v)) {
+        } else if (cli_take(argc, argv, &i, "--threads", &v)) {
             if (!parse_int("--threads", v, 0, 1024, &threads))
                 return CLI_EX_USAGE;
-        } else if (take(argc, argv, &i, "--rounds", &v)) {
+        } else if (cli_take(argc, argv, &i, "--rounds", &v)) {
             if (!parse_int("--rounds", v, 1, 100, &rounds))
                 return CLI_EX_USAGE;
         } else if (strcmp(argv[i], "--quick") == 0) {

@@ -47,21 +47,6 @@ static const char eval_usage[] =
     "  -q, --quiet       no progress line\n"
     "  -h, --help        this text\n";
 
-static int take(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n])
-        return 0;
-    *val = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
-}
-
 typedef struct progress {
     const char *what;
     uint64_t total;
@@ -130,7 +115,7 @@ int cli_eval(int argc, char **argv)
         const char *v;
         int matched = 0;
         for (size_t k = 0; k < sizeof text_opts / sizeof text_opts[0] && !matched; k++) {
-            if (!take(argc, argv, &i, text_opts[k].name, &v))
+            if (!cli_take(argc, argv, &i, text_opts[k].name, &v))
                 continue;
             if (!v || !*v) {
                 fprintf(stderr, "shardsim eval: %s: expected a value\n", text_opts[k].name);
@@ -145,7 +130,7 @@ int cli_eval(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(eval_usage, stdout);
             goto out;
-        } else if (take(argc, argv, &i, "--stories", &v) || take(argc, argv, &i, "--images", &v)) {
+        } else if (cli_take(argc, argv, &i, "--stories", &v) || cli_take(argc, argv, &i, "--images", &v)) {
             char *end;
             errno = 0;
             n_items = v ? strtol(v, &end, 10) : -1;
@@ -155,16 +140,11 @@ int cli_eval(int argc, char **argv)
                 rc = CLI_EX_USAGE;
                 goto out;
             }
-        } else if (take(argc, argv, &i, "--set", &v)) {
-            char *eq = v ? strchr(v, '=') : NULL;
-            if (!eq || eq == v) {
-                fprintf(stderr, "shardsim eval: --set: expected PATH=VALUE, got \"%s\"\n",
-                        v ? v : "");
+        } else if (cli_take(argc, argv, &i, "--set", &v)) {
+            if (!cli_add_override("eval", v, ov, &n_ov)) {
                 rc = CLI_EX_USAGE;
                 goto out;
             }
-            *eq = 0;
-            ov[n_ov++] = (scn_override){v, eq + 1};
         } else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
             quiet = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {

@@ -32,21 +32,6 @@ static const char generate_usage[] =
     "  -q, --quiet          no timing summary\n"
     "  -h, --help           this text\n";
 
-static int take(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n])
-        return 0;
-    *val = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
-}
-
 int cli_generate(int argc, char **argv)
 {
     const char *scenario = NULL, *prompt = NULL, *model = NULL;
@@ -62,14 +47,14 @@ int cli_generate(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(generate_usage, stdout);
             goto out;
-        } else if (take(argc, argv, &i, "--prompt", &v)) {
+        } else if (cli_take(argc, argv, &i, "--prompt", &v)) {
             if (!v) {
                 fprintf(stderr, "shardsim generate: --prompt: expected a text\n");
                 rc = CLI_EX_USAGE;
                 goto out;
             }
             prompt = v;
-        } else if (take(argc, argv, &i, "--steps", &v)) {
+        } else if (cli_take(argc, argv, &i, "--steps", &v)) {
             char *end;
             errno = 0;
             steps = v ? strtol(v, &end, 10) : -1;
@@ -79,33 +64,26 @@ int cli_generate(int argc, char **argv)
                 rc = CLI_EX_USAGE;
                 goto out;
             }
-        } else if (take(argc, argv, &i, "--model", &v)) {
+        } else if (cli_take(argc, argv, &i, "--model", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "shardsim generate: --model: expected a file\n");
                 rc = CLI_EX_USAGE;
                 goto out;
             }
             model = v;
-        } else if (take(argc, argv, &i, "--seed", &v)) {
-            char *end;
-            errno = 0;
-            if (!v || *v < '0' || *v > '9' || (seed = strtoull(v, &end, 10), errno) || *end) {
+        } else if (cli_take(argc, argv, &i, "--seed", &v)) {
+            if (!cli_parse_u64(v, &seed)) {
                 fprintf(stderr, "shardsim generate: --seed: expected an integer "
                                 "0..18446744073709551615, got \"%s\"\n", v ? v : "");
                 rc = CLI_EX_USAGE;
                 goto out;
             }
             have_seed = 1;
-        } else if (take(argc, argv, &i, "--set", &v)) {
-            char *eq = v ? strchr(v, '=') : NULL;
-            if (!eq || eq == v) {
-                fprintf(stderr, "shardsim generate: --set: expected PATH=VALUE, got \"%s\"\n",
-                        v ? v : "");
+        } else if (cli_take(argc, argv, &i, "--set", &v)) {
+            if (!cli_add_override("generate", v, ov, &n_ov)) {
                 rc = CLI_EX_USAGE;
                 goto out;
             }
-            *eq = 0;
-            ov[n_ov++] = (scn_override){v, eq + 1};
         } else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
             quiet = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {

@@ -60,21 +60,6 @@ static const char all_codecs[] =
 
 #define MAX_CODECS 64
 
-static int take(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n])
-        return 0;
-    *val = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
-}
-
 static double wall_now(void)
 {
     struct timespec ts;
@@ -148,39 +133,35 @@ int cli_pareto(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(pareto_usage, stdout);
             goto out;
-        } else if (take(argc, argv, &i, "--codecs", &v)) {
+        } else if (cli_take(argc, argv, &i, "--codecs", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "shardsim pareto: --codecs: expected a value\n");
                 goto usage;
             }
             codecs = v;
-        } else if (take(argc, argv, &i, "--db", &v)) {
+        } else if (cli_take(argc, argv, &i, "--db", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "shardsim pareto: --db: expected a value\n");
                 goto usage;
             }
             db_path = v;
-        } else if (take(argc, argv, &i, "--steps", &v)) {
+        } else if (cli_take(argc, argv, &i, "--steps", &v)) {
             if (!parse_count("--steps", v, 0, 1 << 20, &steps))
                 goto usage;
-        } else if (take(argc, argv, &i, "--stories", &v)) {
+        } else if (cli_take(argc, argv, &i, "--stories", &v)) {
             if (!parse_count("--stories", v, 0, 100000000, &n_stories))
                 goto usage;
-        } else if (take(argc, argv, &i, "--images", &v)) {
+        } else if (cli_take(argc, argv, &i, "--images", &v)) {
             if (!parse_count("--images", v, 1, 100000000, &n_images))
                 goto usage;
-        } else if (take(argc, argv, &i, "--batch", &v)) {
+        } else if (cli_take(argc, argv, &i, "--batch", &v)) {
             if (!parse_count("--batch", v, 1, 100000, &batch))
                 goto usage;
-        } else if (take(argc, argv, &i, "--set", &v)) {
-            char *eq = v ? strchr(v, '=') : NULL;
-            if (!eq || eq == v) {
-                fprintf(stderr, "shardsim pareto: --set: expected PATH=VALUE, got \"%s\"\n",
-                        v ? v : "");
-                goto usage;
+        } else if (cli_take(argc, argv, &i, "--set", &v)) {
+            if (!cli_add_override("pareto", v, ov, &n_ov)) {
+                rc = CLI_EX_USAGE;
+                goto out;
             }
-            *eq = 0;
-            ov[n_ov++] = (scn_override){v, eq + 1};
         } else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
             quiet = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {

@@ -39,39 +39,6 @@ static const char run_usage[] =
     "\n"
     "Exit status: see `shardsim --help`.\n";
 
-/* "--name VALUE" or "--name=VALUE"; advances *i past what it used. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != 0)
-        return 0;
-    if (*i + 1 >= argc) {
-        *val = NULL;
-        return 1;
-    }
-    *val = argv[++*i];
-    return 1;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || *s < '0' || *s > '9') /* strtoull would accept "-1", " 7", "+7" */
-        return 0;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 static double wall_now(void)
 {
     struct timespec ts;
@@ -95,39 +62,33 @@ int cli_run(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(run_usage, stdout);
             goto out;
-        } else if (opt_value(argc, argv, &i, "--seed", &v)) {
-            if (!parse_u64(v, &seed)) {
+        } else if (cli_take(argc, argv, &i, "--seed", &v)) {
+            if (!cli_parse_u64(v, &seed)) {
                 fprintf(stderr, "shardsim run: --seed: expected an integer 0..18446744073709551615, "
                                 "got \"%s\"\n", v ? v : "");
                 rc = CLI_EX_USAGE;
                 goto out;
             }
             have_seed = 1;
-        } else if (opt_value(argc, argv, &i, "--db", &v)) {
+        } else if (cli_take(argc, argv, &i, "--db", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "shardsim run: --db: expected a file name\n");
                 rc = CLI_EX_USAGE;
                 goto out;
             }
             db_path = v;
-        } else if (opt_value(argc, argv, &i, "--presets", &v)) {
+        } else if (cli_take(argc, argv, &i, "--presets", &v)) {
             if (!v || !*v) {
                 fprintf(stderr, "shardsim run: --presets: expected a folder\n");
                 rc = CLI_EX_USAGE;
                 goto out;
             }
             presets = v;
-        } else if (opt_value(argc, argv, &i, "--set", &v)) {
-            const char *eq = v ? strchr(v, '=') : NULL;
-            if (!eq || eq == v) {
-                fprintf(stderr, "shardsim run: --set: expected PATH=VALUE, got \"%s\"\n",
-                        v ? v : "");
+        } else if (cli_take(argc, argv, &i, "--set", &v)) {
+            if (!cli_add_override("run", v, ov, &n_ov)) {
                 rc = CLI_EX_USAGE;
                 goto out;
             }
-            /* split in place: argv strings are ours to modify */
-            ((char *)eq)[0] = 0;
-            ov[n_ov++] = (scn_override){v, eq + 1};
         } else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
             quiet = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
