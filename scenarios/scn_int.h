@@ -79,9 +79,6 @@ ss_status scn_mix_parse(const ss_json_ctx *cx, const cJSON *v, const char *path,
 ss_status scn_pos_dist(const ss_json_ctx *cx, const cJSON *v, const char *path, double cap,
                        scn_dist *out);
 
-/* Mean of a distribution (the constant for CONST). */
-double scn_dist_mean(const scn_dist *d);
-
 /* The device preset directory for a scenario in directory `scn_dir` ("" or
  * ending in '/'): the first existing directory of scn_dir + "hardware",
  * scn_dir + "../hardware", $SHARDSIM_HOME/scenarios/hardware (SHARDSIM_HOME

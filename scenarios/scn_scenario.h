@@ -44,6 +44,9 @@ typedef struct scn_dist {
     double a, b;
 } scn_dist;
 
+/* The mean of a distribution (inf when the shape gives none). */
+double scn_dist_mean(const scn_dist *d);
+
 /* Which model the run simulates. */
 typedef enum scn_model_kind {
     SCN_MODEL_PRESET,    /* architecture preset: models/presets/<preset>.json */

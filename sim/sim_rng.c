@@ -4,7 +4,6 @@
 #include <math.h>
 
 #include <gsl/gsl_randist.h>
-#include <gsl/gsl_sf_gamma.h>
 
 typedef struct xoshiro_state {
     uint64_t s[4];
@@ -103,20 +102,3 @@ double sim_rng_draw(gsl_rng *r, const scn_dist *d)
     return d->a;
 }
 
-double sim_dist_mean(const scn_dist *d)
-{
-    switch (d->kind) {
-    case SCN_DIST_CONST:
-    case SCN_DIST_EXPONENTIAL:
-        return d->a;
-    case SCN_DIST_UNIFORM:
-        return 0.5 * (d->a + d->b);
-    case SCN_DIST_LOGNORMAL:
-        return d->a * exp(0.5 * d->b * d->b);
-    case SCN_DIST_WEIBULL:
-        return d->b * gsl_sf_gamma(1.0 + 1.0 / d->a);
-    case SCN_DIST_GAMMA:
-        return d->a * d->b;
-    }
-    return d->a;
-}

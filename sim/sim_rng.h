@@ -61,7 +61,5 @@ ss_status sim_rng_create(uint64_t seed, uint32_t kind, uint64_t id, uint32_t pur
 /* One draw of a scenario distribution (units are the caller's). */
 double sim_rng_draw(gsl_rng *r, const scn_dist *d);
 
-/* The mean of a scenario distribution (for cost estimates and checks). */
-double sim_dist_mean(const scn_dist *d);
 
 #endif

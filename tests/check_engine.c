@@ -231,7 +231,7 @@ START_TEST(test_rng_exponential_draws_have_the_right_mean)
     ck_assert_double_eq_tol(sum / n, 2.0, 0.016);
     scn_dist w = {.kind = SCN_DIST_WEIBULL, .a = 0.85, .b = 2.04};
     /* mean = scale * Gamma(1 + 1/shape); Gamma(2.176471) = 1.087955 (Python math.gamma) */
-    ck_assert_double_eq_tol(sim_dist_mean(&w), 2.04 * 1.087955, 1e-5);
+    ck_assert_double_eq_tol(scn_dist_mean(&w), 2.04 * 1.087955, 1e-5);
     gsl_rng_free(r);
 }
 END_TEST
