@@ -200,8 +200,19 @@ static void derive(model_calibration *c)
  * default dim 2048, hidden 5632, 16 heads of 128: 205 MB of fp32 weights,
  * out of any cache): a REF_PREFILL-token prefill and one-token decode steps after it.
  * Rates use the cost model's own FLOP and byte counts, so peak * compute_eff
- * and mem_bw * bw_eff reproduce these passes. */
+ * and mem_bw * bw_eff reproduce these passes.
+ *
+ * Attention probe: the first layer alone runs a chunk of PROBE_ROWS tokens
+ * at position 0 and the same chunk at position PROBE_CTX (the cache filled
+ * before). The weight products are the same; the second call attends
+ * PROBE_ROWS * PROBE_CTX more positions per head, through the same code as
+ * a long prefill (64-row blocks) at a long context. The time difference per
+ * (head x extra position) is the device's attn_s_per_head_pos, and the
+ * modelled attention time of the reference passes is taken out of them
+ * before their rates are formed (its FLOPs leave the compute leg). */
 #define REF_PREFILL 256
+#define PROBE_ROWS 64
+#define PROBE_CTX 1024
 
 static ss_status measure_forward(const model_calib_cfg *cfg, int reps, model_calibration *out)
 {
@@ -214,20 +225,21 @@ static ss_status measure_forward(const model_calib_cfg *cfg, int reps, model_cal
     const double layer_bytes = 4.0 * ((double)dim * dim * 4 + 3.0 * dim * hid);
     int layers = q ? 1 : (int)ceil(128e6 / layer_bytes);
     layers = layers < 1 ? 1 : layers > 64 ? 64 : layers;
+    const int rows = PROBE_CTX + PROBE_ROWS; /* > REF_PREFILL + 1 */
     const model_llama_config c = {.dim = dim, .hidden_dim = hid, .n_layers = layers,
                                   .n_heads = heads, .n_kv_heads = heads, .vocab_size = 8,
-                                  .seq_len = REF_PREFILL + 1, .shared_classifier = true};
+                                  .seq_len = rows, .shared_classifier = true};
     if (model_llama_config_check(&c, NULL, 0) != SS_OK || dim > 8192 || hid > 32768)
         return SS_EINVAL;
     const size_t d = (size_t)c.dim, h = (size_t)c.hidden_dim, nl = (size_t)layers;
     const size_t per = 4 * d * d + 3 * d * h, n_w = nl * per, n_small = 8 * d + 2 * nl * d + d;
     uint64_t seed = 0x1A7E12u;
     model_net *net = NULL;
-    model_state *stt = NULL;
+    model_state *stt = NULL, *p_short = NULL, *p_long = NULL;
     model_desc desc = {0};
     float *w = ss_malloc_array(n_w, sizeof *w), *v = ss_malloc_array(n_small, sizeof *v);
-    float *x = ss_malloc_array((size_t)(REF_PREFILL + 1) * d, sizeof *x);
-    float *y = ss_malloc_array((size_t)(REF_PREFILL + 1) * d, sizeof *y);
+    float *x = ss_malloc_array((size_t)rows * d, sizeof *x);
+    float *y = ss_malloc_array((size_t)rows * d, sizeof *y);
     ss_status st = SS_ENOMEM;
     if (!w || !v || !x || !y)
         goto done;
@@ -237,7 +249,7 @@ static ss_status measure_forward(const model_calib_cfg *cfg, int reps, model_cal
         w[i] *= sc;
     for (size_t i = 0; i < n_small; i++)
         v[i] = 1.0f;
-    fill_uniform(x, (size_t)(REF_PREFILL + 1) * d, &seed);
+    fill_uniform(x, (size_t)rows * d, &seed);
     /* each tensor is (layers, rows, cols) contiguous: carve them in order */
     const model_llama_weights lw = {
         .token_embedding_table = v, .rms_att_weight = v, .rms_ffn_weight = v,
@@ -247,14 +259,17 @@ static ss_status measure_forward(const model_calib_cfg *cfg, int reps, model_cal
     };
     if ((st = model_llama_create(&c, &lw, &net)) != SS_OK ||
         (st = model_state_create(net, 0, layers, &stt)) != SS_OK ||
+        (st = model_state_create(net, 0, 1, &p_short)) != SS_OK ||
+        (st = model_state_create(net, 0, 1, &p_long)) != SS_OK ||
         (st = model_desc_from_net(net, "calibration", "fp32", &desc, NULL, 0)) != SS_OK)
         goto done;
     ss_free(w); /* the net holds its own copy */
     w = NULL;
     desc.kv_bytes_per_elem = 4.0; /* model_llama caches float32 */
-    const model_device unit = {.peak_flops = 1, .mem_bw_bytes_per_s = 1, .compute_eff = 1,
-                               .bw_eff = 1, .overhead_s = 0};
-    double tp = INFINITY, td = INFINITY;
+    /* the long probe's cache: PROBE_CTX positions, filled once (untimed) */
+    if ((st = model_net_span_forward(net, p_long, 0, 1, 0, PROBE_CTX, x, y)) != SS_OK)
+        goto done;
+    double tp = INFINITY, td = INFINITY, ts = INFINITY, tl = INFINITY;
     for (int r = 0; r < reps; r++) {
         double t0 = cfg->now();
         if ((st = model_net_span_forward(net, stt, 0, layers, 0, REF_PREFILL, x, y)) != SS_OK)
@@ -269,18 +284,49 @@ static ss_status measure_forward(const model_calib_cfg *cfg, int reps, model_cal
             t = cfg->now() - t0;
             td = t < td ? t : td;
         }
+        for (int k = 0; k < 2; k++) { /* one layer, short: twice per round */
+            t0 = cfg->now();
+            if ((st = model_net_span_forward(net, p_short, 0, 1, 0, PROBE_ROWS, x, y)) != SS_OK)
+                goto done;
+            t = cfg->now() - t0;
+            ts = t < ts ? t : ts;
+            t0 = cfg->now();
+            if ((st = model_net_span_forward(net, p_long, 0, 1, PROBE_CTX, PROBE_ROWS,
+                                             x + (size_t)PROBE_CTX * d, y)) != SS_OK)
+                goto done;
+            t = cfg->now() - t0;
+            tl = t < tl ? t : tl;
+        }
     }
-    out->fwd_prefill_flops_per_s =
-        model_cost_span(&unit, &desc, 0, layers, REF_PREFILL, 0).flops / tp;
-    out->fwd_decode_bytes_per_s =
-        model_cost_span(&unit, &desc, 0, layers, 1, REF_PREFILL).bytes / td;
+    double attn = tl > ts ? (tl - ts) / ((double)heads * PROBE_ROWS * PROBE_CTX) : 0.0;
+    model_device unit = {.peak_flops = 1, .mem_bw_bytes_per_s = 1, .compute_eff = 1,
+                         .bw_eff = 1, .overhead_s = 0, .attn_s_per_head_pos = attn};
+    model_cost_terms pre = model_cost_span(&unit, &desc, 0, layers, REF_PREFILL, 0);
+    model_cost_terms dec = model_cost_span(&unit, &desc, 0, layers, 1, REF_PREFILL);
+    if (pre.attn_s > 0.5 * tp || dec.attn_s > 0.5 * td) {
+        /* defensive: a probe disturbed by another process cannot leave the
+         * reference passes with less than half their time; fall back to
+         * attention inside the roofline */
+        unit.attn_s_per_head_pos = attn = 0;
+        pre = model_cost_span(&unit, &desc, 0, layers, REF_PREFILL, 0);
+        dec = model_cost_span(&unit, &desc, 0, layers, 1, REF_PREFILL);
+    }
+    /* with the unit device compute_s is the compute leg's FLOPs, memory_s the bytes */
+    out->fwd_prefill_flops_per_s = pre.compute_s / (tp - pre.attn_s);
+    out->fwd_decode_bytes_per_s = dec.memory_s / (td - dec.attn_s);
+    out->fwd_attn_s_per_head_pos = attn;
     out->fwd_layers = layers;
     out->fwd_prefill_tokens = REF_PREFILL;
     out->fwd_dim = c.dim;
+    out->fwd_heads = heads;
+    out->attn_probe_rows = PROBE_ROWS;
+    out->attn_probe_ctx = PROBE_CTX;
     st = SS_OK;
 done:
     model_desc_fini(&desc);
     model_state_destroy(stt);
+    model_state_destroy(p_short);
+    model_state_destroy(p_long);
     model_net_destroy(net);
     ss_free(w);
     ss_free(v);
@@ -447,6 +493,11 @@ void model_calib_merge(model_calibration *best, const model_calibration *next)
     keep_max(&best->fwd_prefill_flops_per_s, next->fwd_prefill_flops_per_s);
     keep_max(&best->fwd_decode_bytes_per_s, next->fwd_decode_bytes_per_s);
     keep_max(&best->memcpy_bytes_per_s, next->memcpy_bytes_per_s);
+    /* the fastest attention probe that measured anything (0: none did) */
+    if (next->fwd_attn_s_per_head_pos > 0 &&
+        (best->fwd_attn_s_per_head_pos <= 0 ||
+         next->fwd_attn_s_per_head_pos < best->fwd_attn_s_per_head_pos))
+        best->fwd_attn_s_per_head_pos = next->fwd_attn_s_per_head_pos;
     if (next->call_overhead_s < best->call_overhead_s)
         best->call_overhead_s = next->call_overhead_s;
     derive(best);
@@ -466,6 +517,7 @@ model_device model_calib_device(const model_calibration *c)
         .mem_bw_bytes_per_s = bw,
         .bw_eff = bw > 0 ? clamp_eff(c->fwd_decode_bytes_per_s / bw) : 0,
         .overhead_s = c->call_overhead_s,
+        .attn_s_per_head_pos = c->fwd_attn_s_per_head_pos > 0 ? c->fwd_attn_s_per_head_pos : 0,
     };
     return d;
 }

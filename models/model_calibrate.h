@@ -100,10 +100,16 @@ typedef struct model_calibration {
     double memcpy_bytes_per_s;   /* bytes copied per second (each read once, written once) */
     double call_overhead_s;      /* one tiny cblas_sgemv call */
     /* a real span forward of one reference Llama layer (model_calibrate.c),
-     * rates in the cost model's own FLOP and byte counts: */
-    double fwd_prefill_flops_per_s; /* prefill of fwd_prefill_tokens tokens */
+     * rates in the cost model's own FLOP and byte counts, over the time left
+     * once the modelled attention (fwd_attn_s_per_head_pos) is taken out: */
+    double fwd_prefill_flops_per_s; /* prefill of fwd_prefill_tokens tokens; compute-leg FLOP/s */
     double fwd_decode_bytes_per_s;  /* one decode step after it */
-    int fwd_prefill_tokens, fwd_dim, fwd_layers;
+    /* attention probe: s per (query head x attended position), from one
+     * layer's attn_probe_rows-token chunk at position attn_probe_ctx minus
+     * the same chunk at 0, over heads * rows * ctx; 0 if not measured */
+    double fwd_attn_s_per_head_pos;
+    int fwd_prefill_tokens, fwd_dim, fwd_layers, fwd_heads;
+    int attn_probe_rows, attn_probe_ctx;
     size_t buffer_bytes;         /* streamed buffer size (sgemv, memcpy) */
     model_device device;         /* the reduction, see model_calib_device */
 } model_calibration;
@@ -112,20 +118,24 @@ typedef struct model_calibration {
 ss_status model_calib_run(const model_calib_cfg *cfg, model_calibration *out);
 
 /* Folds `next` into `best` figure by figure, keeping the faster of each
- * (per-shape rates, bandwidths, lowest overhead), then recomputes the
+ * (per-shape rates, bandwidths, lowest overhead, lowest non-zero attention
+ * cost), then recomputes the
  * summary figures and best->device: on a
  * shared host the quietest repetition is the truest. Shapes must match. */
 void model_calib_merge(model_calibration *best, const model_calibration *next);
 
 /* The device profile from measured figures:
- *   peak_flops         = gemm_peak_flops (best sgemm)
- *   compute_eff        = fwd_prefill_flops_per_s / peak_flops
- *   mem_bw_bytes_per_s = max(triad, best sgemv)
- *   bw_eff             = fwd_decode_bytes_per_s / mem_bw
- *   overhead_s         = call_overhead_s
- * (efficiencies clamped to 1), so peak * compute_eff and mem_bw * bw_eff are
- * what a real transformer forward pass reached on this host, and the raw
- * BLAS figures show how far that is from the bare kernels. */
+ *   peak_flops          = gemm_peak_flops (best sgemm)
+ *   compute_eff         = fwd_prefill_flops_per_s / peak_flops
+ *   mem_bw_bytes_per_s  = max(triad, best sgemv)
+ *   bw_eff              = fwd_decode_bytes_per_s / mem_bw
+ *   overhead_s          = call_overhead_s
+ *   attn_s_per_head_pos = fwd_attn_s_per_head_pos (negative read as 0)
+ * (efficiencies clamped to 1), so peak * compute_eff, mem_bw * bw_eff and
+ * the attention term reproduce a real transformer forward pass on this host,
+ * and the raw BLAS figures show how far that is from the bare kernels. The
+ * attention cost holds for the reference layer's head size (calibrate with
+ * the model's: cfg.ref_heads). */
 model_device model_calib_device(const model_calibration *c);
 
 #endif

@@ -11,9 +11,13 @@ model_cost_terms model_cost_span_batch(const model_device *d, const model_desc *
     const double b = (double)batch, n = (double)n_new, c = (double)ctx;
     /* positions attended by the n new tokens: ctx+1, ctx+2, ..., ctx+n */
     const double attended = n * c + n * (n + 1) / 2;
+    double matmul_flops = 0; /* the context-independent part of t.flops */
     for (int i = first; i < end; i++) {
         const model_block_desc *k = &m->blocks[i];
         t.flops += b * (n * k->flops_per_item + k->attn_flops_per_ctx * attended);
+        t.attn_flops += b * k->attn_flops_per_ctx * attended;
+        matmul_flops += b * n * k->flops_per_item;
+        t.head_pos += b * (double)k->n_attn_heads * attended;
         const double w = model_desc_block_weight_bytes(m, i);
         const double kv = b * (double)k->kv_elems_per_item * m->kv_bytes_per_elem * (c + n);
         const double act = b * 4.0 * n * ((double)k->act_in_elems + (double)k->act_out_elems);
@@ -24,9 +28,15 @@ model_cost_terms model_cost_span_batch(const model_device *d, const model_desc *
     }
     double fc = d->format_eff_included ? 1.0 : factor(m->format_compute_eff);
     double fb = d->format_eff_included ? 1.0 : factor(m->format_bw_eff);
-    t.compute_s = t.flops / (d->peak_flops * d->compute_eff * fc);
+    /* a measured attention cost replaces attention's FLOPs in the compute
+     * leg; without it the expression is the plain roofline, bit for bit */
+    const int attn_term = d->attn_s_per_head_pos > 0;
+    const double compute_flops = attn_term ? matmul_flops : t.flops;
+    t.compute_s = compute_flops / (d->peak_flops * d->compute_eff * fc);
     t.memory_s = t.bytes / (d->mem_bw_bytes_per_s * d->bw_eff * fb);
-    t.total_s = (t.compute_s > t.memory_s ? t.compute_s : t.memory_s) + d->overhead_s;
+    t.attn_s = attn_term ? t.head_pos * d->attn_s_per_head_pos : 0.0;
+    double roof = t.compute_s > t.memory_s ? t.compute_s : t.memory_s;
+    t.total_s = attn_term ? roof + t.attn_s + d->overhead_s : roof + d->overhead_s;
     return t;
 }
 

@@ -1,12 +1,17 @@
-/* model_cost.h - how long a device takes to run a span of blocks (roofline).
+/* model_cost.h - how long a device takes to run a span of blocks (roofline,
+ * plus an optional attention term).
  *
  *   t = max(FLOPs / (peak_flops * compute_eff * format_compute_eff),
- *           bytes  / (mem_bw * bw_eff * format_bw_eff)) + overhead_s
+ *           bytes  / (mem_bw * bw_eff * format_bw_eff))
+ *       + head_pos * attn_s_per_head_pos + overhead_s
  *
  * for one call that processes, for each of `batch` sessions, n_new new
  * tokens on top of ctx cached positions, over blocks [first, end):
+ *   attended = n_new*ctx + n_new*(n_new+1)/2   (causal: token i sees ctx+i positions)
  *   FLOPs = sum over blocks of  batch * (n_new * flops_per_item
- *                                        + attn_flops_per_ctx * (n_new*ctx + n_new*(n_new+1)/2))
+ *                                        + attn_flops_per_ctx * attended)
+ *           (the attention part only while attn_s_per_head_pos is 0)
+ *   head_pos = sum over blocks of batch * n_attn_heads * attended
  *   bytes = sum over blocks of  weight bytes            (read once per call, shared by the batch)
  *                             + batch * kv_elems_per_item * kv_bytes * (ctx + n_new)
  *                                                       (cache read + new rows)
@@ -14,8 +19,12 @@
  *                                                       (fp32 activations in and out)
  * Prefill is one call with n_new = prompt length and ctx = 0; each decode
  * step is a call with n_new = 1. format_*_eff come from the weight format
- * (model_desc; 0 is read as 1). Every term, its unit and a worked example
- * (one Llama-2-70B block on an RTX 3090) are in models/COST_MODEL.md.
+ * (model_desc; 0 is read as 1). With attn_s_per_head_pos = 0 attention is
+ * only FLOPs and KV bytes inside the roofline (the model as it was); with a
+ * measured cost it is its own term, added after the roofline, and its FLOPs
+ * leave the compute leg (its KV bytes stay in the memory leg: the cache is
+ * still read from memory). Every term, its unit and a worked example (one
+ * Llama-2-70B block on an RTX 3090) are in models/COST_MODEL.md.
  * Pure arithmetic: no clock, no state.
  */
 #ifndef MODEL_COST_H
@@ -33,17 +42,24 @@ typedef struct model_device {
     double compute_eff;        /* fraction of peak reached, (0, 1] */
     double bw_eff;             /* fraction of bandwidth reached, (0, 1] */
     double overhead_s;         /* fixed cost per call, s (kernel launches, Python) */
+    /* attention kernels, s per (query head x attended position): scores,
+     * softmax and weighted sum of V, measured (model_calibrate.h). 0: no
+     * separate term, attention is FLOPs and KV bytes in the roofline. */
+    double attn_s_per_head_pos;
 } model_device;
 
 typedef struct model_cost_terms {
-    double flops;        /* FLOP, all blocks, all sessions of the batch */
+    double flops;        /* FLOP, all blocks, all sessions of the batch (with attention) */
+    double attn_flops;   /* FLOP of q.k and a.v, part of flops */
+    double head_pos;     /* query heads x attended positions, all blocks and sessions */
     double bytes;        /* bytes moved = weight_bytes + kv_bytes + act_bytes */
     double weight_bytes; /* bytes of weights read */
     double kv_bytes;     /* bytes of KV cache read and written */
     double act_bytes;    /* bytes of activations read and written */
-    double compute_s;    /* FLOPs / effective FLOP/s, s */
+    double compute_s;    /* FLOPs / effective FLOP/s, s (without attn_flops when attn_s > 0) */
     double memory_s;     /* bytes / effective bandwidth, s */
-    double total_s;      /* max(compute_s, memory_s) + overhead, s */
+    double attn_s;       /* head_pos * attn_s_per_head_pos, s (0 without the field) */
+    double total_s;      /* max(compute_s, memory_s) + attn_s + overhead, s */
 } model_cost_terms;
 
 /* Terms of one call of `batch` sessions (each n_new new tokens at context

@@ -260,6 +260,7 @@ ss_status model_desc_from_arch(const model_arch *a, const char *format, model_de
         b->n_params = (uint64_t)(matmul_params + bias_params + norm_params);
         b->flops_per_item = 2 * matmul_params;            /* one multiply-add per weight */
         b->attn_flops_per_ctx = 4 * h;                    /* q.k and a.v over every head */
+        b->n_attn_heads = (uint32_t)a->num_attention_heads;
         b->kv_elems_per_item = (uint64_t)(2 * kv);
         b->act_in_elems = b->act_out_elems = (uint32_t)a->hidden_size;
     }

@@ -214,33 +214,71 @@ static void axpy_lanes(float *o, float a, const float *v, int hs)
         o[i] += a * v[i];
 }
 
+/* o (hs) += a[0] * v (hs), then += a[1] * v[ld], ... a[3] * v[3 ld]: four
+ * axpy_lanes in a row, the same operations in the same order (same bits),
+ * with o loaded and stored once instead of four times. */
+static void axpy4_lanes(float *o, const float *a, const float *v, size_t ld, int hs)
+{
+    const v4f a0 = {a[0], a[0], a[0], a[0]}, a1 = {a[1], a[1], a[1], a[1]};
+    const v4f a2 = {a[2], a[2], a[2], a[2]}, a3 = {a[3], a[3], a[3], a[3]};
+    const float *v1 = v + ld, *v2 = v1 + ld, *v3 = v2 + ld;
+    int i = 0;
+    for (; i + 4 <= hs; i += 4) {
+        v4f r = load4(o + i) + a0 * load4(v + i);
+        r = r + a1 * load4(v1 + i);
+        r = r + a2 * load4(v2 + i);
+        r = r + a3 * load4(v3 + i);
+        memcpy(o + i, &r, sizeof r);
+    }
+    for (; i < hs; i++) {
+        float r = o[i] + a[0] * v[i];
+        r = r + a[1] * v1[i];
+        r = r + a[2] * v2[i];
+        o[i] = r + a[3] * v3[i];
+    }
+}
+
 /* Decode (one row at pos) with heads of SMALL_HEAD_SIZE dims or more: one
  * pass over the cached keys and one over the values, row by row, every head
  * at once. A per-head BLAS call would instead sweep the cache n_heads times
  * with a kv_dim stride, which ran at half the memory bandwidth (bench_cost
- * at context 2000). Scores of head h live in row h of S->scores. */
+ * at context 2000). Scores of head h live in row h of S->scores. The value
+ * pass takes four rows per sweep (axpy4_lanes, same bits as one at a time).
+ * Per (head x position) this streams 2 * head_size floats of cache: it is
+ * bound by memory, about 55 ns per head and position on this host with
+ * 64-wide heads (COST_MODEL.md). */
 static void attention_decode(const llama_impl *L, llama_state *S, const float *kc,
                              const float *vc, int pos)
 {
-    const int hs = L->head_size, kv_dim = L->kv_dim, nh = L->cfg.n_heads, len = pos + 1;
+    const int hs = L->head_size, kv_dim = L->kv_dim, len = pos + 1;
+    const int n_kv = L->cfg.n_kv_heads, kv_mul = L->kv_mul;
     const size_t seq = (size_t)L->cfg.seq_len;
     const float scale = sqrtf((float)hs);
+    /* head h = g * kv_mul + j reads K/V head g */
     for (int t = 0; t < len; t++) {
         const float *krow = kc + (size_t)t * kv_dim;
-        for (int h = 0; h < nh; h++)
-            S->scores[h * seq + t] =
-                dot_lanes(S->qkv + (size_t)h * hs, krow + (size_t)(h / L->kv_mul) * hs, hs) /
-                scale;
+        for (int g = 0, h = 0; g < n_kv; g++)
+            for (int j = 0; j < kv_mul; j++, h++)
+                S->scores[h * seq + t] =
+                    dot_lanes(S->qkv + (size_t)h * hs, krow + (size_t)g * hs, hs) / scale;
     }
-    for (int h = 0; h < nh; h++)
+    for (int h = 0; h < L->cfg.n_heads; h++)
         softmax(S->scores + h * seq, len);
     memset(S->att, 0, (size_t)L->cfg.dim * sizeof *S->att);
-    for (int t = 0; t < len; t++) {
+    int t = 0;
+    for (; t + 4 <= len; t += 4) { /* four cached rows per sweep over the heads */
+        const float *vrows = vc + (size_t)t * kv_dim;
+        for (int g = 0, h = 0; g < n_kv; g++)
+            for (int j = 0; j < kv_mul; j++, h++)
+                axpy4_lanes(S->att + (size_t)h * hs, S->scores + h * seq + t,
+                            vrows + (size_t)g * hs, (size_t)kv_dim, hs);
+    }
+    for (; t < len; t++) {
         const float *vrow = vc + (size_t)t * kv_dim;
-        for (int h = 0; h < nh; h++) {
-            axpy_lanes(S->att + (size_t)h * hs, S->scores[h * seq + t],
-                       vrow + (size_t)(h / L->kv_mul) * hs, hs);
-        }
+        for (int g = 0, h = 0; g < n_kv; g++)
+            for (int j = 0; j < kv_mul; j++, h++)
+                axpy_lanes(S->att + (size_t)h * hs, S->scores[h * seq + t],
+                           vrow + (size_t)g * hs, hs);
     }
 }
 
@@ -642,6 +680,7 @@ ss_status model_llama_create(const model_llama_config *cfg, const model_llama_we
         blocks[l].flops_per_item = 2.0 * (double)mm;
         /* q.k and a.v: 2 FLOPs per head dim each, for every cached position */
         blocks[l].attn_flops_per_ctx = 4.0 * (double)cfg->dim;
+        blocks[l].n_attn_heads = (uint32_t)cfg->n_heads;
         blocks[l].kv_elems_per_item = 2u * (uint64_t)kv;
         blocks[l].act_in_elems = (uint32_t)cfg->dim;
         blocks[l].act_out_elems = (uint32_t)cfg->dim;

@@ -31,6 +31,7 @@ typedef struct model_block_desc {
     uint64_t n_params;           /* weights in the block */
     double flops_per_item;       /* FLOPs per token/sample, context-independent part */
     double attn_flops_per_ctx;   /* extra FLOPs per token per cached position (0: none) */
+    uint32_t n_attn_heads;       /* query heads attending over the cache (0: no attention) */
     uint64_t kv_elems_per_item;  /* state elements kept per token (K and V together; 0: stateless) */
     uint32_t act_in_elems;       /* activation width entering the block */
     uint32_t act_out_elems;      /* activation width leaving the block */

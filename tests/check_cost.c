@@ -41,6 +41,7 @@ START_TEST(test_worked_example_block_descriptor)
     ck_assert_uint_eq(b->n_params, 855654400u);
     ck_assert_double_eq(b->flops_per_item, 1711276032.0);
     ck_assert_double_eq(b->attn_flops_per_ctx, 32768.0);
+    ck_assert_uint_eq(b->n_attn_heads, 64u);
     ck_assert_uint_eq(b->kv_elems_per_item, 2048u);
     ck_assert_uint_eq(b->act_in_elems, 8192u);
     ck_assert_double_eq(model_desc_block_weight_bytes(&d, 0), 1711308800.0);
@@ -231,6 +232,62 @@ START_TEST(test_format_factors_scale_the_effective_rates)
 }
 END_TEST
 
+/* COST_MODEL.md (e): the same block with an attention cost of 2 ns per
+ * (head x position). head_pos = 64 heads x attended; the attention FLOPs
+ * leave the compute leg, the KV bytes stay in the memory leg. */
+START_TEST(test_worked_example_attention_term)
+{
+    model_desc d;
+    load_70b("fp16", &d);
+    model_device dev = rtx3090;
+    dev.attn_s_per_head_pos = 2e-9;
+    model_cost_terms t = model_cost_span(&dev, &d, 0, 1, 1, 1023);
+    ck_assert(REL(t.head_pos, 65536.0));  /* 64 x 1024 */
+    ck_assert(REL(t.attn_flops, 33554432.0));
+    ck_assert(REL(t.flops, 1744830464.0)); /* still reported whole */
+    ck_assert(REL(t.attn_s, 1.31072e-4));
+    ck_assert(REL(t.compute_s, 4.8204958647887324e-05)); /* 1,711,276,032 / 3.55e13 */
+    ck_assert(REL(t.memory_s, 0.002618389255189255));   /* unchanged: KV bytes included */
+    ck_assert(REL(t.total_s, 0.002849461255189255));    /* 2.6184 + 0.1311 + 0.1 ms */
+    model_cost_terms p = model_cost_span(&dev, &d, 0, 1, 512, 0);
+    ck_assert(REL(p.head_pos, 8404992.0)); /* 64 x 131,328 */
+    ck_assert(REL(p.attn_s, 0.016809984));
+    ck_assert(REL(p.compute_s, 0.02468093882771831)); /* 876,173,328,384 / 3.55e13 */
+    ck_assert(REL(p.total_s, 0.04159092282771831));
+    /* batch: every session attends its own cache */
+    model_cost_terms b = model_cost_span_batch(&dev, &d, 0, 1, 16, 1, 1023);
+    ck_assert(REL(b.head_pos, 16 * 65536.0));
+    ck_assert(REL(b.attn_s, 16 * 1.31072e-4));
+    model_desc_fini(&d);
+}
+END_TEST
+
+/* A zero attention cost is the roofline as it was, bit for bit (the sim and
+ * world suites' hand-computed times rely on it), and a span without
+ * attention heads (a CNN block) gets no attention time from a non-zero one. */
+START_TEST(test_zero_attention_cost_is_the_plain_roofline)
+{
+    model_desc d;
+    load_70b("nf4", &d);
+    model_device dev = rtx3090;
+    dev.overhead_s = 3e-5;
+    for (int64_t n = 1; n <= 1024; n *= 4)
+        for (int64_t ctx = 0; ctx < 4096; ctx += 1365) {
+            model_cost_terms t = model_cost_span_batch(&dev, &d, 3, 7, 2, n, ctx);
+            double roof = t.compute_s > t.memory_s ? t.compute_s : t.memory_s;
+            ck_assert(t.attn_s == 0);
+            ck_assert(t.total_s == roof + dev.overhead_s);
+            ck_assert(t.compute_s == t.flops / (71e12 * 0.5 * d.format_compute_eff));
+        }
+    for (int i = 0; i < d.n_blocks; i++)
+        d.blocks[i].n_attn_heads = 0;
+    dev.attn_s_per_head_pos = 1e-6;
+    model_cost_terms t = model_cost_span(&dev, &d, 0, 2, 4, 100);
+    ck_assert(t.head_pos == 0 && t.attn_s == 0);
+    model_desc_fini(&d);
+}
+END_TEST
+
 /* ---- OpenBLAS core-type chooser ---------------------------------------------- */
 
 static const model_cpu_features f_none = {0};
@@ -403,6 +460,10 @@ START_TEST(test_calibration_reduces_rates_as_documented)
      * prefill of 256 tokens: 256 * 2*3,211,264 + 4*512 * 256*257/2 FLOPs */
     ck_assert_double_eq(c.fwd_decode_bytes_per_s, 13905920.0);
     ck_assert_double_eq(c.fwd_prefill_flops_per_s, 1711538176.0);
+    /* the attention probe's two chunks took 1 s each: no measurable cost,
+     * so attention stays inside the roofline and the rates above hold */
+    ck_assert_double_eq(c.fwd_attn_s_per_head_pos, 0);
+    ck_assert_double_eq(c.device.attn_s_per_head_pos, 0);
     ck_assert_double_eq(d.bw_eff, 13905920.0 / (12.0 * 8 * 1024 * 1024));
     ck_assert_double_eq(d.compute_eff, 1.0); /* 1.7e9 "FLOP/s" over a 1.3e8 peak: clamped */
     ck_assert_double_eq(d.overhead_s, 1.0 / 2000);
@@ -437,6 +498,24 @@ START_TEST(test_calibration_device_formula)
     ck_assert_double_eq(d.overhead_s, 2e-7);
     c.fwd_prefill_flops_per_s = 150e9; /* faster than the sgemm peak: clamped */
     ck_assert_double_eq(model_calib_device(&c).compute_eff, 1.0);
+    ck_assert_double_eq(d.attn_s_per_head_pos, 0); /* no probe: no separate term */
+    c.fwd_attn_s_per_head_pos = 1.25e-8;
+    ck_assert_double_eq(model_calib_device(&c).attn_s_per_head_pos, 1.25e-8);
+    c.fwd_attn_s_per_head_pos = -1e-9; /* a disturbed probe never gives a negative cost */
+    ck_assert_double_eq(model_calib_device(&c).attn_s_per_head_pos, 0);
+    /* merge keeps the lowest cost that measured anything */
+    model_calibration a = c, b = c;
+    a.fwd_attn_s_per_head_pos = 0;
+    b.fwd_attn_s_per_head_pos = 2e-8;
+    model_calib_merge(&a, &b);
+    ck_assert_double_eq(a.fwd_attn_s_per_head_pos, 2e-8);
+    b.fwd_attn_s_per_head_pos = 1.5e-8;
+    model_calib_merge(&a, &b);
+    ck_assert_double_eq(a.fwd_attn_s_per_head_pos, 1.5e-8);
+    ck_assert_double_eq(a.device.attn_s_per_head_pos, 1.5e-8);
+    b.fwd_attn_s_per_head_pos = 0;
+    model_calib_merge(&a, &b);
+    ck_assert_double_eq(a.fwd_attn_s_per_head_pos, 1.5e-8);
 }
 END_TEST
 
@@ -529,9 +608,11 @@ Suite *cost_suite(void)
     tcase_add_test(w, test_worked_example_prefill_512);
     tcase_add_test(w, test_worked_example_batch_16_decode);
     tcase_add_test(w, test_worked_example_nf4_decode);
+    tcase_add_test(w, test_worked_example_attention_term);
     suite_add_tcase(s, w);
     TCase *r = tcase_create("roofline");
     tcase_add_test(r, test_decode_is_memory_bound_and_tends_to_weight_streaming);
+    tcase_add_test(r, test_zero_attention_cost_is_the_plain_roofline);
     tcase_add_test(r, test_large_prefill_is_compute_bound);
     tcase_add_test(r, test_time_grows_with_tokens_context_batch_and_span);
     tcase_add_test(r, test_batch_term_shares_the_weights);
