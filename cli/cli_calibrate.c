@@ -20,7 +20,8 @@ static const char calibrate_usage[] =
     "The OpenBLAS kernel is checked against a naive reference multiply first.\n"
     "Prints every figure with the kernel name, then the device profile: a JSON\n"
     "object with the fields of a scenario's nodes[].device (peak_tflops,\n"
-    "mem_bw_gbps, memory_gb, compute_eff, bw_eff, overhead_ms) that can be pasted\n"
+    "mem_bw_gbps, memory_gb, compute_eff, bw_eff, overhead_ms,\n"
+    "attn_ns_per_head_pos) that can be pasted\n"
     "into a scenario: peak_tflops is the best sgemm, mem_bw_gbps the best of\n"
     "triad and sgemv; peak_tflops * compute_eff is what the reference prefill\n"
     "reached and mem_bw_gbps * bw_eff what the reference decode step reached\n"
@@ -69,10 +70,11 @@ static void profile_json(FILE *f, const model_device *d, double memory_gb)
             "  \"memory_gb\": %.6g,\n"
             "  \"compute_eff\": %.6g,\n"
             "  \"bw_eff\": %.6g,\n"
-            "  \"overhead_ms\": %.6g\n"
+            "  \"overhead_ms\": %.6g,\n"
+            "  \"attn_ns_per_head_pos\": %.6g\n"
             "}\n",
             d->peak_flops / 1e12, d->mem_bw_bytes_per_s / 1e9, memory_gb, d->compute_eff,
-            d->bw_eff, d->overhead_s * 1e3);
+            d->bw_eff, d->overhead_s * 1e3, d->attn_s_per_head_pos * 1e9);
 }
 
 int cli_calibrate(int argc, char **argv)
@@ -166,6 +168,10 @@ int cli_calibrate(int argc, char **argv)
            best.fwd_prefill_tokens);
     printf("forward_decode: %.2f GB/s (the same layers, one token)\n",
            best.fwd_decode_bytes_per_s / 1e9);
+    printf("forward_attention: %.3f ns per head and position (%d heads, %d tokens at "
+           "position %d minus at 0)\n",
+           best.fwd_attn_s_per_head_pos * 1e9, best.fwd_heads, best.attn_probe_rows,
+           best.attn_probe_ctx);
 
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     double memory_gb = pages > 0 && page > 0 ? (double)pages * (double)page / 1e9 : 1.0;

@@ -81,7 +81,9 @@ static ss_status load_device(scn_loader *L, const cJSON *dev, const char *dpath,
                              scn_group *sg, double *up, double *down)
 {
     static const char *const dkeys[] = {"peak_tflops", "mem_bw_gbps", "memory_gb",
-                                        "compute_eff", "bw_eff",      "overhead_ms"};
+                                        "compute_eff", "bw_eff",      "overhead_ms",
+                                        "attn_ns_per_head_pos"};
+    const size_t n_dkeys = sizeof dkeys / sizeof dkeys[0];
     char got[96];
     ss_status rc;
     if (!dev)
@@ -101,6 +103,7 @@ static ss_status load_device(scn_loader *L, const cJSON *dev, const char *dpath,
         n->compute_eff = n->bw_eff = 1;
         n->format_eff_included = 1;
         n->overhead_s = 0;
+        n->attn_s_per_head_pos = 0;
         *up = hw->uplink_bytes_per_s;
         *down = hw->downlink_bytes_per_s;
         return SS_OK;
@@ -111,27 +114,30 @@ static ss_status load_device(scn_loader *L, const cJSON *dev, const char *dpath,
                             "expected a device object, a preset name or a mix of presets, got %s",
                             got);
     }
-    if (has_inline_key(dev, dkeys, 6) || cJSON_GetArraySize(dev) == 0) {
+    if (has_inline_key(dev, dkeys, n_dkeys) || cJSON_GetArraySize(dev) == 0) {
         if (cJSON_GetArraySize(dev) == 0)
             return ss_json_errf(&L->cx, SS_ESCHEMA, dpath,
                                 "expected a device object (peak_tflops, mem_bw_gbps, memory_gb, "
                                 "...) or a non-empty mix of presets, got an empty object");
-        double tflops, gbps, gb, ovh_ms = 0;
+        double tflops, gbps, gb, ovh_ms = 0, attn_ns = 0;
         n->compute_eff = 0.5;
         n->bw_eff = 0.7;
-        if ((rc = ss_json_check_keys(&L->cx, dev, dpath, dkeys, 6)) ||
+        if ((rc = ss_json_check_keys(&L->cx, dev, dpath, dkeys, n_dkeys)) ||
             (rc = scn_number(L, dev, dpath, "peak_tflops", SS_JSON_REQUIRED, 0, 1, 1e6, &tflops)) ||
             (rc = scn_number(L, dev, dpath, "mem_bw_gbps", SS_JSON_REQUIRED, 0, 1, 1e6, &gbps)) ||
             (rc = scn_number(L, dev, dpath, "memory_gb", SS_JSON_REQUIRED, 0, 1, 1e6, &gb)) ||
             (rc = scn_number(L, dev, dpath, "compute_eff", SS_JSON_OPTIONAL, 0, 1, 1,
                              &n->compute_eff)) ||
             (rc = scn_number(L, dev, dpath, "bw_eff", SS_JSON_OPTIONAL, 0, 1, 1, &n->bw_eff)) ||
-            (rc = scn_number(L, dev, dpath, "overhead_ms", SS_JSON_OPTIONAL, 0, 0, 1e6, &ovh_ms)))
+            (rc = scn_number(L, dev, dpath, "overhead_ms", SS_JSON_OPTIONAL, 0, 0, 1e6, &ovh_ms)) ||
+            (rc = scn_number(L, dev, dpath, "attn_ns_per_head_pos", SS_JSON_OPTIONAL, 0, 0, 1e6,
+                             &attn_ns)))
             return rc;
         n->peak_flops = tflops * 1e12;
         n->mem_bw_bytes_per_s = gbps * 1e9;
         n->memory_bytes = gb * 1e9;
         n->overhead_s = ovh_ms / 1e3;
+        n->attn_s_per_head_pos = attn_ns / 1e9;
         *up = *down = SCN_DEFAULT_MBPS * 1e6 / 8;
         return SS_OK;
     }
@@ -157,6 +163,7 @@ static ss_status load_device(scn_loader *L, const cJSON *dev, const char *dpath,
     }
     /* Drawn per node by the simulator; efficiencies are in the rates. */
     n->peak_flops = n->mem_bw_bytes_per_s = n->memory_bytes = n->overhead_s = 0;
+    n->attn_s_per_head_pos = 0;
     n->compute_eff = n->bw_eff = 1;
     n->format_eff_included = 1;
     return SS_OK;

@@ -119,6 +119,8 @@ typedef struct scn_node {
     double compute_eff;       /* fraction of peak reached, (0,1], JSON device.compute_eff, default 0.5 */
     double bw_eff;            /* fraction of memory bandwidth reached, (0,1], default 0.7 */
     double overhead_s;        /* per-call overhead, >= 0, JSON device.overhead_ms, default 0 */
+    double attn_s_per_head_pos; /* s per (query head x attended position), >= 0, JSON
+                               * device.attn_ns_per_head_pos, default 0 (no separate term) */
     int format_eff_included;  /* 1: a device preset's figures, already effective for the
                                * weight format (the cost model adds no format factor) */
     double uplink_bytes_per_s;   /* JSON uplink_mbps (1e6 bit/s) */

@@ -18,7 +18,12 @@ case "$core" in Prescott|Katmai|Core2|Nehalem|Unknown) fail "generic kernel $cor
 printf '%s\n' "$out" | grep -q '^blas_verify: ok ' || fail "no passing blas_verify line"
 printf '%s\n' "$out" | grep -q '^sgemm 128x128x128: [0-9.]* GFLOP/s$' || fail "no sgemm line"
 keys=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(sorted(d)))' "$tmp/dev.json")
-[ "$keys" = "bw_eff,compute_eff,mem_bw_gbps,memory_gb,overhead_ms,peak_tflops" ] || fail "profile keys: $keys"
+[ "$keys" = "attn_ns_per_head_pos,bw_eff,compute_eff,mem_bw_gbps,memory_gb,overhead_ms,peak_tflops" ] || fail "profile keys: $keys"
+printf '%s\n' "$out" | grep -q '^forward_attention: [0-9.]* ns per head and position ' || fail "no forward_attention line"
+# the probe's chunk at position 1024 attends 65,536 more positions per head than at 0:
+# it must have measured a positive cost
+python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["attn_ns_per_head_pos"] > 0 else 1)' \
+  "$tmp/dev.json" || fail "attn_ns_per_head_pos not positive"
 # paste the profile into a scenario as a node's device: it must validate and run
 python3 - "$src/scenarios/default.json" "$tmp/dev.json" "$tmp/s.json" <<'PY' || fail "building the scenario"
 import json, sys
