@@ -102,7 +102,8 @@ typedef struct model_calibration {
     /* a real span forward of one reference Llama layer (model_calibrate.c),
      * rates in the cost model's own FLOP and byte counts, over the time left
      * once the modelled attention (fwd_attn_s_per_head_pos) is taken out: */
-    double fwd_prefill_flops_per_s; /* prefill of fwd_prefill_tokens tokens; compute-leg FLOP/s */
+    /* prefills of 128 and of fwd_prefill_tokens tokens together: compute-leg FLOP/s */
+    double fwd_prefill_flops_per_s;
     double fwd_decode_bytes_per_s;  /* one decode step after it */
     /* attention probe: s per (query head x attended position), from one
      * layer's attn_probe_rows-token chunk at position attn_probe_ctx minus

@@ -7,14 +7,17 @@
  *   prefill of several prompt lengths at position 0, and
  *   decode of one token at several context lengths.
  * The device profile comes from model_calib_run in this same process (the
- * same code as `shardsim calibrate`), and model_cost_span_s predicts each
- * case. Every measurement is the best of several repetitions (the host is
- * shared), repeated over rounds that interleave calibration and cases.
+ * same code as `shardsim calibrate`, including the attention probe), and
+ * model_cost_span_s predicts each case. Each of ROUNDS rounds calibrates and
+ * then times every case (best of a few repetitions: the host is shared); a
+ * case is predicted with its own round's device, and the printed prediction,
+ * measurement and ratio are medians over the rounds. Times are the
+ * thread's CPU time (cpu_s).
  *
  * Output (one figure per line):
  *   cost_blas_core: <openblas_get_corename()>
  *   cost_blas_verify_max_err: <naive-reference check of the kernel>
- *   cost_calib_*: the calibrated device
+ *   cost_calib_*: the calibrated device (median over rounds, field by field)
  *   cost_prefill_<n>_{pred,meas}_ms / _ratio: predicted / measured (target 0.85..1.15)
  *   cost_decode_ctx<c>_{pred,meas}_ms / _ratio
  *   cost_worst_ratio_error: max |ratio - 1| over the cases (target <= 0.15)
@@ -29,6 +32,7 @@
  */
 #include <cblas.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +89,28 @@ static float *const_tensor(size_t n, float v)
         for (size_t i = 0; i < n; i++)
             x[i] = v;
     return x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of n values (sorts v in place). */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Median over the rounds of one double field of model_device. */
+static double dev_median(const model_device *devs, size_t offset)
+{
+    double v[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++)
+        memcpy(&v[r], (const char *)&devs[r] + offset, sizeof v[r]);
+    return median(v, ROUNDS);
 }
 
 static void die(const char *what)
@@ -204,9 +230,16 @@ int main(void)
     memset(cp_src, 1, wbytes);
     memset(cp_dst, 0, wbytes);
 
-    model_calibration cal, best_cal;
+    /* Each round calibrates, then times every case; a case's prediction
+     * comes from the device of its own round, so the two are measured a few
+     * seconds apart under the same load. The reported figures are medians
+     * over the rounds: one round that caught a quiet (or busy) moment for
+     * its calibration but not for its cases cannot move them. */
+    model_calibration cal;
+    model_device devs[ROUNDS];
+    double pre_r[ROUNDS][N_PRE], dec_r[ROUNDS][N_DEC];
     double pre_meas[N_PRE], dec_meas[N_DEC], sgemm_s = INFINITY, memcpy_s = INFINITY;
-    double short_meas = INFINITY;
+    double short_r[ROUNDS];
     for (int i = 0; i < N_PRE; i++)
         pre_meas[i] = INFINITY;
     for (int i = 0; i < N_DEC; i++)
@@ -216,20 +249,18 @@ int main(void)
          * the four); the cases then vary tokens, context and span length */
         model_calib_cfg cc = {.now = cpu_s, .reps = 3, .ref_dim = DIM, .ref_hidden = HIDDEN,
                               .ref_heads = HEADS};
-        if (model_calib_run(&cc, round ? &cal : &best_cal) != SS_OK)
+        if (model_calib_run(&cc, &cal) != SS_OK)
             die("calibration failed");
-        if (round) /* the best of each figure over the rounds, as `calibrate --rounds` */
-            model_calib_merge(&best_cal, &cal);
+        devs[round] = cal.device;
         for (int i = 0; i < N_PRE; i++) {
             double t = time_prefill(&b, prefill_n[i], prefill_n[i] >= 512 ? 2 : 3);
+            pre_r[round][i] = t;
             pre_meas[i] = t < pre_meas[i] ? t : pre_meas[i];
         }
-        {
-            double t = time_prefill(&b, SHORT_PROMPT, 3);
-            short_meas = t < short_meas ? t : short_meas;
-        }
+        short_r[round] = time_prefill(&b, SHORT_PROMPT, 3);
         for (int i = 0; i < N_DEC; i++) {
             double t = time_decode(&b, decode_ctx[i], 8);
+            dec_r[round][i] = t;
             dec_meas[i] = t < dec_meas[i] ? t : dec_meas[i];
         }
         for (int r = 0; r < 2; r++) {
@@ -256,40 +287,43 @@ int main(void)
     }
     if (cp_dst[wbytes - 1] != 1)
         die("memcpy did not copy");
-    const model_device dev = best_cal.device;
 
-    printf("cost_calib_peak_gflops: %.2f\n", dev.peak_flops / 1e9);
-    printf("cost_calib_compute_eff: %.3f\n", dev.compute_eff);
-    printf("cost_calib_mem_bw_gbps: %.2f\n", dev.mem_bw_bytes_per_s / 1e9);
-    printf("cost_calib_bw_eff: %.3f\n", dev.bw_eff);
-    printf("cost_calib_overhead_us: %.3f\n", dev.overhead_s * 1e6);
-    printf("cost_calib_attn_ns_per_head_pos: %.3f\n", dev.attn_s_per_head_pos * 1e9);
-    printf("cost_calib_sgemm_typical_gflops: %.2f\n", best_cal.gemm_typical_flops / 1e9);
-    printf("cost_calib_sgemv_typical_gbps: %.2f\n", best_cal.gemv_bytes_per_s / 1e9);
-    printf("cost_calib_ref_prefill_gflops: %.2f\n", best_cal.fwd_prefill_flops_per_s / 1e9);
-    printf("cost_calib_ref_decode_gbps: %.2f\n", best_cal.fwd_decode_bytes_per_s / 1e9);
+    /* the calibrated device, field by field the median over the rounds */
+#define DEV_MEDIAN(field) dev_median(devs, offsetof(model_device, field))
+    printf("cost_calib_peak_gflops: %.2f\n", DEV_MEDIAN(peak_flops) / 1e9);
+    printf("cost_calib_compute_eff: %.3f\n", DEV_MEDIAN(compute_eff));
+    printf("cost_calib_mem_bw_gbps: %.2f\n", DEV_MEDIAN(mem_bw_bytes_per_s) / 1e9);
+    printf("cost_calib_bw_eff: %.3f\n", DEV_MEDIAN(bw_eff));
+    printf("cost_calib_overhead_us: %.3f\n", DEV_MEDIAN(overhead_s) * 1e6);
+    printf("cost_calib_attn_ns_per_head_pos: %.3f\n", DEV_MEDIAN(attn_s_per_head_pos) * 1e9);
+    printf("cost_calib_rounds: %d (each case: median over rounds of its round's prediction, "
+           "measurement and ratio)\n", ROUNDS);
     double worst = 0;
-    for (int i = 0; i < N_PRE; i++) {
-        double p = model_cost_span_s(&dev, &desc, 0, LAYERS, prefill_n[i], 0);
-        double r = p / pre_meas[i];
-        printf("cost_prefill_%d_pred_ms: %.3f\n", prefill_n[i], p * 1e3);
-        printf("cost_prefill_%d_meas_ms: %.3f\n", prefill_n[i], pre_meas[i] * 1e3);
-        printf("cost_prefill_%d_ratio: %.3f\n", prefill_n[i], r);
-        worst = fabs(r - 1) > worst ? fabs(r - 1) : worst;
-    }
-    for (int i = 0; i < N_DEC; i++) {
-        double p = model_cost_span_s(&dev, &desc, 0, LAYERS, 1, decode_ctx[i]);
-        double r = p / dec_meas[i];
-        printf("cost_decode_ctx%d_pred_ms: %.3f\n", decode_ctx[i], p * 1e3);
-        printf("cost_decode_ctx%d_meas_ms: %.3f\n", decode_ctx[i], dec_meas[i] * 1e3);
-        printf("cost_decode_ctx%d_ratio: %.3f\n", decode_ctx[i], r);
-        worst = fabs(r - 1) > worst ? fabs(r - 1) : worst;
+    for (int i = 0; i < N_PRE + N_DEC; i++) {
+        const int pre = i < N_PRE, k = pre ? i : i - N_PRE;
+        double pv[ROUNDS], mv[ROUNDS], rv[ROUNDS];
+        for (int r = 0; r < ROUNDS; r++) {
+            pv[r] = pre ? model_cost_span_s(&devs[r], &desc, 0, LAYERS, prefill_n[k], 0)
+                        : model_cost_span_s(&devs[r], &desc, 0, LAYERS, 1, decode_ctx[k]);
+            mv[r] = pre ? pre_r[r][k] : dec_r[r][k];
+            rv[r] = pv[r] / mv[r];
+        }
+        double p = median(pv, ROUNDS), m = median(mv, ROUNDS), q = median(rv, ROUNDS);
+        char name[32];
+        snprintf(name, sizeof name, pre ? "prefill_%d" : "decode_ctx%d",
+                 pre ? prefill_n[k] : decode_ctx[k]);
+        printf("cost_%s_pred_ms: %.3f\n", name, p * 1e3);
+        printf("cost_%s_meas_ms: %.3f\n", name, m * 1e3);
+        printf("cost_%s_ratio: %.3f\n", name, q);
+        worst = fabs(q - 1) > worst ? fabs(q - 1) : worst;
     }
     printf("cost_worst_ratio_error: %.3f\n", worst);
     {
-        double p = model_cost_span_s(&dev, &desc, 0, LAYERS, SHORT_PROMPT, 0);
+        double rv[ROUNDS];
+        for (int r = 0; r < ROUNDS; r++)
+            rv[r] = model_cost_span_s(&devs[r], &desc, 0, LAYERS, SHORT_PROMPT, 0) / short_r[r];
         printf("cost_short_prefill_%d_ratio: %.3f (outside the target: COST_MODEL.md, Limits)\n",
-               SHORT_PROMPT, p / short_meas);
+               SHORT_PROMPT, median(rv, ROUNDS));
     }
 
     const double mm_flops = 2.0 * NB * L * (double)(qkv_dim + DIM + 2 * HIDDEN + DIM) * DIM;
