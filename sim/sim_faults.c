@@ -1,0 +1,165 @@
+/* sim_faults.c - nodes failing and coming back (scheduled outages, churn
+ * processes and traces), straggler episodes, and the sessions' recovery with
+ * Petals' backoff and replay. */
+#include "sim_run_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop);
+static void node_down(world *w, int ni);
+static void node_up(world *w, int ni);
+
+/* Petals' client backoff before attempt k + 1 (k = 0, 1, ...): 0, 1, 2, 4,
+ * ... seconds, at most MAX_RETRY_DELAY_S. */
+double sim_w_retry_delay_s(int k)
+{
+    if (k <= 0)
+        return 0;
+    return k > 7 ? MAX_RETRY_DELAY_S : fmin(MAX_RETRY_DELAY_S, ldexp(1, k - 1));
+}
+
+/* The node of hop `hop` failed (or lost this session's cache): move the hop
+ * to the lowest-numbered live node serving the same span (the original one
+ * if it is back), rebuild the session's cache there by replaying its stored
+ * inputs, and resend the current input from the client. */
+void sim_w_recover(world *w, int64_t ri, int hop)
+{
+    req_state *q = &w->reqs[ri];
+    route_hop *h = sim_w_hop_of(w, ri, hop);
+    int pick = -1;
+    if (w->nodes[h->node].up)
+        pick = h->node;
+    for (int i = 0; i < w->n_nodes && pick < 0; i++)
+        if (w->nodes[i].up && w->view_nodes[i].first_block == h->first_block &&
+            w->view_nodes[i].end_block == h->end_block)
+            pick = i;
+    q->retries++;
+    if (pick < 0) {
+        if (q->retries >= MAX_RECOVERY_ATTEMPTS) {
+            sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
+            return;
+        }
+        sim_w_schedule(w, sim_engine_now(w->eng) + sim_w_s_to_ns(sim_w_retry_delay_s(q->retries - 1)), ev_retry,
+                 (uint64_t)ri, (uint64_t)hop);
+        return;
+    }
+    sim_w_release_kv(w, ri, hop);
+    h->node = pick;
+    w->route_epoch[q->route_off + (uint32_t)hop] = w->nodes[pick].epoch;
+    int replay = (int)sim_w_pass_ctx(w, ri);
+    if (w->real) {
+        char e2[256];
+        ss_status st = sim_session_replace_hop(w->sess[ri], hop, &replay, e2, sizeof e2);
+        if (st != SS_OK) {
+            if (w->failure == SS_OK) {
+                w->failure = st;
+                ss_err(w->err, w->errlen, st, "request %lld: %s", (long long)ri, e2);
+            }
+            sim_engine_stop(w->eng);
+            return;
+        }
+    }
+    q->replay_rows = replay;
+    double bytes = sim_w_act_bytes(w, replay, sim_w_width_in(w, h)) +
+                   (w->real ? (double)q->wire_bytes : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h)));
+    sim_w_schedule(w, sim_w_transfer_arrival(w, -1, pick, bytes), sim_w_ev_hop_arrive, (uint64_t)ri, 0);
+}
+
+static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop)
+{
+    (void)e;
+    sim_w_recover(ctx, (int64_t)req, (int)hop);
+}
+
+static void node_down(world *w, int ni)
+{
+    sim_engine *e = w->eng;
+    node_state *n = &w->nodes[ni];
+    if (!n->up)
+        return;
+    n->up = 0;
+    n->down_since_ns = sim_engine_now(e);
+    w->view_nodes[ni].up = 0;
+    n->epoch++;
+    n->rec.failures++;
+    /* Work in progress and waiting work are lost; their sessions sim_w_recover. */
+    int64_t *lost = n->batch;
+    int n_lost = n->n_batch;
+    if (n_lost > 0) {
+        sim_engine_cancel(e, n->running_ev);
+        n->rec.busy_ns -= n->running_end_ns - sim_engine_now(e);
+        n->batch = n->batch_spare; /* recoveries may not touch `lost` */
+        n->batch_spare = lost;
+        n->n_batch = 0;
+    }
+    int64_t waiting = n->q_head, kv_waiting = n->kv_head;
+    n->q_head = n->q_tail = n->kv_head = n->kv_tail = -1;
+    n->kv_used = 0; /* every cache on the node is gone */
+    for (int i = 0; i < n_lost; i++)
+        sim_w_recover(w, lost[i], w->reqs[lost[i]].hop);
+    while (waiting >= 0) {
+        int64_t next = w->reqs[waiting].next_in_queue;
+        sim_w_recover(w, waiting, w->reqs[waiting].hop);
+        waiting = next;
+    }
+    while (kv_waiting >= 0) {
+        int64_t next = w->reqs[kv_waiting].next_in_queue;
+        sim_engine_cancel(e, w->reqs[kv_waiting].kv_wait_ev);
+        sim_w_recover(w, kv_waiting, w->reqs[kv_waiting].hop);
+        kv_waiting = next;
+    }
+}
+
+static void node_up(world *w, int ni)
+{
+    node_state *n = &w->nodes[ni];
+    if (n->up)
+        return;
+    n->up = 1;
+    n->rec.down_ns += sim_engine_now(w->eng) - n->down_since_ns;
+    w->view_nodes[ni].up = 1;
+    sim_w_pull_span_queue(w, ni);
+}
+
+void sim_w_ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    (void)e;
+    (void)b;
+    node_down(ctx, (int)node);
+}
+
+void sim_w_ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    (void)e;
+    (void)b;
+    node_up(ctx, (int)node);
+}
+
+/* A churn transition of node `node`: apply it, draw the next one. */
+void sim_w_ev_churn(sim_engine *e, void *ctx, uint64_t node, uint64_t up)
+{
+    world *w = ctx;
+    (void)e;
+    if (up)
+        node_up(w, (int)node);
+    else
+        node_down(w, (int)node);
+    int64_t t;
+    int next_up;
+    sim_churn_proc_next(&w->churn[node], &t, &next_up);
+    if (t < INT64_MAX)
+        sim_w_schedule(w, t, sim_w_ev_churn, node, (uint64_t)next_up);
+}
+
+/* A straggler episode starts (b = slowdown's bits) or ends (b = 0). */
+void sim_w_ev_straggle(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    world *w = ctx;
+    (void)e;
+    double f = 1.0;
+    if (b)
+        memcpy(&f, &b, sizeof f);
+    w->nodes[node].slowdown = f;
+}

@@ -1,0 +1,278 @@
+/* sim_node.c - each node's compute server: KV-cache admission (whole-session
+ * reservations, arrival order, bounded wait) and continuous batching. */
+#include "sim_run_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static double kv_need(const world *w, int64_t ri, int hop);
+static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
+static void queue_unlink(world *w, node_state *n, int64_t prev, int64_t ri);
+static ss_status batch_push(node_state *n, int64_t ri);
+static ss_status take_batch(world *w, node_state *n);
+static double batch_cost_s(world *w, node_state *n);
+static void start_batch(world *w, int ni);
+static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
+
+/* KV bytes a session reserves on the node of hop `hop`: its whole length
+ * (prompt + output positions) for every block of the span, reserved when it
+ * first reaches the node, as Petals allocates a session's cache up front. */
+static double kv_need(const world *w, int64_t ri, int hop)
+{
+    const req_state *q = &w->reqs[ri];
+    const route_hop *h = &w->route_pool[q->route_off + (uint32_t)hop];
+    double positions = w->real ? (double)q->output : (double)q->prompt + (double)q->output;
+    double per_pos = 0;
+    for (int b = h->first_block; b < h->end_block; b++)
+        per_pos += (double)w->model->blocks[b].kv_elems_per_item * w->model->kv_bytes_per_elem;
+    return per_pos * positions;
+}
+
+/* Give back hop `hop`'s reservation (if its node still holds it) and let
+ * waiting sessions in. */
+void sim_w_release_kv(world *w, int64_t ri, int hop)
+{
+    req_state *q = &w->reqs[ri];
+    uint32_t idx = q->route_off + (uint32_t)hop;
+    double kv = w->route_kv[idx];
+    w->route_kv[idx] = -1;
+    if (kv < 0)
+        return;
+    node_state *n = &w->nodes[w->route_pool[idx].node];
+    if (!n->up || w->route_epoch[idx] != n->epoch)
+        return; /* the node failed since: its memory was cleared then */
+    n->kv_used -= kv;
+    /* admit waiting sessions in arrival order while the head fits */
+    while (n->kv_head >= 0) {
+        int64_t wi = n->kv_head;
+        req_state *wq = &w->reqs[wi];
+        double need = kv_need(w, wi, wq->hop);
+        if (n->kv_used + need > n->kv_capacity)
+            break;
+        n->kv_head = wq->next_in_queue;
+        if (n->kv_head < 0)
+            n->kv_tail = -1;
+        sim_engine_cancel(w->eng, wq->kv_wait_ev);
+        n->kv_used += need;
+        if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
+            n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
+        w->route_kv[wq->route_off + (uint32_t)wq->hop] = need;
+        sim_w_admitted(w, wi);
+    }
+}
+
+/* Reserve KV room for the request's current hop at its node, or queue it.
+ * Returns 1 if sim_w_admitted now. */
+int sim_w_admit_kv(world *w, int64_t ri)
+{
+    req_state *q = &w->reqs[ri];
+    uint32_t idx = q->route_off + (uint32_t)q->hop;
+    if (w->route_kv[idx] >= 0)
+        return 1;
+    node_state *n = &w->nodes[w->route_pool[idx].node];
+    double need = kv_need(w, ri, q->hop);
+    if (n->kv_head < 0 && n->kv_used + need <= n->kv_capacity) {
+        n->kv_used += need;
+        if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
+            n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
+        w->route_kv[idx] = need;
+        return 1;
+    }
+    q->next_in_queue = -1;
+    if (n->kv_tail < 0)
+        n->kv_head = ri;
+    else
+        w->reqs[n->kv_tail].next_in_queue = ri;
+    n->kv_tail = ri;
+    ss_status st = sim_engine_schedule(w->eng, sim_engine_now(w->eng) + KV_WAIT_S * SIM_NS_PER_S,
+                                       ev_kv_timeout, w, (uint64_t)ri, 0, &q->kv_wait_ev);
+    if (st != SS_OK)
+        sim_w_fail(w, st, "scheduling an event");
+    return 0;
+}
+
+/* The request holds KV room at its current hop's node: compute or queue. */
+void sim_w_admitted(world *w, int64_t ri)
+{
+    req_state *q = &w->reqs[ri];
+    int ni = sim_w_hop_of(w, ri, q->hop)->node;
+    node_state *n = &w->nodes[ni];
+    q->next_in_queue = -1;
+    if (n->q_tail < 0)
+        n->q_head = ri;
+    else
+        w->reqs[n->q_tail].next_in_queue = ri;
+    n->q_tail = ri;
+    start_batch(w, ni);
+}
+
+/* Waited KV_WAIT_S without room: leave the node's waiting line and sim_w_fail. */
+static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
+{
+    world *w = ctx;
+    (void)e;
+    (void)b;
+    int64_t ri = (int64_t)req;
+    req_state *q = &w->reqs[ri];
+    node_state *n = &w->nodes[sim_w_hop_of(w, ri, q->hop)->node];
+    int64_t prev = -1;
+    for (int64_t i = n->kv_head; i >= 0; prev = i, i = w->reqs[i].next_in_queue) {
+        if (i != ri)
+            continue;
+        if (prev < 0)
+            n->kv_head = q->next_in_queue;
+        else
+            w->reqs[prev].next_in_queue = q->next_in_queue;
+        if (n->kv_tail == ri)
+            n->kv_tail = prev;
+        break;
+    }
+    sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
+}
+
+/* Unlink request `ri` (whose predecessor in the FIFO is `prev`, -1 at the head). */
+static void queue_unlink(world *w, node_state *n, int64_t prev, int64_t ri)
+{
+    int64_t next = w->reqs[ri].next_in_queue;
+    if (prev < 0)
+        n->q_head = next;
+    else
+        w->reqs[prev].next_in_queue = next;
+    if (n->q_tail == ri)
+        n->q_tail = prev;
+}
+
+static ss_status batch_push(node_state *n, int64_t ri)
+{
+    if (n->n_batch == n->cap_batch) {
+        int cap = n->cap_batch ? n->cap_batch * 2 : 4;
+        int64_t *a = ss_realloc(n->batch, (size_t)cap * sizeof *a);
+        if (!a)
+            return SS_ENOMEM;
+        n->batch = a;
+        int64_t *b = ss_realloc(n->batch_spare, (size_t)cap * sizeof *b);
+        if (!b)
+            return SS_ENOMEM;
+        n->batch_spare = b;
+        n->cap_batch = cap;
+    }
+    n->batch[n->n_batch++] = ri;
+    return SS_OK;
+}
+
+/* Take the next batch from the node's FIFO (continuous batching, see
+ * scn_scenario.h "batching"): without batching, or for synthetic models,
+ * the head alone; otherwise one prefill alone (the first waiting one when
+ * prefills go first, or when no decode waits), or the waiting decode steps
+ * in FIFO order up to max_batch_tokens. */
+static ss_status take_batch(world *w, node_state *n)
+{
+    int64_t max = w->synthetic ? 0 : w->scn->max_batch_tokens;
+    if (max <= 0) {
+        int64_t ri = n->q_head;
+        queue_unlink(w, n, -1, ri);
+        return batch_push(n, ri);
+    }
+    if (w->scn->prefill_first)
+        for (int64_t prev = -1, ri = n->q_head; ri >= 0; prev = ri, ri = w->reqs[ri].next_in_queue)
+            if (sim_w_pass_rows(w, ri) > 1) {
+                queue_unlink(w, n, prev, ri);
+                return batch_push(n, ri);
+            }
+    int64_t tokens = 0, prev = -1;
+    for (int64_t ri = n->q_head; ri >= 0 && tokens < max;) {
+        int64_t next = w->reqs[ri].next_in_queue;
+        if (sim_w_pass_rows(w, ri) == 1) {
+            queue_unlink(w, n, prev, ri);
+            ss_status st = batch_push(n, ri);
+            if (st != SS_OK)
+                return st;
+            tokens++;
+        } else {
+            prev = ri;
+        }
+        ri = next;
+    }
+    if (n->n_batch == 0) { /* only prefills wait */
+        int64_t ri = n->q_head;
+        queue_unlink(w, n, -1, ri);
+        return batch_push(n, ri);
+    }
+    return SS_OK;
+}
+
+/* Seconds the batch takes on node n (before straggler slowdown). */
+static double batch_cost_s(world *w, node_state *n)
+{
+    const route_hop *h = sim_w_hop_of(w, n->batch[0], w->reqs[n->batch[0]].hop);
+    double s = 0;
+    if (w->synthetic)
+        return sim_rng_draw(n->service_rng, &w->scn->model.service_time_s);
+    if (n->n_batch == 1) {
+        s = model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
+                              sim_w_pass_rows(w, n->batch[0]), sim_w_pass_ctx(w, n->batch[0]));
+    } else {
+        /* b decode steps: the weights stream once for the whole batch; the
+         * attention and KV terms are linear in context, so the batch at the
+         * mean context costs what the sum over its members does (up to
+         * rounding the mean) */
+        double ctx = 0;
+        for (int i = 0; i < n->n_batch; i++)
+            ctx += (double)sim_w_pass_ctx(w, n->batch[i]);
+        s = model_cost_span_batch(&n->dev, w->model, h->first_block, h->end_block, n->n_batch, 1,
+                                  (int64_t)llround(ctx / n->n_batch)).total_s;
+    }
+    /* after a failure, a new node first rebuilds a session's cache: a
+     * prefill of every earlier position (Petals' replay) */
+    for (int i = 0; i < n->n_batch; i++) {
+        req_state *q = &w->reqs[n->batch[i]];
+        if (q->replay_rows > 0)
+            s += model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
+                                   q->replay_rows, 0);
+        q->replay_rows = 0;
+    }
+    return s;
+}
+
+/* The node is free and work waits: run the next batch. */
+static void start_batch(world *w, int ni)
+{
+    node_state *n = &w->nodes[ni];
+    if (n->n_batch > 0 || n->q_head < 0 || !n->up)
+        return;
+    ss_status st = take_batch(w, n);
+    if (st != SS_OK) {
+        sim_w_fail(w, st, "forming a batch");
+        return;
+    }
+    int64_t d = sim_w_s_to_ns(batch_cost_s(w, n) * n->slowdown);
+    n->running_end_ns = sim_engine_now(w->eng) + d;
+    n->rec.busy_ns += d;
+    n->rec.n_tasks += (uint64_t)n->n_batch;
+    st = sim_engine_schedule(w->eng, n->running_end_ns, ev_compute_done, w, (uint64_t)ni, 0,
+                             &n->running_ev);
+    if (st != SS_OK)
+        sim_w_fail(w, st, "scheduling an event");
+}
+
+static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
+{
+    world *w = ctx;
+    (void)e;
+    (void)b;
+    int ni = (int)node;
+    node_state *n = &w->nodes[ni];
+    /* iterate the finished batch from the spare buffer: members moving on
+     * may start the node's next batch in `batch` */
+    int64_t *done = n->batch;
+    int m = n->n_batch;
+    n->batch = n->batch_spare;
+    n->batch_spare = done;
+    n->n_batch = 0;
+    for (int i = 0; i < m; i++)
+        if (sim_w_continue_after_compute(w, ni, done[i]) != 0)
+            return;
+    start_batch(w, ni);
+    sim_w_pull_span_queue(w, ni);
+}
