@@ -15,8 +15,9 @@
 #include "model_data.h"
 #include "model_eval.h"
 #include "scn_scenario.h"
-#include "sim_model.h"
-#include "sim_pipeline.h"
+#include "sim_place.h"
+#include "real_model.h"
+#include "real_pipeline.h"
 #include "ss_alloc.h"
 
 static const char eval_usage[] =
@@ -192,14 +193,14 @@ int cli_eval(int argc, char **argv)
         rc = cli_exit_for_input(st);
         goto out;
     }
-    sim_model sm;
-    sim_pipeline *pipe = NULL;
+    real_model sm;
+    real_pipeline *pipe = NULL;
     model_stories *stories = NULL;
     model_idx *images = NULL, *lab = NULL;
     ana_db *db = NULL;
     char *json = NULL;
     memset(&sm, 0, sizeof sm);
-    if ((st = sim_model_load(&scn, presets, model, &sm, err, sizeof err)) != SS_OK) {
+    if ((st = real_model_load(&scn, presets, model, &sm, err, sizeof err)) != SS_OK) {
         fprintf(stderr, "shardsim eval: %s\n", err);
         rc = cli_exit_for_input(st);
         goto done;
@@ -211,7 +212,15 @@ int cli_eval(int argc, char **argv)
         rc = CLI_EX_DATAERR;
         goto done;
     }
-    if ((st = sim_pipeline_create(&scn, &sm, NULL, &pipe, err, sizeof err)) != SS_OK) {
+    route_hop *hops = NULL;
+    int n_hops = 0;
+    comp_codec codec;
+    if ((st = sim_act_codec(&scn, &codec, err, sizeof err)) == SS_OK &&
+        (st = sim_first_chain(&scn, &sm.desc, &hops, &n_hops, err, sizeof err)) == SS_OK)
+        st = real_pipeline_create(&(real_chain){scn.source_path, hops, n_hops}, &sm, &codec, &pipe,
+                                  err, sizeof err);
+    ss_free(hops);
+    if (st != SS_OK) {
         fprintf(stderr, "shardsim eval: %s\n", err);
         rc = cli_exit_for_input(st);
         goto done;
@@ -222,7 +231,7 @@ int cli_eval(int argc, char **argv)
         rc = cli_exit_for_db(st);
         goto done;
     }
-    model_eval_route route = {.body = sim_pipeline_body, .ctx = pipe};
+    model_eval_route route = {.body = real_pipeline_body, .ctx = pipe};
     progress prog = {is_ppl ? "story" : "batch", 0};
     double t0 = wall_now();
     ana_accuracy_row rows[3];
@@ -237,7 +246,7 @@ int cli_eval(int argc, char **argv)
         if (prog.total > (uint64_t)stories->n)
             prog.total = stories->n;
         if (!quiet && isatty(2))
-            sim_pipeline_on_call(pipe, show_progress, &prog);
+            real_pipeline_on_call(pipe, show_progress, &prog);
         model_eval_ppl_result r;
         if ((st = model_eval_perplexity(sm.net, sm.tok, stories, (int)n_items, &route, &r, err,
                                         sizeof err)) != SS_OK) {
@@ -264,7 +273,7 @@ int cli_eval(int argc, char **argv)
         long n = n_items ? n_items : 0;
         prog.total = (uint64_t)(((n ? n : 10000) + batch - 1) / batch);
         if (!quiet && isatty(2))
-            sim_pipeline_on_call(pipe, show_progress, &prog);
+            real_pipeline_on_call(pipe, show_progress, &prog);
         if ((st = model_eval_mnist(sm.net, images, lab, (int)n, batch, &route, &r, err,
                                    sizeof err)) != SS_OK) {
             fprintf(stderr, "shardsim eval: %s\n", err);
@@ -279,7 +288,7 @@ int cli_eval(int argc, char **argv)
         n_items = r.n_images;
     }
     printf("codec           %s\nhops            %d\nwire bytes      %llu\n", scn.act_codec,
-           sim_pipeline_n_hops(pipe), (unsigned long long)sim_pipeline_wire_bytes(pipe));
+           real_pipeline_n_hops(pipe), (unsigned long long)real_pipeline_wire_bytes(pipe));
     for (int i = 0; i < 3; i++)
         rows[i].codec = scn.act_codec, rows[i].metric = names[i];
 
@@ -312,8 +321,8 @@ done:
     model_stories_free(stories);
     model_idx_free(images);
     model_idx_free(lab);
-    sim_pipeline_destroy(pipe);
-    sim_model_fini(&sm);
+    real_pipeline_destroy(pipe);
+    real_model_fini(&sm);
     scn_scenario_fini(&scn);
 out:
     ss_free(ov);

@@ -18,8 +18,9 @@
 #include "comp.h"
 #include "model_data.h"
 #include "scn_scenario.h"
-#include "sim_accuracy.h"
-#include "sim_model.h"
+#include "sim_place.h"
+#include "real_accuracy.h"
+#include "real_model.h"
 #include "sim_run.h"
 #include "ss_alloc.h"
 
@@ -99,7 +100,7 @@ typedef struct row {
     char codec[64];
     double bytes;      /* wire bytes per token / per image */
     double e2e_mean, e2e_p50, ttft_mean;
-    sim_accuracy_result acc;
+    real_accuracy_result acc;
     double loss;       /* front objective */
     int64_t run_id;
 } row;
@@ -217,10 +218,12 @@ int cli_pareto(int argc, char **argv)
         rc = cli_exit_for_input(st);
         goto out;
     }
-    sim_model sm, ref_m;
+    real_model sm, ref_m;
+    route_hop *ref_hops = NULL, *hops = NULL;
+    int n_ref_hops = 0, n_hops = 0;
     memset(&sm, 0, sizeof sm);
     memset(&ref_m, 0, sizeof ref_m);
-    sim_accuracy_ref *ref = NULL;
+    real_accuracy_ref *ref = NULL;
     model_stories *stories = NULL;
     model_idx *images = NULL, *labels = NULL;
     ana_db *db = NULL;
@@ -235,8 +238,8 @@ int cli_pareto(int argc, char **argv)
      * same scenario without it (fp32 weights, lossless wire). */
     ref_scn = scn;
     ref_scn.weight_codec[0] = 0;
-    if ((st = sim_model_load(&scn, presets, NULL, &sm, err, sizeof err)) != SS_OK ||
-        (st = sim_model_load(&ref_scn, presets, NULL, &ref_m, err, sizeof err)) != SS_OK) {
+    if ((st = real_model_load(&scn, presets, NULL, &sm, err, sizeof err)) != SS_OK ||
+        (st = real_model_load(&ref_scn, presets, NULL, &ref_m, err, sizeof err)) != SS_OK) {
         fprintf(stderr, "shardsim pareto: %s\n", err);
         rc = cli_exit_for_input(st);
         goto done;
@@ -250,7 +253,7 @@ int cli_pareto(int argc, char **argv)
     int lm = sm.tok != NULL;
     snprintf(dpath, sizeof dpath, "%s/../shared/assets/%s", cli_home(),
              lm ? "tinystories/tinystories_valid_first1000.txt" : "mnist/t10k-images-idx3-ubyte");
-    sim_accuracy_cfg cfg = {.batch = (int)batch};
+    real_accuracy_cfg cfg = {.batch = (int)batch};
     if (lm) {
         cfg.steps = (int)steps;
         if (n_stories > 0) {
@@ -284,7 +287,12 @@ int cli_pareto(int argc, char **argv)
     int progress = !quiet && isatty(2);
     if (progress)
         fprintf(stderr, "  reference (fp32)...\n");
-    if ((st = sim_accuracy_ref_create(&scn, &ref_m, &cfg, &ref, err, sizeof err)) != SS_OK) {
+    /* placement depends on the weights' size at rest: each model its own chain */
+    if ((st = sim_first_chain(&ref_scn, &ref_m.desc, &ref_hops, &n_ref_hops, err, sizeof err)) !=
+            SS_OK ||
+        (st = sim_first_chain(&scn, &sm.desc, &hops, &n_hops, err, sizeof err)) != SS_OK ||
+        (st = real_accuracy_ref_create(&(real_chain){scn.source_path, ref_hops, n_ref_hops},
+                                       &ref_m, &cfg, &ref, err, sizeof err)) != SS_OK) {
         fprintf(stderr, "shardsim pareto: %s\n", err);
         rc = cli_exit_for_input(st);
         goto done;
@@ -314,7 +322,8 @@ int cli_pareto(int argc, char **argv)
         ana_metrics met;
         if ((st = sim_run(&sc, &opts, &res, err, sizeof err)) != SS_OK ||
             (st = ana_metrics_compute(&res, &met, err, sizeof err)) != SS_OK ||
-            (st = sim_accuracy_measure(ref, &sc, &sm, &cc[c], &r->acc, err, sizeof err)) !=
+            (st = real_accuracy_measure(ref, &(real_chain){sc.source_path, hops, n_hops}, &sm,
+                                        &cc[c], &r->acc, err, sizeof err)) !=
                 SS_OK) {
             fprintf(stderr, "shardsim pareto: %s: %s\n", r->codec, err);
             rc = st == SS_ENOMEM ? CLI_EX_SOFTWARE : CLI_EX_DATAERR;
@@ -424,12 +433,14 @@ int cli_pareto(int argc, char **argv)
            lm ? "kl_mean" : "accuracy drop", db_path);
 done:
     ana_db_close(db);
-    sim_accuracy_ref_destroy(ref);
+    real_accuracy_ref_destroy(ref);
     model_stories_free(stories);
     model_idx_free(images);
     model_idx_free(labels);
-    sim_model_fini(&sm);
-    sim_model_fini(&ref_m);
+    real_model_fini(&sm);
+    real_model_fini(&ref_m);
+    ss_free(hops);
+    ss_free(ref_hops);
     scn_scenario_fini(&scn);
     ss_free(rows);
     ss_free(front);

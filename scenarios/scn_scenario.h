@@ -74,7 +74,7 @@ typedef struct scn_model {
  * node's draws. */
 typedef enum scn_churn_kind {
     SCN_CHURN_NONE,
-    SCN_CHURN_PRESET, /* "churn": "overnet03" (Failure Trace Archive fits, sim/sim_churn.h) */
+    SCN_CHURN_PRESET, /* "churn": "overnet03" (Failure Trace Archive fits, sim/dset_churn.h) */
     SCN_CHURN_DISTS,  /* "churn": {"up_s": DIST, "down_s": DIST} */
 } scn_churn_kind;
 
@@ -230,7 +230,7 @@ typedef struct scn_scenario {
     int64_t max_batch_tokens;
     int prefill_first;
 
-    /* "churn_trace": a CSV (time_s, node, state up|down; sim/sim_churn.h)
+    /* "churn_trace": a CSV (time_s, node, state up|down; sim/dset_churn.h)
      * replayed on top of any other failures; "" for none. */
     char churn_trace_path[SCN_PATH_MAX];
 

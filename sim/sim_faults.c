@@ -51,7 +51,7 @@ void sim_w_recover(world *w, int64_t ri, int hop)
     int replay = (int)sim_w_pass_ctx(w, ri);
     if (w->real) {
         char e2[256];
-        ss_status st = sim_session_replace_hop(w->sess[ri], hop, &replay, e2, sizeof e2);
+        ss_status st = real_session_replace_hop(w->sess[ri], hop, &replay, e2, sizeof e2);
         if (st != SS_OK) {
             if (w->failure == SS_OK) {
                 w->failure = st;

@@ -54,7 +54,7 @@ int64_t sim_w_transfer_arrival(world *w, int src, int dst, double bytes)
     double one_way_s = 0.5 * s->rtt_s[ra * s->n_regions + rb];
     if (s->jitter_ms.kind != SCN_DIST_CONST || s->jitter_ms.a > 0) {
         gsl_rng *r = src >= 0 ? w->nodes[src].jitter_rng : w->client_jitter_rng;
-        double j = sim_rng_draw(r, &s->jitter_ms);
+        double j = scn_dist_draw(r, &s->jitter_ms);
         if (j > 0)
             one_way_s += j / 1e3;
     }
@@ -78,7 +78,7 @@ int64_t sim_w_transfer_arrival(world *w, int src, int dst, double bytes)
 int sim_w_pass_rows(const world *w, int64_t ri)
 {
     if (w->real)
-        return sim_session_pass_rows(w->sess[ri]);
+        return real_session_pass_rows(w->sess[ri]);
     const req_state *q = &w->reqs[ri];
     return q->done == 0 ? q->prompt : 1;
 }
@@ -86,7 +86,7 @@ int sim_w_pass_rows(const world *w, int64_t ri)
 int64_t sim_w_pass_ctx(const world *w, int64_t ri)
 {
     if (w->real)
-        return sim_session_pass_pos(w->sess[ri]);
+        return real_session_pass_pos(w->sess[ri]);
     const req_state *q = &w->reqs[ri];
     return q->done == 0 ? 0 : q->prompt + q->done - 1;
 }
@@ -106,7 +106,7 @@ void sim_w_finish_request(world *w, int64_t ri, sim_request_status status)
     if (status == SIM_REQUEST_OK)
         q->finish_ns = sim_engine_now(w->eng);
     if (w->real) {
-        sim_session_destroy(w->sess[ri]);
+        real_session_destroy(w->sess[ri]);
         w->sess[ri] = NULL;
     }
     w->n_active--;
@@ -201,7 +201,7 @@ static ss_status grow_reqs(world *w)
         return SS_ENOMEM;
     w->reqs = r;
     if (w->real) {
-        sim_session **p = ss_realloc(w->sess, (size_t)cap * sizeof *p);
+        real_session **p = ss_realloc(w->sess, (size_t)cap * sizeof *p);
         if (!p)
             return SS_ENOMEM;
         w->sess = p;
@@ -262,20 +262,20 @@ static ss_status open_session(world *w, int64_t ri, const route_hop *hops, int n
     req_state *q = &w->reqs[ri];
     const char *prompt = w->generate ? w->generate->prompt : NULL;
     int steps = w->generate ? w->generate->steps : q->prompt + q->output;
-    sim_session_cfg cfg = {.net = w->sm.net, .tok = w->sm.tok, .codec = w->act_codec, .prompt = prompt,
+    real_session_cfg cfg = {.net = w->sm.net, .tok = w->sm.tok, .codec = w->act_codec, .prompt = prompt,
                            .steps = steps, .out = w->generate ? w->generate->out : NULL,
                            .n_hops = n_hops, .hops = hops};
     char e2[512];
-    ss_status st = sim_session_create(&cfg, &w->sess[ri], e2, sizeof e2);
+    ss_status st = real_session_create(&cfg, &w->sess[ri], e2, sizeof e2);
     if (st == SS_OK)
-        st = sim_session_begin_pass(w->sess[ri], &q->wire_bytes, e2, sizeof e2);
+        st = real_session_begin_pass(w->sess[ri], &q->wire_bytes, e2, sizeof e2);
     if (st != SS_OK) {
         char msg[700];
         snprintf(msg, sizeof msg, "request %lld: %s", (long long)ri, e2);
         sim_w_stop_with(w, st, msg);
         return st;
     }
-    q->prompt = sim_session_pass_rows(w->sess[ri]);
+    q->prompt = real_session_pass_rows(w->sess[ri]);
     q->output = steps;
     return SS_OK;
 }
@@ -382,7 +382,7 @@ int sim_w_continue_after_compute(world *w, int ni, int64_t ri)
     if (w->real) {
         /* the real forward pass of this span, on this node's cache */
         char e2[512];
-        ss_status st = sim_session_compute(w->sess[ri], q->hop, &q->wire_bytes, e2, sizeof e2);
+        ss_status st = real_session_compute(w->sess[ri], q->hop, &q->wire_bytes, e2, sizeof e2);
         if (st != SS_OK) {
             char msg[700];
             snprintf(msg, sizeof msg, "request %lld, node %s: %s", (long long)ri,
@@ -415,15 +415,15 @@ static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     int over;
     if (w->real) {
         char e2[512];
-        ss_status st = sim_session_end_pass(w->sess[ri], e2, sizeof e2);
+        ss_status st = real_session_end_pass(w->sess[ri], e2, sizeof e2);
         if (st != SS_OK) {
             char msg[700];
             snprintf(msg, sizeof msg, "request %lld: %s", (long long)ri, e2);
             sim_w_stop_with(w, st, msg);
             return;
         }
-        over = sim_session_done(w->sess[ri]);
-        if (!over && (st = sim_session_begin_pass(w->sess[ri], &q->wire_bytes, e2, sizeof e2)) !=
+        over = real_session_done(w->sess[ri]);
+        if (!over && (st = real_session_begin_pass(w->sess[ri], &q->wire_bytes, e2, sizeof e2)) !=
                          SS_OK) {
             sim_w_stop_with(w, st, e2);
             return;

@@ -9,7 +9,7 @@
  *     finish = start + ser + one_way_ns                           (propagation)
  * so concurrent transfers through a shared NIC direction queue in the order
  * they are reserved (FIFO: the simulator reserves in event order, which is
- * deterministic). `one_way_ns` is RTT/2 of the path (sim_rtt) plus any
+ * deterministic). `one_way_ns` is RTT/2 of the path (dset_rtt) plus any
  * jitter the caller drew. Simplifications, deliberate: a transfer keeps the
  * full min rate for its whole duration (no fair sharing between concurrent
  * flows: they are serialised instead, so the last byte of the pair leaves at

@@ -208,7 +208,7 @@ static double batch_cost_s(world *w, node_state *n)
     const route_hop *h = sim_w_hop_of(w, n->batch[0], w->reqs[n->batch[0]].hop);
     double s = 0;
     if (w->synthetic)
-        return sim_rng_draw(n->service_rng, &w->scn->model.service_time_s);
+        return scn_dist_draw(n->service_rng, &w->scn->model.service_time_s);
     if (n->n_batch == 1) {
         s = model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
                               sim_w_pass_rows(w, n->batch[0]), sim_w_pass_ctx(w, n->batch[0]));

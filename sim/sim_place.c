@@ -1,6 +1,8 @@
-/* sim_place.c - scenario nodes -> route_view, then the placement policy. */
+/* sim_place.c - scenario nodes -> route_view, then the placement policy;
+ * the chain of the first request for time-free evaluation. */
 #include "sim_place.h"
 
+#include "sim_world.h"
 #include "ss_alloc.h"
 
 ss_status sim_place(const scn_scenario *s, const model_desc *m, route_view *view,
@@ -39,4 +41,56 @@ fail:
     ss_free(v);
     view->nodes = NULL;
     return st;
+}
+
+ss_status sim_act_codec(const scn_scenario *s, comp_codec *out, char *err, size_t errlen)
+{
+    char e2[512];
+    ss_status st = comp_codec_parse(s->act_codec[0] ? s->act_codec : "fp16", out, e2, sizeof e2);
+    if (st != SS_OK)
+        return ss_err(err, errlen, st, "%s: compression.activations: %s", s->source_path, e2);
+    return SS_OK;
+}
+
+ss_status sim_first_chain(const scn_scenario *s, const model_desc *d, route_hop **hops_out,
+                          int *n_out, char *err, size_t errlen)
+{
+    *hops_out = NULL;
+    *n_out = 0;
+    char e2[512];
+    route_view view;
+    route_node_view *nodes = NULL;
+    /* the nodes this seed draws (devices, memory): placement depends on them */
+    sim_world_scn ws;
+    ss_status st = sim_world_materialize(s, NULL, &ws, err, errlen);
+    if (st != SS_OK)
+        return st;
+    st = sim_place(&ws.s, d, &view, &nodes, err, errlen);
+    sim_world_fini(&ws);
+    if (st != SS_OK)
+        return st;
+    const route_routing_ops *routing;
+    void *rstate = NULL;
+    int n = 0;
+    route_hop *hops = ss_malloc_array((size_t)d->n_blocks, sizeof *hops);
+    if (!hops)
+        st = SS_ENOMEM;
+    else if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &routing, e2,
+                                      sizeof e2)) != SS_OK)
+        ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
+    else if (routing->init && (st = routing->init(&view, &rstate)) != SS_OK)
+        ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
+    else if ((st = routing->choose(rstate, &view, 0, hops, d->n_blocks, &n, e2, sizeof e2)) !=
+             SS_OK)
+        ss_err(err, errlen, st, "%s: routing: %s", s->source_path, e2);
+    if (rstate && routing->fini)
+        routing->fini(rstate);
+    ss_free(nodes);
+    if (st != SS_OK) {
+        ss_free(hops);
+        return st;
+    }
+    *hops_out = hops;
+    *n_out = n;
+    return SS_OK;
 }

@@ -1,9 +1,11 @@
-/* sim_place.h - the scenario's nodes as a routing view, with spans placed. */
+/* sim_place.h - the scenario's nodes as a routing view, with spans placed;
+ * the first request's chain for evaluation without time. */
 #ifndef SIM_PLACE_H
 #define SIM_PLACE_H
 
 #include <stddef.h>
 
+#include "comp.h"
 #include "model_desc.h"
 #include "route.h"
 #include "scn_scenario.h"
@@ -13,5 +15,15 @@
  * view->nodes points to. Errors name the scenario file and the policy. */
 ss_status sim_place(const scn_scenario *s, const model_desc *m, route_view *view,
                     route_node_view **nodes_out, char *err, size_t errlen);
+
+/* The scenario's activation (wire) codec; fp16 when it names none. */
+ss_status sim_act_codec(const scn_scenario *s, comp_codec *out, char *err, size_t errlen);
+
+/* The chain the scenario's placement and routing give its first request,
+ * on the nodes its seed draws: *hops_out (*n_out entries, ss_malloc'd, the
+ * caller's to ss_free). Evaluation (real_pipeline, real_accuracy) runs the
+ * data path along it without time. */
+ss_status sim_first_chain(const scn_scenario *s, const model_desc *d, route_hop **hops_out,
+                          int *n_out, char *err, size_t errlen);
 
 #endif

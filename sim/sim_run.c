@@ -113,9 +113,9 @@ static ss_status start_churn_trace(world *w, char *err, size_t errlen)
         return SS_ENOMEM;
     for (int i = 0; i < s->n_nodes; i++)
         names[i] = s->nodes[i].name;
-    sim_churn_trace tr;
+    dset_churn_trace tr;
     char e2[768];
-    ss_status st = sim_churn_trace_load(s->churn_trace_path, names, (size_t)s->n_nodes, &tr, e2,
+    ss_status st = dset_churn_trace_load(s->churn_trace_path, names, (size_t)s->n_nodes, &tr, e2,
                                         sizeof e2);
     ss_free(names);
     if (st != SS_OK)
@@ -124,7 +124,7 @@ static ss_status start_churn_trace(world *w, char *err, size_t errlen)
         st = sim_engine_schedule(w->eng, tr.events[k].t_ns,
                                  tr.events[k].up ? sim_w_ev_node_up : sim_w_ev_node_down, w,
                                  (uint64_t)tr.events[k].node, 0, NULL);
-    sim_churn_trace_fini(&tr);
+    dset_churn_trace_fini(&tr);
     return st;
 }
 
@@ -133,7 +133,7 @@ static ss_status start_churn_trace(world *w, char *err, size_t errlen)
 static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t errlen)
 {
     const scn_scenario *s = w->scn;
-    sim_churn_table table = {0};
+    dset_churn_table table = {0};
     int loaded = 0;
     ss_status st = SS_OK;
     for (int i = 0; i < s->n_nodes && st == SS_OK; i++) {
@@ -150,16 +150,16 @@ static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t 
                 char path[4096];
                 snprintf(path, sizeof path, "%s/churn/fta_fitted_availability_params.csv",
                          o->assets_dir ? o->assets_dir : ".");
-                if ((st = sim_churn_load(path, &table, e2, sizeof e2)) != SS_OK) {
+                if ((st = dset_churn_load(path, &table, e2, sizeof e2)) != SS_OK) {
                     ss_err(err, errlen, st, "%s: churn: %s", s->source_path, e2);
                     break;
                 }
                 loaded = 1;
             }
-            sim_churn_family fam;
-            if ((st = sim_churn_family_parse(g->churn_family[0] ? g->churn_family : "weibull",
+            dset_churn_family fam;
+            if ((st = dset_churn_family_parse(g->churn_family[0] ? g->churn_family : "weibull",
                                              &fam)) != SS_OK ||
-                (st = sim_churn_find(&table, g->churn_preset, fam, &up, &down, e2,
+                (st = dset_churn_find(&table, g->churn_preset, fam, &up, &down, e2,
                                      sizeof e2)) != SS_OK) {
                 ss_err(err, errlen, st, "%s: node %s: churn: %s", s->source_path, sn->name,
                        st == SS_ENOTFOUND ? e2 : "unknown family");
@@ -185,7 +185,7 @@ static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t 
             break;
     }
     if (loaded)
-        sim_churn_fini(&table);
+        dset_churn_fini(&table);
     if (st == SS_OK && s->churn_trace_path[0])
         st = start_churn_trace(w, err, errlen);
     return st;
@@ -201,7 +201,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     if (!s->rtt_s)
         return ss_err(err, errlen, SS_EINVAL, "%s: network.rtt: measured RTTs need the shared "
                       "assets folder", s->source_path);
-    st = sim_model_load(s, o->presets_dir, o->model_path, &w->sm, err, errlen);
+    st = real_model_load(s, o->presets_dir, o->model_path, &w->sm, err, errlen);
     if (st != SS_OK)
         return st;
     w->model = &w->sm.desc;
@@ -210,10 +210,8 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     if (w->real && !w->sm.tok)
         return ss_err(err, errlen, SS_EUNSUPPORTED, "%s: model: this model is evaluated with "
                       "`shardsim eval`, it cannot serve generation requests", s->source_path);
-    char e2[512];
-    if ((st = comp_codec_parse(s->act_codec[0] ? s->act_codec : "fp16", &w->act_codec, e2,
-                               sizeof e2)) != SS_OK)
-        return ss_err(err, errlen, st, "%s: compression.activations: %s", s->source_path, e2);
+    if ((st = sim_act_codec(s, &w->act_codec, err, errlen)) != SS_OK)
+        return st;
 
     w->n_nodes = s->n_nodes;
     w->nodes = ss_calloc((size_t)s->n_nodes, sizeof *w->nodes);
@@ -242,7 +240,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         double lm = g ? g->last_mile_ms : s->last_mile_ms;
         n->last_mile_ns = sim_w_s_to_ns(lm / 1e3);
         n->slowdown = 1.0;
-        if ((st = sim_rng_create(s->seed, SIM_RNG_LINK, (uint64_t)i, SIM_RNG_JITTER,
+        if ((st = ss_rng_create(s->seed, SS_RNG_LINK, (uint64_t)i, SS_RNG_JITTER,
                                  &n->jitter_rng)) != SS_OK)
             return st;
         n->q_head = n->q_tail = -1;
@@ -251,7 +249,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         snprintf(n->rec.name, sizeof n->rec.name, "%s", sn->name);
         snprintf(n->rec.region, sizeof n->rec.region, "%s", s->regions[sn->region]);
         if (w->synthetic &&
-            (st = sim_rng_create(s->seed, SIM_RNG_NODE, (uint64_t)i, SIM_RNG_SERVICE,
+            (st = ss_rng_create(s->seed, SS_RNG_NODE, (uint64_t)i, SS_RNG_SERVICE,
                                  &n->service_rng)) != SS_OK)
             return st;
     }
@@ -270,13 +268,14 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     }
     if ((st = group_spans(w)) != SS_OK)
         return st;
+    char e2[512];
     if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &w->routing, e2,
                                  sizeof e2)) != SS_OK)
         return ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
     if (w->routing->init && (st = w->routing->init(&w->view, &w->routing_state)) != SS_OK)
         return ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
 
-    if ((st = sim_rng_create(s->seed, SIM_RNG_LINK, UINT64_MAX, SIM_RNG_JITTER,
+    if ((st = ss_rng_create(s->seed, SS_RNG_LINK, UINT64_MAX, SS_RNG_JITTER,
                              &w->client_jitter_rng)) ||
         (st = sim_workload_create(s, o->assets_dir, w->model->seq_len, &w->wl, err, errlen)))
         return st;
@@ -332,9 +331,9 @@ static void world_fini(world *w)
     ss_free(w->churn);
     sim_engine_destroy(w->eng);
     for (int64_t i = 0; w->sess && i < w->n_arrived; i++)
-        sim_session_destroy(w->sess[i]);
+        real_session_destroy(w->sess[i]);
     ss_free(w->sess);
-    sim_model_fini(&w->sm);
+    real_model_fini(&w->sm);
     ss_free(w->nodes);
     ss_free(w->view_nodes);
     ss_free(w->by_span);

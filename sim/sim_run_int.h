@@ -16,12 +16,14 @@
 #include "model_desc.h"
 #include "route.h"
 #include "sim_engine.h"
+#include "dset_churn.h"
 #include "sim_churn.h"
-#include "sim_model.h"
+#include "real_model.h"
 #include "sim_nic.h"
 #include "sim_place.h"
-#include "sim_rng.h"
-#include "sim_session.h"
+#include "scn_draw.h"
+#include "ss_rng.h"
+#include "real_session.h"
 #include "sim_workload.h"
 #include "sim_world.h"
 #include "ss_alloc.h"
@@ -86,7 +88,7 @@ typedef struct world {
     sim_world_scn wscn;
     gsl_rng *client_jitter_rng;
     sim_engine *eng;
-    sim_model sm;       /* description (+ network, tokenizer in real mode) */
+    real_model sm;       /* description (+ network, tokenizer in real mode) */
     const model_desc *model;
     int synthetic;
     comp_codec act_codec;
@@ -111,7 +113,7 @@ typedef struct world {
     int64_t pending_arrivals; /* arrival events scheduled, not yet run */
     /* real mode */
     int real;
-    sim_session **sess;     /* (cap_reqs) per request, NULL once finished */
+    real_session **sess;     /* (cap_reqs) per request, NULL once finished */
     const sim_generate_spec *generate;
     route_hop *scratch_hops;
     int keep_routes;

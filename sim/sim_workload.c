@@ -8,14 +8,15 @@
 #include <gsl/gsl_randist.h>
 
 #include "sim_engine.h"
-#include "sim_rng.h"
-#include "sim_trace.h"
+#include "scn_draw.h"
+#include "ss_rng.h"
+#include "dset_trace.h"
 #include "ss_alloc.h"
 
 struct sim_workload {
     const scn_scenario *s;
     gsl_rng *arrivals, *prompt, *output;
-    sim_trace trace;        /* TRACE only */
+    dset_trace trace;        /* TRACE only */
     int64_t reserved;       /* arrivals handed out */
     int64_t tokens_taken;   /* calls of sim_workload_tokens */
     int64_t limit;          /* most requests */
@@ -30,7 +31,7 @@ void sim_workload_destroy(sim_workload *w)
     gsl_rng_free(w->arrivals);
     gsl_rng_free(w->prompt);
     gsl_rng_free(w->output);
-    sim_trace_fini(&w->trace);
+    dset_trace_fini(&w->trace);
     ss_free(w);
 }
 
@@ -44,9 +45,9 @@ ss_status sim_workload_create(const scn_scenario *s, const char *assets_dir, int
     w->s = s;
     w->seq_len = seq_len > 1 ? seq_len : INT32_MAX;
     ss_status st;
-    if ((st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_ARRIVALS, &w->arrivals)) ||
-        (st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_PROMPT_LEN, &w->prompt)) ||
-        (st = sim_rng_create(s->seed, SIM_RNG_WORKLOAD, 0, SIM_RNG_OUTPUT_LEN, &w->output))) {
+    if ((st = ss_rng_create(s->seed, SS_RNG_WORKLOAD, 0, SS_RNG_ARRIVALS, &w->arrivals)) ||
+        (st = ss_rng_create(s->seed, SS_RNG_WORKLOAD, 0, SS_RNG_PROMPT_LEN, &w->prompt)) ||
+        (st = ss_rng_create(s->seed, SS_RNG_WORKLOAD, 0, SS_RNG_OUTPUT_LEN, &w->output))) {
         sim_workload_destroy(w);
         return st;
     }
@@ -74,7 +75,7 @@ ss_status sim_workload_create(const scn_scenario *s, const char *assets_dir, int
             p = path;
         }
         double scale = s->workload.time_scale > 0 ? s->workload.time_scale : 1.0;
-        if ((st = sim_trace_load(p, scale, &w->trace, e2, sizeof e2)) != SS_OK) {
+        if ((st = dset_trace_load(p, scale, &w->trace, e2, sizeof e2)) != SS_OK) {
             sim_workload_destroy(w);
             return ss_err(err, errlen, st, "%s", e2);
         }
@@ -108,7 +109,7 @@ int64_t sim_workload_next(sim_workload *w, int64_t now_ns)
         t = w->trace.reqs[w->reserved].arrival_ns;
         break;
     case SCN_ARRIVAL_CLOSED:
-        t = (now_ns < 0 ? 0 : now_ns) + to_ns(sim_rng_draw(w->arrivals, &wl->think_time_s));
+        t = (now_ns < 0 ? 0 : now_ns) + to_ns(scn_dist_draw(w->arrivals, &wl->think_time_s));
         break;
     case SCN_ARRIVAL_GAMMA: {
         /* gaps with mean 1/rate and CV cv: shape 1/cv^2, scale mean*cv^2 */
@@ -140,12 +141,12 @@ void sim_workload_tokens(sim_workload *w, int32_t *prompt, int32_t *output)
     int32_t seq = w->seq_len;
     double p, o;
     if (w->s->workload.arrival == SCN_ARRIVAL_TRACE) {
-        const sim_trace_req *r = &w->trace.reqs[w->tokens_taken];
+        const dset_trace_req *r = &w->trace.reqs[w->tokens_taken];
         p = (double)r->prompt_tokens;
         o = (double)r->output_tokens;
     } else {
-        p = sim_rng_draw(w->prompt, &w->s->workload.prompt_tokens);
-        o = sim_rng_draw(w->output, &w->s->workload.output_tokens);
+        p = scn_dist_draw(w->prompt, &w->s->workload.prompt_tokens);
+        o = scn_dist_draw(w->output, &w->s->workload.output_tokens);
     }
     w->tokens_taken++;
     /* a session uses at most seq_len positions (the KV-cache bound) */

@@ -6,7 +6,7 @@
  * fixed number of users, each sending its next request a think time after
  * its previous one ended. Arrivals stop after workload.n_requests or at
  * horizon_s, whichever comes first. Every draw comes from the workload's
- * named streams (SIM_RNG_WORKLOAD, 0, purpose).
+ * named streams (SS_RNG_WORKLOAD, 0, purpose).
  */
 #ifndef SIM_WORKLOAD_H
 #define SIM_WORKLOAD_H

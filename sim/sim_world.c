@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim_rng.h"
-#include "sim_rtt.h"
+#include "scn_draw.h"
+#include "ss_rng.h"
+#include "dset_rtt.h"
 #include "ss_alloc.h"
 
 int sim_world_pick(const double *w, int n, double u)
@@ -33,13 +34,13 @@ static ss_status draw(uint64_t seed, int id, uint32_t purpose, const scn_dist *d
                       double *x)
 {
     gsl_rng *r;
-    ss_status st = sim_rng_create(seed, SIM_RNG_NODE, (uint64_t)id, purpose, &r);
+    ss_status st = ss_rng_create(seed, SS_RNG_NODE, (uint64_t)id, purpose, &r);
     if (st != SS_OK)
         return st;
     if (u)
         *u = gsl_rng_uniform(r);
     if (x)
-        *x = sim_rng_draw(r, d);
+        *x = scn_dist_draw(r, d);
     gsl_rng_free(r);
     return SS_OK;
 }
@@ -53,8 +54,8 @@ static ss_status measured_rtts(const scn_scenario *s, const char *assets_dir, do
     char m[4096], c[4096], e2[512];
     snprintf(m, sizeof m, "%s/network/rtt_avg_matrix.csv", assets_dir);
     snprintf(c, sizeof c, "%s/network/cities.csv", assets_dir);
-    sim_rtt *rt;
-    ss_status st = sim_rtt_load(m, c, &rt, e2, sizeof e2);
+    dset_rtt *rt;
+    ss_status st = dset_rtt_load(m, c, &rt, e2, sizeof e2);
     if (st != SS_OK)
         return ss_err(err, errlen, st, "%s: network.rtt: %s", s->source_path, e2);
     int n = s->n_regions;
@@ -65,20 +66,20 @@ static ss_status measured_rtts(const scn_scenario *s, const char *assets_dir, do
         goto done;
     }
     for (int i = 0; i < n; i++)
-        if ((st = sim_rtt_find(rt, s->regions[i], &city[i], e2, sizeof e2)) != SS_OK) {
+        if ((st = dset_rtt_find(rt, s->regions[i], &city[i], e2, sizeof e2)) != SS_OK) {
             ss_err(err, errlen, st, "%s: region \"%s\": %s", s->source_path, s->regions[i], e2);
             goto done;
         }
     /* data-centre RTTs between the cities; last miles are added per node */
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++)
-            rtt[i * n + j] = sim_rtt_ms(rt, city[i], city[j]) / 1e3;
+            rtt[i * n + j] = dset_rtt_ms(rt, city[i], city[j]) / 1e3;
     *out = rtt;
     rtt = NULL;
 done:
     ss_free(city);
     ss_free(rtt);
-    sim_rtt_destroy(rt);
+    dset_rtt_destroy(rt);
     return st;
 }
 
@@ -102,7 +103,7 @@ ss_status sim_world_materialize(const scn_scenario *in, const char *assets_dir, 
         const scn_group *g = &in->groups[n->group];
         double u, x;
         if (g->n_devices > 0) {
-            if ((st = draw(in->seed, i, SIM_RNG_DEVICE, NULL, &u, NULL)) != SS_OK)
+            if ((st = draw(in->seed, i, SS_RNG_DEVICE, NULL, &u, NULL)) != SS_OK)
                 break;
             const scn_device *d = &in->devices[g->device[sim_world_pick(g->device_w, g->n_devices, u)]];
             /* the preset's figures are already effective for the weight format */
@@ -117,19 +118,19 @@ ss_status sim_world_materialize(const scn_scenario *in, const char *assets_dir, 
                 n->downlink_bytes_per_s = d->downlink_bytes_per_s;
         }
         if (g->n_regions > 0) {
-            if ((st = draw(in->seed, i, SIM_RNG_REGION, NULL, &u, NULL)) != SS_OK)
+            if ((st = draw(in->seed, i, SS_RNG_REGION, NULL, &u, NULL)) != SS_OK)
                 break;
             n->region = g->region[sim_world_pick(g->region_w, g->n_regions, u)];
         }
         /* bandwidth distributions, Mbit/s -> bytes/s; a draw below 1 kbit/s
          * would stall the network model, so it is floored there */
         if (g->uplink_mbps.kind != SCN_DIST_CONST) {
-            if ((st = draw(in->seed, i, SIM_RNG_UPLINK, &g->uplink_mbps, NULL, &x)) != SS_OK)
+            if ((st = draw(in->seed, i, SS_RNG_UPLINK, &g->uplink_mbps, NULL, &x)) != SS_OK)
                 break;
             n->uplink_bytes_per_s = (x > 1e-3 ? x : 1e-3) * 1e6 / 8;
         }
         if (g->downlink_mbps.kind != SCN_DIST_CONST) {
-            if ((st = draw(in->seed, i, SIM_RNG_DOWNLINK, &g->downlink_mbps, NULL, &x)) != SS_OK)
+            if ((st = draw(in->seed, i, SS_RNG_DOWNLINK, &g->downlink_mbps, NULL, &x)) != SS_OK)
                 break;
             n->downlink_bytes_per_s = (x > 1e-3 ? x : 1e-3) * 1e6 / 8;
         }

@@ -4,7 +4,7 @@
  * a mix, their region from a mix, their bandwidths from distributions, and a
  * measured RTT data set instead of a matrix. Before a run (or an
  * evaluation), these are drawn once, node by node, from each node's own
- * named streams (SIM_RNG_NODE, node id, purpose), so node i's draws do not
+ * named streams (SS_RNG_NODE, node id, purpose), so node i's draws do not
  * depend on how many other nodes there are. The result is a copy of the
  * scenario whose `nodes` and `rtt_s` are concrete; everything downstream
  * (placement, routing, the event loop) reads only that copy.
@@ -26,10 +26,10 @@ typedef struct sim_world_scn {
 
 /* Stream purposes of the draws (stable numbers: changing one changes results). */
 enum {
-    SIM_RNG_DEVICE = 20,
-    SIM_RNG_REGION = 21,
-    SIM_RNG_UPLINK = 22,
-    SIM_RNG_DOWNLINK = 23,
+    SS_RNG_DEVICE = 20,
+    SS_RNG_REGION = 21,
+    SS_RNG_UPLINK = 22,
+    SS_RNG_DOWNLINK = 23,
 };
 
 /* Draw the concrete world of `in` for seed in->seed. `assets_dir` holds the

@@ -1,5 +1,5 @@
-/* check_accuracy.c - codec accuracy through the real pipeline (sim_accuracy),
- * weights at rest (sim_weights), the Pareto front (ana_pareto). */
+/* check_accuracy.c - codec accuracy through the real pipeline (real_accuracy),
+ * weights at rest (real_weights), the Pareto front (ana_pareto). */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -11,19 +11,30 @@
 #include "model_data.h"
 #include "route.h"
 #include "scn_scenario.h"
-#include "sim_accuracy.h"
-#include "sim_model.h"
+#include "real_accuracy.h"
+#include "real_model.h"
 #include "sim_place.h"
-#include "sim_weights.h"
+#include "real_weights.h"
 #include "ss_alloc.h"
+#include "sim_place.h"
 #include "test_util.h"
 
-static void load(const char *rel, const scn_override *ov, size_t n, scn_scenario *s, sim_model *m)
+static void load(const char *rel, const scn_override *ov, size_t n, scn_scenario *s, real_model *m)
 {
     char err[1024];
     ck_assert_msg(scn_load(rel, ov, n, s, err, sizeof err) == SS_OK, "%s", err);
-    ck_assert_msg(sim_model_load(s, SS_SRC("models/presets"), NULL, m, err, sizeof err) == SS_OK,
+    ck_assert_msg(real_model_load(s, SS_SRC("models/presets"), NULL, m, err, sizeof err) == SS_OK,
                   "%s", err);
+}
+
+/* The chain of the scenario's first request (sim_first_chain); *hops is the
+ * caller's to ss_free. */
+static real_chain first_chain(const scn_scenario *s, const real_model *m, route_hop **hops)
+{
+    char err[1024];
+    int n = 0;
+    ck_assert_msg(sim_first_chain(s, &m->desc, hops, &n, err, sizeof err) == SS_OK, "%s", err);
+    return (real_chain){.source = s->source_path, .hops = *hops, .n_hops = n};
 }
 
 static comp_codec codec(const char *spec)
@@ -37,9 +48,11 @@ static comp_codec codec(const char *spec)
 /* The stories260K reference over 32 steps and 5 stories, shared by tests. */
 typedef struct lm_fixture {
     scn_scenario s;
-    sim_model m;
+    real_model m;
     model_stories *stories;
-    sim_accuracy_ref *ref;
+    real_accuracy_ref *ref;
+    route_hop *hops;
+    real_chain chain;
 } lm_fixture;
 
 static void lm_open(lm_fixture *f, int steps, int n_stories)
@@ -49,26 +62,28 @@ static void lm_open(lm_fixture *f, int steps, int n_stories)
     ck_assert_int_eq(model_stories_load(SS_ASSET("tinystories/tinystories_valid_first1000.txt"),
                                         &f->stories, err, sizeof err),
                      SS_OK);
-    sim_accuracy_cfg cfg = {.steps = steps, .stories = n_stories ? f->stories : NULL,
+    real_accuracy_cfg cfg = {.steps = steps, .stories = n_stories ? f->stories : NULL,
                             .n_stories = n_stories};
-    ck_assert_msg(sim_accuracy_ref_create(&f->s, &f->m, &cfg, &f->ref, err, sizeof err) == SS_OK,
+    f->chain = first_chain(&f->s, &f->m, &f->hops);
+    ck_assert_msg(real_accuracy_ref_create(&f->chain, &f->m, &cfg, &f->ref, err, sizeof err) == SS_OK,
                   "%s", err);
 }
 
 static void lm_close(lm_fixture *f)
 {
-    sim_accuracy_ref_destroy(f->ref);
+    real_accuracy_ref_destroy(f->ref);
+    ss_free(f->hops);
     model_stories_free(f->stories);
-    sim_model_fini(&f->m);
+    real_model_fini(&f->m);
     scn_scenario_fini(&f->s);
 }
 
-static sim_accuracy_result measure(lm_fixture *f, const sim_model *m, const char *spec)
+static real_accuracy_result measure(lm_fixture *f, const real_model *m, const char *spec)
 {
     char err[1024];
     comp_codec c = codec(spec);
-    sim_accuracy_result r;
-    ck_assert_msg(sim_accuracy_measure(f->ref, &f->s, m, &c, &r, err, sizeof err) == SS_OK, "%s",
+    real_accuracy_result r;
+    ck_assert_msg(real_accuracy_measure(f->ref, &f->chain, m, &c, &r, err, sizeof err) == SS_OK, "%s",
                   err);
     return r;
 }
@@ -77,7 +92,7 @@ START_TEST(test_fp32_against_fp32_is_exact)
 {
     lm_fixture f;
     lm_open(&f, 32, 5);
-    sim_accuracy_result r = measure(&f, &f.m, "fp32");
+    real_accuracy_result r = measure(&f, &f.m, "fp32");
     ck_assert_int_eq(r.n_positions, 32);
     ck_assert(r.agreement == 1.0);
     ck_assert(r.kl_mean == 0.0 && r.kl_max == 0.0);
@@ -88,7 +103,7 @@ START_TEST(test_fp32_against_fp32_is_exact)
     ck_assert(r.gen_wire_bytes_per_token == 6.0 * (16 + 4 * 64));
     /* the reference sequence starts at BOS and is what fp32 greedy chose */
     int n;
-    const int32_t *t = sim_accuracy_ref_tokens(f.ref, &n);
+    const int32_t *t = real_accuracy_ref_tokens(f.ref, &n);
     ck_assert_int_eq(n, 33);
     ck_assert_int_eq(t[0], 1);
     lm_close(&f);
@@ -99,9 +114,9 @@ START_TEST(test_fp16_tiny_kl_int4_much_larger)
 {
     lm_fixture f;
     lm_open(&f, 32, 3);
-    sim_accuracy_result h = measure(&f, &f.m, "fp16");
-    sim_accuracy_result q = measure(&f, &f.m, "int4");
-    sim_accuracy_result b = measure(&f, &f.m, "bf16");
+    real_accuracy_result h = measure(&f, &f.m, "fp16");
+    real_accuracy_result q = measure(&f, &f.m, "int4");
+    real_accuracy_result b = measure(&f, &f.m, "bf16");
     ck_assert_msg(h.kl_mean > 0.0 && h.kl_mean < 1e-5, "fp16 KL %g", h.kl_mean);
     /* bf16 keeps 8 mantissa bits to fp16's 11: coarser, larger KL */
     ck_assert_msg(b.kl_mean > h.kl_mean, "bf16 %g fp16 %g", b.kl_mean, h.kl_mean);
@@ -121,7 +136,7 @@ START_TEST(test_lowrank_decode_rows_are_rank_one_and_lossless)
      * whole tensor, so the greedy choices agree, at 16 + 4 * (1 + 64) bytes. */
     lm_fixture f;
     lm_open(&f, 16, 2);
-    sim_accuracy_result r = measure(&f, &f.m, "lowrank:8");
+    real_accuracy_result r = measure(&f, &f.m, "lowrank:8");
     ck_assert(r.agreement == 1.0);
     ck_assert_msg(r.kl_mean < 1e-9, "%g", r.kl_mean);
     ck_assert(r.gen_wire_bytes_per_token == 6.0 * (16 + 4 * (1 + 64)));
@@ -136,12 +151,12 @@ START_TEST(test_kl_hand_values)
     const float a[2] = {0.0f, 0.0f}, b[2] = {0.0f, (float)log(3.0)};
     /* p = (1/2, 1/2), q = (1/4, 3/4): KL = 1/2 ln 2 + 1/2 ln(2/3) */
     double want = 0.5 * log(2.0) + 0.5 * log(2.0 / 3.0);
-    ck_assert(fabs(sim_accuracy_kl(a, b, 2) - want) < 1e-7);
-    ck_assert(sim_accuracy_kl(b, b, 2) == 0.0);
+    ck_assert(fabs(real_accuracy_kl(a, b, 2) - want) < 1e-7);
+    ck_assert(real_accuracy_kl(b, b, 2) == 0.0);
     /* large logits do not overflow (log-sum-exp) */
     const float c[3] = {1000.0f, 999.0f, -1000.0f};
-    ck_assert(sim_accuracy_kl(c, c, 3) == 0.0);
-    ck_assert(isfinite(sim_accuracy_kl(c, a, 2)));
+    ck_assert(real_accuracy_kl(c, c, 3) == 0.0);
+    ck_assert(isfinite(real_accuracy_kl(c, a, 2)));
 }
 END_TEST
 
@@ -200,14 +215,14 @@ static ss_status lowrank_monotone(void *vctx, const char *name, int block, float
 START_TEST(test_lowrank_error_decreases_with_rank_on_real_weights)
 {
     scn_scenario s;
-    sim_model m;
+    real_model m;
     load(SS_SRC("scenarios/stories260k.json"), NULL, 0, &s, &m);
     lr_ctx c = {0};
     ck_assert_int_eq(model_net_map_weights(m.net, lowrank_monotone, &c), SS_OK);
     ck_assert_int_eq(c.n_mats, 5 * 7);
     ck_assert_int_ge(c.checked, 5 * 7 * 6);
     ck_assert(c.worst_ratio < 1.0);
-    sim_model_fini(&m);
+    real_model_fini(&m);
     scn_scenario_fini(&s);
 }
 END_TEST
@@ -239,7 +254,7 @@ START_TEST(test_weights_at_rest_nf4_bytes_follow_the_wire_formula)
 
     scn_override ov = {"compression.weights", "nf4"};
     scn_scenario s, s0;
-    sim_model m, m0;
+    real_model m, m0;
     load(SS_SRC("scenarios/stories260k.json"), &ov, 1, &s, &m);
     load(SS_SRC("scenarios/stories260k.json"), NULL, 0, &s0, &m0);
     ck_assert_str_eq(s.weight_codec, "nf4");
@@ -258,9 +273,9 @@ START_TEST(test_weights_at_rest_nf4_bytes_follow_the_wire_formula)
      * only a little; the client's embedding is untouched */
     lm_fixture f;
     lm_open(&f, 16, 0);
-    sim_accuracy_result r = measure(&f, &m, "fp32");
+    real_accuracy_result r = measure(&f, &m, "fp32");
     ck_assert_msg(r.kl_mean > 1e-6 && r.kl_mean < 1.0, "nf4 weights: KL %g", r.kl_mean);
-    sim_accuracy_result r0 = measure(&f, &m0, "fp32");
+    real_accuracy_result r0 = measure(&f, &m0, "fp32");
     ck_assert(r0.kl_mean == 0.0);
     lm_close(&f);
 
@@ -271,7 +286,7 @@ START_TEST(test_weights_at_rest_nf4_bytes_follow_the_wire_formula)
                             {"compression.weights", "nf4"}};
     for (int with_nf4 = 0; with_nf4 < 2; with_nf4++) {
         scn_scenario t;
-        sim_model tm;
+        real_model tm;
         char err[1024];
         load(SS_SRC("scenarios/stories260k.json"), tiny, with_nf4 ? 3 : 2, &t, &tm);
         t.n_nodes = 1; /* the Paris laptop alone */
@@ -283,12 +298,12 @@ START_TEST(test_weights_at_rest_nf4_bytes_follow_the_wire_formula)
         else
             ck_assert_msg(st == SS_EFULL, "fp32 blocks should not fit 0.3 MB: %s", ss_strerror(st));
         ss_free(nodes);
-        sim_model_fini(&tm);
+        real_model_fini(&tm);
         t.n_nodes = 5;
         scn_scenario_fini(&t);
     }
-    sim_model_fini(&m);
-    sim_model_fini(&m0);
+    real_model_fini(&m);
+    real_model_fini(&m0);
     scn_scenario_fini(&s);
     scn_scenario_fini(&s0);
 }
@@ -306,12 +321,12 @@ START_TEST(test_weights_at_rest_presets_match_the_block_parameter_count)
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
         scn_override ov[2] = {{"model.preset", p[i].preset}, {"compression.weights", "fp32"}};
         scn_scenario s;
-        sim_model m;
+        real_model m;
         load(SS_SRC("scenarios/default.json"), ov, 2, &s, &m);
         double want = 4.0 * (double)m.desc.blocks[0].n_params + 16.0 * p[i].matrices;
         double got = model_desc_block_weight_bytes(&m.desc, 0);
         ck_assert_msg(fabs(got - want) < 1e-9 * want, "%s: %.1f vs %.1f", p[i].preset, got, want);
-        sim_model_fini(&m);
+        real_model_fini(&m);
         scn_scenario_fini(&s);
     }
 }
@@ -324,13 +339,13 @@ START_TEST(test_weights_at_rest_every_codec_round_trips_the_cnn)
                                         "nf4",  "llm-int8", "lowrank:4", "lowrank-sparse:4"};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         scn_scenario s;
-        sim_model m;
+        real_model m;
         load(SS_SRC("scenarios/mnist.json"), NULL, 0, &s, &m);
         comp_codec c = codec(specs[i]);
-        sim_weights_stats st;
+        real_weights_stats st;
         uint64_t bb[5];
         char err[512];
-        ck_assert_msg(sim_weights_apply(m.net, &c, bb, &st, err, sizeof err) == SS_OK, "%s", err);
+        ck_assert_msg(real_weights_apply(m.net, &c, bb, &st, err, sizeof err) == SS_OK, "%s", err);
         ck_assert_uint_eq(st.n_matrices, 5);
         uint64_t sum = 0;
         for (int b = 0; b < 5; b++)
@@ -338,7 +353,7 @@ START_TEST(test_weights_at_rest_every_codec_round_trips_the_cnn)
         ck_assert(fabs(st.bytes_per_param * (double)st.block_params - (double)sum) <
                   1e-6 * (double)sum);
         ck_assert_msg(st.max_abs_err > 0.0, "%s changed nothing", specs[i]);
-        sim_model_fini(&m);
+        real_model_fini(&m);
         scn_scenario_fini(&s);
     }
 }
@@ -347,7 +362,7 @@ END_TEST
 START_TEST(test_mnist_accuracy_delta)
 {
     scn_scenario s;
-    sim_model m;
+    real_model m;
     char err[1024];
     load(SS_SRC("scenarios/mnist.json"), NULL, 0, &s, &m);
     model_idx *img, *lab;
@@ -355,23 +370,26 @@ START_TEST(test_mnist_accuracy_delta)
               SS_OK);
     ck_assert(model_idx_load(SS_ASSET("mnist/t10k-labels-idx1-ubyte"), &lab, err, sizeof err) ==
               SS_OK);
-    sim_accuracy_cfg cfg = {.images = img, .labels = lab, .n_images = 300, .batch = 100};
-    sim_accuracy_ref *ref;
-    ck_assert_msg(sim_accuracy_ref_create(&s, &m, &cfg, &ref, err, sizeof err) == SS_OK, "%s",
+    real_accuracy_cfg cfg = {.images = img, .labels = lab, .n_images = 300, .batch = 100};
+    real_accuracy_ref *ref;
+    route_hop *hops;
+    real_chain ch = first_chain(&s, &m, &hops);
+    ck_assert_msg(real_accuracy_ref_create(&ch, &m, &cfg, &ref, err, sizeof err) == SS_OK, "%s",
                   err);
     comp_codec c32 = codec("fp32"), c1 = codec("lowrank:1");
-    sim_accuracy_result a, b;
-    ck_assert(sim_accuracy_measure(ref, &s, &m, &c32, &a, err, sizeof err) == SS_OK);
+    real_accuracy_result a, b;
+    ck_assert(real_accuracy_measure(ref, &ch, &m, &c32, &a, err, sizeof err) == SS_OK);
     ck_assert_int_eq(a.n_images, 300);
     ck_assert(a.mnist_accuracy_delta == 0.0 && a.mnist_accuracy > 0.95);
     /* rank 1 over a batch of 100 images destroys most of the information */
-    ck_assert(sim_accuracy_measure(ref, &s, &m, &c1, &b, err, sizeof err) == SS_OK);
+    ck_assert(real_accuracy_measure(ref, &ch, &m, &c1, &b, err, sizeof err) == SS_OK);
     ck_assert_msg(b.mnist_accuracy_delta < -0.2, "%g", b.mnist_accuracy_delta);
     ck_assert(b.mnist_wire_bytes_per_image < a.mnist_wire_bytes_per_image);
-    sim_accuracy_ref_destroy(ref);
+    real_accuracy_ref_destroy(ref);
+    ss_free(hops);
     model_idx_free(img);
     model_idx_free(lab);
-    sim_model_fini(&m);
+    real_model_fini(&m);
     scn_scenario_fini(&s);
 }
 END_TEST

@@ -11,6 +11,7 @@
 
 #include <gsl/gsl_sf_gamma.h>
 
+#include "dset_churn.h"
 #include "sim_churn.h"
 #include "ss_alloc.h"
 #include "test_util.h"
@@ -30,10 +31,10 @@ static const char *tmp_file(const char *text)
     return p;
 }
 
-static void load_table(sim_churn_table *t)
+static void load_table(dset_churn_table *t)
 {
     char err[512] = "";
-    ss_status st = sim_churn_load(FTA, t, err, sizeof err);
+    ss_status st = dset_churn_load(FTA, t, err, sizeof err);
     ck_assert_msg(st == SS_OK, "%s", err);
 }
 
@@ -57,7 +58,7 @@ static double mean_of(const scn_dist *d)
 
 START_TEST(test_presets_are_the_nine_lower_case_data_sets_sorted)
 {
-    sim_churn_table t;
+    dset_churn_table t;
     load_table(&t);
     static const char *const want[] = {"g5k06",   "lanl05", "ldns04",  "microsoft99", "nd07cpu",
                                        "overnet03", "pl05", "skype06", "websites02"};
@@ -68,7 +69,7 @@ START_TEST(test_presets_are_the_nine_lower_case_data_sets_sorted)
         ck_assert_uint_eq(t.presets[i].have_down, 15);
     }
     ck_assert_str_eq(t.presets[4].system, "Notre Dame desktop grid, CPU availability (2007)");
-    sim_churn_fini(&t);
+    dset_churn_fini(&t);
 }
 END_TEST
 
@@ -77,11 +78,11 @@ END_TEST
  * 2.29 h; gamma up (0.91, 2.53 h). */
 START_TEST(test_overnet03_converts_hours_to_seconds_per_family)
 {
-    sim_churn_table t;
+    dset_churn_table t;
     load_table(&t);
     scn_dist up, down;
     char err[512];
-    ck_assert_int_eq(sim_churn_find(&t, "overnet03", SIM_CHURN_DEFAULT_FAMILY, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "overnet03", DSET_CHURN_DEFAULT_FAMILY, &up, &down, err,
                                     sizeof err),
                      SS_OK);
     ck_assert_int_eq(up.kind, SCN_DIST_WEIBULL);
@@ -89,19 +90,19 @@ START_TEST(test_overnet03_converts_hours_to_seconds_per_family)
     ck_assert_double_eq_tol(up.b, 2.04 * 3600, 1e-9);
     ck_assert_double_eq(down.a, 0.44);
     ck_assert_double_eq_tol(down.b, 2.98 * 3600, 1e-9);
-    ck_assert_int_eq(sim_churn_find(&t, "overnet03", SIM_CHURN_LOGNORMAL, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "overnet03", DSET_CHURN_LOGNORMAL, &up, &down, err,
                                     sizeof err),
                      SS_OK);
     ck_assert_int_eq(up.kind, SCN_DIST_LOGNORMAL);
     ck_assert_double_eq_tol(up.a, exp(0.19) * 3600, 1e-9);
     ck_assert_double_eq(up.b, 0.98);
-    ck_assert_int_eq(sim_churn_find(&t, "overnet03", SIM_CHURN_EXPONENTIAL, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "overnet03", DSET_CHURN_EXPONENTIAL, &up, &down, err,
                                     sizeof err),
                      SS_OK);
     ck_assert_int_eq(up.kind, SCN_DIST_EXPONENTIAL);
     ck_assert_double_eq_tol(up.a, 2.29 * 3600, 1e-9);
     ck_assert_double_eq_tol(down.a, 12.0 * 3600, 1e-9);
-    ck_assert_int_eq(sim_churn_find(&t, "overnet03", SIM_CHURN_GAMMA, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "overnet03", DSET_CHURN_GAMMA, &up, &down, err,
                                     sizeof err),
                      SS_OK);
     ck_assert_int_eq(up.kind, SCN_DIST_GAMMA);
@@ -109,14 +110,14 @@ START_TEST(test_overnet03_converts_hours_to_seconds_per_family)
     ck_assert_double_eq_tol(up.b, 2.53 * 3600, 1e-9);
     /* the alias and the data set name give the same fit */
     scn_dist u2, d2;
-    ck_assert_int_eq(sim_churn_find(&t, "planetlab05", SIM_CHURN_WEIBULL, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "planetlab05", DSET_CHURN_WEIBULL, &up, &down, err,
                                     sizeof err),
                      SS_OK);
-    ck_assert_int_eq(sim_churn_find(&t, "pl05", SIM_CHURN_WEIBULL, &u2, &d2, err, sizeof err),
+    ck_assert_int_eq(dset_churn_find(&t, "pl05", DSET_CHURN_WEIBULL, &u2, &d2, err, sizeof err),
                      SS_OK);
     ck_assert_double_eq(up.b, u2.b);
     ck_assert_double_eq_tol(up.b, 19.35 * 3600, 1e-9);
-    sim_churn_fini(&t);
+    dset_churn_fini(&t);
 }
 END_TEST
 
@@ -126,7 +127,7 @@ END_TEST
  * parameters are rounded to 2 decimals in the file, so allow 2%. */
 START_TEST(test_every_fit_mean_matches_the_files_implied_mean)
 {
-    sim_churn_table t;
+    dset_churn_table t;
     load_table(&t);
     FILE *f = fopen(FTA, "r");
     ck_assert_ptr_nonnull(f);
@@ -151,12 +152,12 @@ START_TEST(test_every_fit_mean_matches_the_files_implied_mean)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
         int down = strcmp(fld[nf - 9], "unavailability") == 0;
-        sim_churn_family fam;
-        ck_assert_int_eq(sim_churn_family_parse(fld[nf - 8], &fam), SS_OK);
+        dset_churn_family fam;
+        ck_assert_int_eq(dset_churn_family_parse(fld[nf - 8], &fam), SS_OK);
         double implied_h = strtod(fld[nf - 3], NULL);
         scn_dist up, dn;
         char err[512];
-        ck_assert_int_eq(sim_churn_find(&t, name, fam, &up, &dn, err, sizeof err), SS_OK);
+        ck_assert_int_eq(dset_churn_find(&t, name, fam, &up, &dn, err, sizeof err), SS_OK);
         double mean_h = mean_of(down ? &dn : &up) / 3600.0;
         ck_assert_msg(fabs(mean_h - implied_h) <= 0.02 * implied_h, "%s %s %s: %g vs %g", name,
                       fld[nf - 9], fld[nf - 8], mean_h, implied_h);
@@ -164,29 +165,29 @@ START_TEST(test_every_fit_mean_matches_the_files_implied_mean)
     }
     fclose(f);
     ck_assert_int_eq(n, 72);
-    sim_churn_fini(&t);
+    dset_churn_fini(&t);
 }
 END_TEST
 
 START_TEST(test_unknown_preset_lists_the_known_sorted)
 {
-    sim_churn_table t;
+    dset_churn_table t;
     load_table(&t);
     scn_dist up, down;
     char err[512];
-    ck_assert_int_eq(sim_churn_find(&t, "overnet3", SIM_CHURN_WEIBULL, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "overnet3", DSET_CHURN_WEIBULL, &up, &down, err,
                                     sizeof err),
                      SS_ENOTFOUND);
     ck_assert_str_eq(err, "unknown churn preset \"overnet3\" (known: g5k06, lanl05, ldns04, "
                           "microsoft99, nd07cpu, overnet03, pl05, skype06, websites02)");
-    ck_assert_int_eq(sim_churn_find(&t, "Overnet03", SIM_CHURN_WEIBULL, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "Overnet03", DSET_CHURN_WEIBULL, &up, &down, err,
                                     sizeof err),
                      SS_ENOTFOUND);
-    sim_churn_family fam;
-    ck_assert_int_eq(sim_churn_family_parse("Weibull", &fam), SS_ENOTFOUND);
-    ck_assert_int_eq(sim_churn_family_parse("lognormal", &fam), SS_OK);
-    ck_assert_int_eq(fam, SIM_CHURN_LOGNORMAL);
-    sim_churn_fini(&t);
+    dset_churn_family fam;
+    ck_assert_int_eq(dset_churn_family_parse("Weibull", &fam), SS_ENOTFOUND);
+    ck_assert_int_eq(dset_churn_family_parse("lognormal", &fam), SS_OK);
+    ck_assert_int_eq(fam, DSET_CHURN_LOGNORMAL);
+    dset_churn_fini(&t);
 }
 END_TEST
 
@@ -225,11 +226,11 @@ static double simulated_availability(const scn_dist *up, const scn_dist *down, i
  * relative standard error of ~0.16%, so 1% is > 6 sigma. */
 START_TEST(test_long_run_availability_weibull_overnet03_is_mtbf_over_mtbf_plus_mttr)
 {
-    sim_churn_table t;
+    dset_churn_table t;
     load_table(&t);
     scn_dist up, down;
     char err[512];
-    ck_assert_int_eq(sim_churn_find(&t, "overnet03", SIM_CHURN_WEIBULL, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "overnet03", DSET_CHURN_WEIBULL, &up, &down, err,
                                     sizeof err),
                      SS_OK);
     double mtbf = 2.04 * 3600 * gsl_sf_gamma(1 + 1 / 0.85);
@@ -237,7 +238,7 @@ START_TEST(test_long_run_availability_weibull_overnet03_is_mtbf_over_mtbf_plus_m
     double want = mtbf / (mtbf + mttr);
     double got = simulated_availability(&up, &down, 40, 50000);
     ck_assert_msg(fabs(got - want) <= 0.01 * want, "availability %g, want %g", got, want);
-    sim_churn_fini(&t);
+    dset_churn_fini(&t);
 }
 END_TEST
 
@@ -246,18 +247,18 @@ END_TEST
  * 2e6 cycles give a relative standard error of ~0.2%. */
 START_TEST(test_long_run_availability_lognormal_skype06_is_mtbf_over_mtbf_plus_mttr)
 {
-    sim_churn_table t;
+    dset_churn_table t;
     load_table(&t);
     scn_dist up, down;
     char err[512];
-    ck_assert_int_eq(sim_churn_find(&t, "skype06", SIM_CHURN_LOGNORMAL, &up, &down, err,
+    ck_assert_int_eq(dset_churn_find(&t, "skype06", DSET_CHURN_LOGNORMAL, &up, &down, err,
                                     sizeof err),
                      SS_OK);
     double mtbf = exp(1.6 + 1.57 * 1.57 / 2), mttr = exp(1.4 + 1.73 * 1.73 / 2);
     double want = mtbf / (mtbf + mttr);
     double got = simulated_availability(&up, &down, 40, 50000);
     ck_assert_msg(fabs(got - want) <= 0.01 * want, "availability %g, want %g", got, want);
-    sim_churn_fini(&t);
+    dset_churn_fini(&t);
 }
 END_TEST
 
@@ -318,9 +319,9 @@ START_TEST(test_churn_trace_parses_and_keeps_ties_in_file_order)
                              "1.5,laptop,down\r\n"
                              "2.000000001,gpu-0,up\r\n"
                              "3,gpu-1,down");
-    sim_churn_trace tr;
+    dset_churn_trace tr;
     char err[512] = "";
-    ck_assert_msg(sim_churn_trace_load(p, nodes, 3, &tr, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(dset_churn_trace_load(p, nodes, 3, &tr, err, sizeof err) == SS_OK, "%s", err);
     ck_assert_uint_eq(tr.n, 5);
     ck_assert_int_eq(tr.events[0].node, 1);
     ck_assert_int_eq(tr.events[0].up, 1);
@@ -329,13 +330,13 @@ START_TEST(test_churn_trace_parses_and_keeps_ties_in_file_order)
     ck_assert_int_eq(tr.events[2].node, 2);
     ck_assert_int_eq(tr.events[3].t_ns, 2000000001);
     ck_assert_int_eq(tr.events[4].up, 0);
-    sim_churn_trace_fini(&tr);
+    dset_churn_trace_fini(&tr);
     unlink(p);
     /* header only: an empty trace, deliberately accepted */
     p = tmp_file("time_s,node,state\n");
-    ck_assert_int_eq(sim_churn_trace_load(p, nodes, 3, &tr, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_churn_trace_load(p, nodes, 3, &tr, err, sizeof err), SS_OK);
     ck_assert_uint_eq(tr.n, 0);
-    sim_churn_trace_fini(&tr);
+    dset_churn_trace_fini(&tr);
     unlink(p);
 }
 END_TEST
@@ -364,9 +365,9 @@ static const struct {
 START_TEST(test_bad_churn_trace_is_rejected_naming_the_line)
 {
     const char *p = tmp_file(bad_traces[_i].text);
-    sim_churn_trace tr;
+    dset_churn_trace tr;
     char err[512] = "";
-    ss_status st = sim_churn_trace_load(p, nodes, 3, &tr, err, sizeof err);
+    ss_status st = dset_churn_trace_load(p, nodes, 3, &tr, err, sizeof err);
     ck_assert_msg(st == bad_traces[_i].st, "case %d: %s: %s", _i, ss_status_name(st), err);
     ck_assert_msg(strstr(err, bad_traces[_i].want) != NULL, "case %d: %s", _i, err);
     ck_assert_ptr_nonnull(strstr(err, p));
@@ -402,9 +403,9 @@ static const struct {
 START_TEST(test_bad_fta_file_is_rejected_naming_the_line)
 {
     const char *p = tmp_file(bad_fta[_i].text);
-    sim_churn_table t;
+    dset_churn_table t;
     char err[512] = "";
-    ss_status st = sim_churn_load(p, &t, err, sizeof err);
+    ss_status st = dset_churn_load(p, &t, err, sizeof err);
     ck_assert_msg(st == bad_fta[_i].st, "case %d: %s: %s", _i, ss_status_name(st), err);
     ck_assert_msg(strstr(err, bad_fta[_i].want) != NULL, "case %d: %s", _i, err);
     ck_assert_ptr_null(t.presets);
@@ -416,14 +417,14 @@ START_TEST(test_every_allocation_failure_is_clean)
 {
     int ok = 0;
     for (long n = 0; n < 100 && !ok; n++) {
-        sim_churn_table t;
+        dset_churn_table t;
         char err[512] = "";
         ss_alloc_fail_after(n);
-        ss_status st = sim_churn_load(FTA, &t, err, sizeof err);
+        ss_status st = dset_churn_load(FTA, &t, err, sizeof err);
         ss_alloc_fail_after(-1);
         if (st == SS_OK) {
             ok = 1;
-            sim_churn_fini(&t);
+            dset_churn_fini(&t);
         } else {
             ck_assert_int_eq(st, SS_ENOMEM);
         }

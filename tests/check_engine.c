@@ -5,7 +5,8 @@
 #include <gsl/gsl_randist.h>
 
 #include "sim_engine.h"
-#include "sim_rng.h"
+#include "scn_draw.h"
+#include "ss_rng.h"
 #include "ss_alloc.h"
 
 typedef struct trace {
@@ -134,7 +135,7 @@ START_TEST(test_engine_million_random_events_come_out_sorted)
     sim_engine *e;
     ck_assert_int_eq(sim_engine_create(&(sim_engine_cfg){.initial_capacity = 16}, &e), SS_OK);
     gsl_rng *r;
-    ck_assert_int_eq(sim_rng_create(7, SIM_RNG_TEST, 0, 0, &r), SS_OK);
+    ck_assert_int_eq(ss_rng_create(7, SS_RNG_TEST, 0, 0, &r), SS_OK);
     order_check oc = {0};
     const long n = 1000000;
     /* Times from a small range so there are many ties to order by sequence. */
@@ -183,10 +184,10 @@ END_TEST
 START_TEST(test_rng_matches_reference_vectors)
 {
     uint64_t s = 1234567;
-    ck_assert_uint_eq(sim_splitmix64_next(&s), UINT64_C(6457827717110365317));
-    ck_assert_uint_eq(sim_splitmix64_next(&s), UINT64_C(3203168211198807973));
-    ck_assert_uint_eq(sim_splitmix64_next(&s), UINT64_C(9817491932198370423));
-    gsl_rng *r = gsl_rng_alloc(sim_rng_xoshiro256ss);
+    ck_assert_uint_eq(ss_splitmix64_next(&s), UINT64_C(6457827717110365317));
+    ck_assert_uint_eq(ss_splitmix64_next(&s), UINT64_C(3203168211198807973));
+    ck_assert_uint_eq(ss_splitmix64_next(&s), UINT64_C(9817491932198370423));
+    gsl_rng *r = gsl_rng_alloc(ss_rng_xoshiro256ss);
     gsl_rng_set(r, 42);
     ck_assert_uint_eq(gsl_rng_get(r), UINT64_C(1546998764402558742));
     ck_assert_uint_eq(gsl_rng_get(r), UINT64_C(6990951692964543102));
@@ -208,25 +209,25 @@ START_TEST(test_rng_streams_are_distinct_and_reproducible)
     for (uint32_t kind = 1; kind <= 2; kind++)
         for (uint64_t id = 0; id < 50; id++)
             for (uint32_t p = 1; p <= 2; p++)
-                seen[n++] = sim_rng_stream_seed(42, kind, id, p);
+                seen[n++] = ss_rng_stream_seed(42, kind, id, p);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < i; j++)
             ck_assert_uint_ne(seen[i], seen[j]);
-    ck_assert_uint_eq(sim_rng_stream_seed(42, 2, 7, 4), sim_rng_stream_seed(42, 2, 7, 4));
-    ck_assert_uint_ne(sim_rng_stream_seed(42, 2, 7, 4), sim_rng_stream_seed(43, 2, 7, 4));
-    ck_assert_uint_ne(sim_rng_stream_seed(0, 2, 7, 4), sim_rng_stream_seed(4357, 2, 7, 4));
+    ck_assert_uint_eq(ss_rng_stream_seed(42, 2, 7, 4), ss_rng_stream_seed(42, 2, 7, 4));
+    ck_assert_uint_ne(ss_rng_stream_seed(42, 2, 7, 4), ss_rng_stream_seed(43, 2, 7, 4));
+    ck_assert_uint_ne(ss_rng_stream_seed(0, 2, 7, 4), ss_rng_stream_seed(4357, 2, 7, 4));
 }
 END_TEST
 
 START_TEST(test_rng_exponential_draws_have_the_right_mean)
 {
     gsl_rng *r;
-    ck_assert_int_eq(sim_rng_create(1, SIM_RNG_TEST, 3, 1, &r), SS_OK);
+    ck_assert_int_eq(ss_rng_create(1, SS_RNG_TEST, 3, 1, &r), SS_OK);
     scn_dist d = {.kind = SCN_DIST_EXPONENTIAL, .a = 2.0};
     double sum = 0;
     const int n = 400000;
     for (int i = 0; i < n; i++)
-        sum += sim_rng_draw(r, &d);
+        sum += scn_dist_draw(r, &d);
     /* standard error of the mean: 2/sqrt(n) = 0.0032; allow 5 of them */
     ck_assert_double_eq_tol(sum / n, 2.0, 0.016);
     scn_dist w = {.kind = SCN_DIST_WEIBULL, .a = 0.85, .b = 2.04};

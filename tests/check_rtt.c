@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim_csv.h"
-#include "sim_rtt.h"
+#include "dset_csv.h"
+#include "dset_rtt.h"
 #include "ss_alloc.h"
 #include "test_util.h"
 
@@ -79,11 +79,11 @@ static raw_matrix *raw_load(void)
     return m;
 }
 
-static sim_rtt *load_ok(void)
+static dset_rtt *load_ok(void)
 {
     char err[512] = "";
-    sim_rtt *r = NULL;
-    ss_status st = sim_rtt_load(MATRIX, CITIES, &r, err, sizeof err);
+    dset_rtt *r = NULL;
+    ss_status st = dset_rtt_load(MATRIX, CITIES, &r, err, sizeof err);
     ck_assert_msg(st == SS_OK, "%s", err);
     return r;
 }
@@ -91,12 +91,12 @@ static sim_rtt *load_ok(void)
 /* A quarter meridian is pi/2 * R; half the equator pi * R. */
 START_TEST(test_distance_matches_arcs_of_the_sphere)
 {
-    const double R = SIM_RTT_EARTH_RADIUS_KM;
-    ck_assert_double_eq_tol(sim_rtt_distance_km(0, 0, 90, 0), M_PI / 2 * R, 1e-6);
-    ck_assert_double_eq_tol(sim_rtt_distance_km(0, 0, 0, 180), M_PI * R, 1e-6);
-    ck_assert_double_eq_tol(sim_rtt_distance_km(10, 20, 10, 20), 0.0, 1e-9);
+    const double R = DSET_RTT_EARTH_RADIUS_KM;
+    ck_assert_double_eq_tol(dset_rtt_distance_km(0, 0, 90, 0), M_PI / 2 * R, 1e-6);
+    ck_assert_double_eq_tol(dset_rtt_distance_km(0, 0, 0, 180), M_PI * R, 1e-6);
+    ck_assert_double_eq_tol(dset_rtt_distance_km(10, 20, 10, 20), 0.0, 1e-9);
     /* 60 degrees of longitude along the equator: R * pi / 3 */
-    ck_assert_double_eq_tol(sim_rtt_distance_km(0, -30, 0, 30), R * M_PI / 3, 1e-6);
+    ck_assert_double_eq_tol(dset_rtt_distance_km(0, -30, 0, 30), R * M_PI / 3, 1e-6);
 }
 END_TEST
 
@@ -106,36 +106,36 @@ END_TEST
 START_TEST(test_shipped_matrix_fills_every_gap_by_the_documented_rule)
 {
     raw_matrix *m = raw_load();
-    sim_rtt *r = load_ok();
-    int n = sim_rtt_n_cities(r);
+    dset_rtt *r = load_ok();
+    int n = dset_rtt_n_cities(r);
     ck_assert_int_eq(n, 242);
     ck_assert_int_eq(m->n, 242);
-    sim_rtt_fit fit = sim_rtt_get_fit(r);
+    dset_rtt_fit fit = dset_rtt_get_fit(r);
     int empty = 0, both = 0;
     for (int i = 0; i < n; i++) {
-        ck_assert_str_eq(sim_rtt_city_name(r, i), m->names[i]);
+        ck_assert_str_eq(dset_rtt_city_name(r, i), m->names[i]);
         for (int j = 0; j < n; j++) {
-            double v = sim_rtt_ms(r, i, j);
-            sim_rtt_origin o = sim_rtt_origin_of(r, i, j);
+            double v = dset_rtt_ms(r, i, j);
+            dset_rtt_origin o = dset_rtt_origin_of(r, i, j);
             if (m->cells[i][j][0]) {
-                ck_assert_int_eq(o, SIM_RTT_MEASURED);
+                ck_assert_int_eq(o, DSET_RTT_MEASURED);
                 ck_assert_double_eq(v, strtod(m->cells[i][j], NULL));
                 continue;
             }
             empty++;
             if (m->cells[j][i][0]) {
-                ck_assert_int_eq(o, SIM_RTT_REVERSE);
+                ck_assert_int_eq(o, DSET_RTT_REVERSE);
                 ck_assert_double_eq(v, strtod(m->cells[j][i], NULL));
             } else {
                 both++;
-                ck_assert_int_eq(o, SIM_RTT_ESTIMATED);
+                ck_assert_int_eq(o, DSET_RTT_ESTIMATED);
                 double la1, lo1, la2, lo2, p;
-                sim_rtt_city_info(r, i, &la1, &lo1, &p);
-                sim_rtt_city_info(r, j, &la2, &lo2, &p);
-                double km = sim_rtt_distance_km(la1, lo1, la2, lo2);
+                dset_rtt_city_info(r, i, &la1, &lo1, &p);
+                dset_rtt_city_info(r, j, &la2, &lo2, &p);
+                double km = dset_rtt_distance_km(la1, lo1, la2, lo2);
                 ck_assert_double_eq_tol(v, fmax(1.0, fit.a_ms + fit.b_ms_per_km * km), 1e-9);
                 /* filled values stay symmetric when neither side was measured */
-                ck_assert_double_eq_tol(v, sim_rtt_ms(r, j, i), 1e-9);
+                ck_assert_double_eq_tol(v, dset_rtt_ms(r, j, i), 1e-9);
             }
         }
     }
@@ -148,10 +148,10 @@ START_TEST(test_shipped_matrix_fills_every_gap_by_the_documented_rule)
      * fit uses 242 * 241 - 515 - 480 points */
     int w = -1;
     double la, lo, p;
-    ck_assert_int_eq(sim_rtt_find(r, "Westpoort", &w, NULL, 0), SS_OK);
-    ck_assert_int_eq(sim_rtt_city_info(r, w, &la, &lo, &p), 0);
+    ck_assert_int_eq(dset_rtt_find(r, "Westpoort", &w, NULL, 0), SS_OK);
+    ck_assert_int_eq(dset_rtt_city_info(r, w, &la, &lo, &p), 0);
     ck_assert_uint_eq(fit.n_points, 242u * 241u - 515u - 480u);
-    sim_rtt_destroy(r);
+    dset_rtt_destroy(r);
     free(m);
 }
 END_TEST
@@ -161,7 +161,7 @@ END_TEST
 START_TEST(test_fit_matches_closed_form_least_squares)
 {
     raw_matrix *m = raw_load();
-    sim_rtt *r = load_ok();
+    dset_rtt *r = load_ok();
     long double sx = 0, sy = 0, sxx = 0, sxy = 0;
     long cnt = 0;
     for (int i = 0; i < m->n; i++)
@@ -169,9 +169,9 @@ START_TEST(test_fit_matches_closed_form_least_squares)
             if (i == j || !m->cells[i][j][0])
                 continue;
             double la1, lo1, la2, lo2, p;
-            if (!sim_rtt_city_info(r, i, &la1, &lo1, &p) || !sim_rtt_city_info(r, j, &la2, &lo2, &p))
+            if (!dset_rtt_city_info(r, i, &la1, &lo1, &p) || !dset_rtt_city_info(r, j, &la2, &lo2, &p))
                 continue;
-            long double x = sim_rtt_distance_km(la1, lo1, la2, lo2);
+            long double x = dset_rtt_distance_km(la1, lo1, la2, lo2);
             long double y = strtod(m->cells[i][j], NULL);
             sx += x, sy += y, sxx += x * x, sxy += x * y;
             cnt++;
@@ -179,36 +179,36 @@ START_TEST(test_fit_matches_closed_form_least_squares)
     long double xb = sx / cnt, yb = sy / cnt;
     long double b = (sxy - cnt * xb * yb) / (sxx - cnt * xb * xb);
     long double a = yb - b * xb;
-    sim_rtt_fit fit = sim_rtt_get_fit(r);
+    dset_rtt_fit fit = dset_rtt_get_fit(r);
     ck_assert_uint_eq(fit.n_points, (size_t)cnt);
     ck_assert_double_eq_tol(fit.b_ms_per_km, (double)b, 1e-9 * fabs((double)b));
     ck_assert_double_eq_tol(fit.a_ms, (double)a, 1e-6 * fabs((double)a));
     /* plausibility: light in fibre covers ~100 km per ms of RTT, plus routing detours */
     ck_assert(fit.b_ms_per_km > 0.005 && fit.b_ms_per_km < 0.05);
     ck_assert(fit.r2 > 0.3 && fit.r2 <= 1);
-    sim_rtt_destroy(r);
+    dset_rtt_destroy(r);
     free(m);
 }
 END_TEST
 
 START_TEST(test_lookup_is_exact_and_suggests_the_closest_city)
 {
-    sim_rtt *r = load_ok();
+    dset_rtt *r = load_ok();
     char err[256];
     int a = -1, f = -1, b = -1;
-    ck_assert_int_eq(sim_rtt_find(r, "Amsterdam", &a, err, sizeof err), SS_OK);
-    ck_assert_int_eq(sim_rtt_find(r, "Frankfurt", &f, err, sizeof err), SS_OK);
-    ck_assert_str_eq(sim_rtt_city_name(r, a), "Amsterdam");
+    ck_assert_int_eq(dset_rtt_find(r, "Amsterdam", &a, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_rtt_find(r, "Frankfurt", &f, err, sizeof err), SS_OK);
+    ck_assert_str_eq(dset_rtt_city_name(r, a), "Amsterdam");
     /* raw text: Amsterdam -> Frankfurt 11.68, Frankfurt -> Amsterdam 11.72 */
-    ck_assert_double_eq(sim_rtt_ms(r, a, f), 11.68);
-    ck_assert_double_eq(sim_rtt_ms(r, f, a), 11.72);
-    ck_assert_int_eq(sim_rtt_find(r, "Buenos Aires", &b, err, sizeof err), SS_OK);
-    ck_assert_int_eq(sim_rtt_find(r, "Buenos+Aires", &b, err, sizeof err), SS_ENOTFOUND);
-    ck_assert_int_eq(sim_rtt_find(r, "amsterdam", &b, err, sizeof err), SS_ENOTFOUND);
+    ck_assert_double_eq(dset_rtt_ms(r, a, f), 11.68);
+    ck_assert_double_eq(dset_rtt_ms(r, f, a), 11.72);
+    ck_assert_int_eq(dset_rtt_find(r, "Buenos Aires", &b, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_rtt_find(r, "Buenos+Aires", &b, err, sizeof err), SS_ENOTFOUND);
+    ck_assert_int_eq(dset_rtt_find(r, "amsterdam", &b, err, sizeof err), SS_ENOTFOUND);
     ck_assert_msg(strstr(err, "did you mean \"Amsterdam\"") != NULL, "%s", err);
-    ck_assert_int_eq(sim_rtt_find(r, "Xyzzyqqq", &b, err, sizeof err), SS_ENOTFOUND);
+    ck_assert_int_eq(dset_rtt_find(r, "Xyzzyqqq", &b, err, sizeof err), SS_ENOTFOUND);
     ck_assert_msg(strstr(err, "242 cities") != NULL, "%s", err);
-    sim_rtt_destroy(r);
+    dset_rtt_destroy(r);
 }
 END_TEST
 
@@ -216,16 +216,16 @@ END_TEST
  * two homes: 27.68 ms. */
 START_TEST(test_path_adds_one_last_mile_per_home_endpoint)
 {
-    sim_rtt *r = load_ok();
+    dset_rtt *r = load_ok();
     char err[256];
     int a, f;
-    ck_assert_int_eq(sim_rtt_find(r, "Amsterdam", &a, err, sizeof err), SS_OK);
-    ck_assert_int_eq(sim_rtt_find(r, "Frankfurt", &f, err, sizeof err), SS_OK);
-    ck_assert_int_eq(sim_rtt_path_ns(r, a, f, 0, 0), 11680000);
-    ck_assert_int_eq(sim_rtt_path_ns(r, a, f, 8, 0), 19680000);
-    ck_assert_int_eq(sim_rtt_path_ns(r, a, f, 8, 8), 27680000);
-    ck_assert_int_eq(sim_rtt_path_ns(r, a, a, 8, 8), 16000000);
-    sim_rtt_destroy(r);
+    ck_assert_int_eq(dset_rtt_find(r, "Amsterdam", &a, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_rtt_find(r, "Frankfurt", &f, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_rtt_path_ns(r, a, f, 0, 0), 11680000);
+    ck_assert_int_eq(dset_rtt_path_ns(r, a, f, 8, 0), 19680000);
+    ck_assert_int_eq(dset_rtt_path_ns(r, a, f, 8, 8), 27680000);
+    ck_assert_int_eq(dset_rtt_path_ns(r, a, a, 8, 8), 16000000);
+    dset_rtt_destroy(r);
 }
 END_TEST
 
@@ -240,16 +240,16 @@ START_TEST(test_small_matrix_crlf_bom_and_missing_final_newline_are_accepted)
                              "B,10,0,20\n"
                              "C,,21,0";
     char err[512] = "";
-    sim_rtt *r = NULL;
+    dset_rtt *r = NULL;
     const char *mp = TMP(m3), *cp = TMP(small_cities);
-    ck_assert_msg(sim_rtt_load(mp, cp, &r, err, sizeof err) == SS_OK, "%s", err);
-    ck_assert_int_eq(sim_rtt_n_cities(r), 3);
-    ck_assert_str_eq(sim_rtt_city_name(r, 0), "A A");
-    ck_assert_double_eq(sim_rtt_ms(r, 2, 1), 21);
-    ck_assert_double_eq(sim_rtt_ms(r, 2, 0), 30); /* C -> A from A -> C */
-    ck_assert_int_eq(sim_rtt_origin_of(r, 2, 0), SIM_RTT_REVERSE);
-    ck_assert_uint_eq(sim_rtt_get_fit(r).n_points, 5);
-    sim_rtt_destroy(r);
+    ck_assert_msg(dset_rtt_load(mp, cp, &r, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_int_eq(dset_rtt_n_cities(r), 3);
+    ck_assert_str_eq(dset_rtt_city_name(r, 0), "A A");
+    ck_assert_double_eq(dset_rtt_ms(r, 2, 1), 21);
+    ck_assert_double_eq(dset_rtt_ms(r, 2, 0), 30); /* C -> A from A -> C */
+    ck_assert_int_eq(dset_rtt_origin_of(r, 2, 0), DSET_RTT_REVERSE);
+    ck_assert_uint_eq(dset_rtt_get_fit(r).n_points, 5);
+    dset_rtt_destroy(r);
     unlink(mp);
     unlink(cp);
 }
@@ -268,20 +268,20 @@ START_TEST(test_small_matrix_fit_is_the_hand_computed_line)
                              "B,10,0,\n"
                              "C,,,0\n";
     char err[512] = "";
-    sim_rtt *r = NULL;
+    dset_rtt *r = NULL;
     const char *mp = TMP(m3), *cp = TMP(small_cities);
-    ck_assert_msg(sim_rtt_load(mp, cp, &r, err, sizeof err) == SS_OK, "%s", err);
-    double d = sim_rtt_distance_km(0, 0, 0, 1);
-    sim_rtt_fit f = sim_rtt_get_fit(r);
+    ck_assert_msg(dset_rtt_load(mp, cp, &r, err, sizeof err) == SS_OK, "%s", err);
+    double d = dset_rtt_distance_km(0, 0, 0, 1);
+    dset_rtt_fit f = dset_rtt_get_fit(r);
     ck_assert_uint_eq(f.n_points, 3);
     ck_assert_double_eq_tol(f.b_ms_per_km, 20.0 / d, 1e-9);
     ck_assert_double_eq_tol(f.a_ms, -10.0, 1e-9);
-    ck_assert_double_eq_tol(sim_rtt_ms(r, 1, 2), 10.0, 1e-9);
-    ck_assert_int_eq(sim_rtt_origin_of(r, 1, 2), SIM_RTT_ESTIMATED);
-    ck_assert_double_eq(sim_rtt_ms(r, 2, 0), 30.0);
-    ck_assert_int_eq(sim_rtt_origin_of(r, 2, 0), SIM_RTT_REVERSE);
-    ck_assert_int_eq(sim_rtt_origin_of(r, 0, 0), SIM_RTT_MEASURED);
-    sim_rtt_destroy(r);
+    ck_assert_double_eq_tol(dset_rtt_ms(r, 1, 2), 10.0, 1e-9);
+    ck_assert_int_eq(dset_rtt_origin_of(r, 1, 2), DSET_RTT_ESTIMATED);
+    ck_assert_double_eq(dset_rtt_ms(r, 2, 0), 30.0);
+    ck_assert_int_eq(dset_rtt_origin_of(r, 2, 0), DSET_RTT_REVERSE);
+    ck_assert_int_eq(dset_rtt_origin_of(r, 0, 0), DSET_RTT_MEASURED);
+    dset_rtt_destroy(r);
     unlink(mp);
     unlink(cp);
 }
@@ -327,10 +327,10 @@ static const struct {
 START_TEST(test_bad_matrix_is_rejected_naming_the_line)
 {
     char err[512] = "";
-    sim_rtt *r = (sim_rtt *)1;
+    dset_rtt *r = (dset_rtt *)1;
     const char *mp = tmp_file(bad_matrix[_i].text, strlen(bad_matrix[_i].text));
     const char *cp = TMP(small_cities);
-    ss_status st = sim_rtt_load(mp, cp, &r, err, sizeof err);
+    ss_status st = dset_rtt_load(mp, cp, &r, err, sizeof err);
     ck_assert_msg(st == bad_matrix[_i].st, "case %d: %s: %s", _i, ss_status_name(st), err);
     ck_assert_ptr_null(r);
     ck_assert_msg(strstr(err, bad_matrix[_i].want) != NULL, "case %d: %s", _i, err);
@@ -345,9 +345,9 @@ START_TEST(test_nul_byte_is_rejected_with_its_line)
 {
     static const char m3[] = "src\\dst,A+A,B,C\nA+A,0,1\0,2\nB,1,0,2\nC,1,2,0\n";
     char err[512] = "";
-    sim_rtt *r = NULL;
+    dset_rtt *r = NULL;
     const char *mp = TMP(m3), *cp = TMP(small_cities);
-    ck_assert_int_eq(sim_rtt_load(mp, cp, &r, err, sizeof err), SS_EPARSE);
+    ck_assert_int_eq(dset_rtt_load(mp, cp, &r, err, sizeof err), SS_EPARSE);
     ck_assert_msg(strstr(err, "line 2: NUL byte at column 8") != NULL, "%s", err);
     unlink(mp);
     unlink(cp);
@@ -368,9 +368,9 @@ START_TEST(test_bad_cities_are_rejected)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[512] = "";
-        sim_rtt *r = NULL;
+        dset_rtt *r = NULL;
         const char *mp = TMP(m3), *cp = tmp_file(bad[i].text, strlen(bad[i].text));
-        ck_assert_int_ne(sim_rtt_load(mp, cp, &r, err, sizeof err), SS_OK);
+        ck_assert_int_ne(dset_rtt_load(mp, cp, &r, err, sizeof err), SS_OK);
         ck_assert_msg(strstr(err, bad[i].want) != NULL, "case %zu: %s", i, err);
         ck_assert_msg(strstr(err, cp) != NULL, "case %zu names no file: %s", i, err);
         unlink(mp);
@@ -382,10 +382,10 @@ END_TEST
 START_TEST(test_missing_file_is_enoent)
 {
     char err[512] = "";
-    sim_rtt *r = NULL;
-    ck_assert_int_eq(sim_rtt_load("/nonexistent/m.csv", CITIES, &r, err, sizeof err), SS_ENOENT);
+    dset_rtt *r = NULL;
+    ck_assert_int_eq(dset_rtt_load("/nonexistent/m.csv", CITIES, &r, err, sizeof err), SS_ENOENT);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/m.csv"));
-    ck_assert_int_eq(sim_rtt_load("/tmp", CITIES, &r, err, sizeof err), SS_EIO);
+    ck_assert_int_eq(dset_rtt_load("/tmp", CITIES, &r, err, sizeof err), SS_EIO);
 }
 END_TEST
 
@@ -396,13 +396,13 @@ START_TEST(test_every_allocation_failure_is_clean)
     int ok = 0;
     for (long n = 0; n < 200 && !ok; n++) {
         char err[512] = "";
-        sim_rtt *r = NULL;
+        dset_rtt *r = NULL;
         ss_alloc_fail_after(n);
-        ss_status st = sim_rtt_load(mp, cp, &r, err, sizeof err);
+        ss_status st = dset_rtt_load(mp, cp, &r, err, sizeof err);
         ss_alloc_fail_after(-1);
         if (st == SS_OK) {
             ok = 1;
-            sim_rtt_destroy(r);
+            dset_rtt_destroy(r);
         } else {
             ck_assert_int_eq(st, SS_ENOMEM);
             ck_assert_ptr_null(r);
@@ -417,27 +417,27 @@ END_TEST
 /* The CSV layer's number rules, directly. */
 START_TEST(test_csv_numbers_follow_the_json_grammar)
 {
-    sim_csv c;
+    dset_csv c;
     char err[256];
     const char *p = TMP("x\n1\n");
-    ck_assert_int_eq(sim_csv_open(&c, p, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_csv_open(&c, p, err, sizeof err), SS_OK);
     double v;
-    ck_assert_int_eq(sim_csv_parse_double(&c, "12.5", &v), SS_OK);
+    ck_assert_int_eq(dset_csv_parse_double(&c, "12.5", &v), SS_OK);
     ck_assert_double_eq(v, 12.5);
-    ck_assert_int_eq(sim_csv_parse_double(&c, "-0", &v), SS_OK);
+    ck_assert_int_eq(dset_csv_parse_double(&c, "-0", &v), SS_OK);
     ck_assert(!signbit(v));
-    ck_assert_int_eq(sim_csv_parse_double(&c, "1e-3", &v), SS_OK);
+    ck_assert_int_eq(dset_csv_parse_double(&c, "1e-3", &v), SS_OK);
     ck_assert_double_eq(v, 1e-3);
-    ck_assert_int_eq(sim_csv_parse_double(&c, "0e-400", &v), SS_OK); /* a true zero */
+    ck_assert_int_eq(dset_csv_parse_double(&c, "0e-400", &v), SS_OK); /* a true zero */
     const char *bad[] = {"", "nan", "NaN", "inf", "-infinity", "0x10", " 1", "1 ", "+1", "01",
                          ".5", "2.", "1e", "1,5", "--1", "1e+"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(sim_csv_parse_double(&c, bad[i], &v) == SS_EPARSE, "\"%s\"", bad[i]);
-    ck_assert_int_eq(sim_csv_parse_double(&c, "1e400", &v), SS_ERANGE);
-    ck_assert_int_eq(sim_csv_parse_double(&c, "-1e400", &v), SS_ERANGE);
-    ck_assert_int_eq(sim_csv_parse_double(&c, "1e-400", &v), SS_ERANGE);
-    sim_csv_close(&c);
-    sim_csv_close(&c); /* idempotent on a closed (zeroed) reader */
+        ck_assert_msg(dset_csv_parse_double(&c, bad[i], &v) == SS_EPARSE, "\"%s\"", bad[i]);
+    ck_assert_int_eq(dset_csv_parse_double(&c, "1e400", &v), SS_ERANGE);
+    ck_assert_int_eq(dset_csv_parse_double(&c, "-1e400", &v), SS_ERANGE);
+    ck_assert_int_eq(dset_csv_parse_double(&c, "1e-400", &v), SS_ERANGE);
+    dset_csv_close(&c);
+    dset_csv_close(&c); /* idempotent on a closed (zeroed) reader */
     unlink(p);
 }
 END_TEST

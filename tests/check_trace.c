@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim_trace.h"
+#include "dset_trace.h"
 #include "ss_alloc.h"
 #include "test_util.h"
 
@@ -64,9 +64,9 @@ static void check_exact_replay(const char *path, size_t want_n)
     long long *ns, *ctx, *gen;
     size_t n = raw_times(path, &ns, &ctx, &gen);
     ck_assert_uint_eq(n, want_n);
-    sim_trace t;
+    dset_trace t;
     char err[512] = "";
-    ck_assert_msg(sim_trace_load(path, 1.0, &t, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(dset_trace_load(path, 1.0, &t, err, sizeof err) == SS_OK, "%s", err);
     ck_assert_uint_eq(t.n, n);
     ck_assert_int_eq(t.reqs[0].arrival_ns, 0);
     for (size_t i = 0; i < n; i++) {
@@ -76,7 +76,7 @@ static void check_exact_replay(const char *path, size_t want_n)
         if (i > 0)
             ck_assert_int_eq(t.reqs[i].arrival_ns - t.reqs[i - 1].arrival_ns, ns[i] - ns[i - 1]);
     }
-    sim_trace_fini(&t);
+    dset_trace_fini(&t);
     free(ns);
     free(ctx);
     free(gen);
@@ -102,46 +102,46 @@ END_TEST
  * days to Nov 16) -> 19677 * 86400 + 65746 = 1,700,158,546 s. */
 START_TEST(test_first_conv_timestamp_is_the_hand_computed_unix_time)
 {
-    sim_trace t;
+    dset_trace t;
     char err[512] = "";
-    ck_assert_msg(sim_trace_load(CONV, 1.0, &t, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(dset_trace_load(CONV, 1.0, &t, err, sizeof err) == SS_OK, "%s", err);
     ck_assert_int_eq(t.t0_unix_ns, 1700158546680590000LL);
-    sim_trace_fini(&t);
+    dset_trace_fini(&t);
 }
 END_TEST
 
 START_TEST(test_time_scale_multiplies_offsets)
 {
-    sim_trace a, b, c;
+    dset_trace a, b, c;
     char err[512] = "";
-    ck_assert_int_eq(sim_trace_load(CODE, 1.0, &a, err, sizeof err), SS_OK);
-    ck_assert_int_eq(sim_trace_load(CODE, 2.0, &b, err, sizeof err), SS_OK);
-    ck_assert_int_eq(sim_trace_load(CODE, 0.5, &c, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_trace_load(CODE, 1.0, &a, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_trace_load(CODE, 2.0, &b, err, sizeof err), SS_OK);
+    ck_assert_int_eq(dset_trace_load(CODE, 0.5, &c, err, sizeof err), SS_OK);
     for (size_t i = 0; i < a.n; i++) {
         ck_assert_int_eq(b.reqs[i].arrival_ns, 2 * a.reqs[i].arrival_ns);
         /* offsets are multiples of 100 ns, so halving is exact too */
         ck_assert_int_eq(c.reqs[i].arrival_ns, a.reqs[i].arrival_ns / 2);
     }
-    sim_trace_fini(&a);
-    sim_trace_fini(&b);
-    sim_trace_fini(&c);
-    ck_assert_int_eq(sim_trace_load(CODE, 0.0, &a, err, sizeof err), SS_EINVAL);
-    ck_assert_int_eq(sim_trace_load(CODE, -1.0, &a, err, sizeof err), SS_EINVAL);
-    ck_assert_int_eq(sim_trace_load(CODE, 1e7, &a, err, sizeof err), SS_EINVAL);
+    dset_trace_fini(&a);
+    dset_trace_fini(&b);
+    dset_trace_fini(&c);
+    ck_assert_int_eq(dset_trace_load(CODE, 0.0, &a, err, sizeof err), SS_EINVAL);
+    ck_assert_int_eq(dset_trace_load(CODE, -1.0, &a, err, sizeof err), SS_EINVAL);
+    ck_assert_int_eq(dset_trace_load(CODE, 1e7, &a, err, sizeof err), SS_EINVAL);
 }
 END_TEST
 
 START_TEST(test_timestamp_grammar)
 {
     int64_t v;
-    ck_assert_int_eq(sim_trace_parse_timestamp("1970-01-01 00:00:00", &v), SS_OK);
+    ck_assert_int_eq(dset_trace_parse_timestamp("1970-01-01 00:00:00", &v), SS_OK);
     ck_assert_int_eq(v, 0);
-    ck_assert_int_eq(sim_trace_parse_timestamp("1970-01-01 00:00:00.5", &v), SS_OK);
+    ck_assert_int_eq(dset_trace_parse_timestamp("1970-01-01 00:00:00.5", &v), SS_OK);
     ck_assert_int_eq(v, 500000000);
-    ck_assert_int_eq(sim_trace_parse_timestamp("1970-01-02 00:00:01.000000001", &v), SS_OK);
+    ck_assert_int_eq(dset_trace_parse_timestamp("1970-01-02 00:00:01.000000001", &v), SS_OK);
     ck_assert_int_eq(v, 86401000000001LL);
     /* 2000 is a leap year (div by 400): 2000-03-01 is day 11,017 */
-    ck_assert_int_eq(sim_trace_parse_timestamp("2000-02-29 00:00:00", &v), SS_OK);
+    ck_assert_int_eq(dset_trace_parse_timestamp("2000-02-29 00:00:00", &v), SS_OK);
     ck_assert_int_eq(v, 11016LL * 86400 * 1000000000);
     const char *bad[] = {"",
                          "2023-11-16",
@@ -164,7 +164,7 @@ START_TEST(test_timestamp_grammar)
                          "2023-1-16 18:15:46",
                          "+023-11-16 18:15:46"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(sim_trace_parse_timestamp(bad[i], &v) == SS_EPARSE, "\"%s\"", bad[i]);
+        ck_assert_msg(dset_trace_parse_timestamp(bad[i], &v) == SS_EPARSE, "\"%s\"", bad[i]);
 }
 END_TEST
 
@@ -175,15 +175,15 @@ START_TEST(test_ties_are_kept_in_file_order)
                              "2023-11-16 00:00:01,20,2\n"
                              "2023-11-16 00:00:03.25,30,3";
     const char *p = tmp_file(t3, sizeof t3 - 1);
-    sim_trace t;
+    dset_trace t;
     char err[512] = "";
-    ck_assert_msg(sim_trace_load(p, 1.0, &t, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(dset_trace_load(p, 1.0, &t, err, sizeof err) == SS_OK, "%s", err);
     ck_assert_uint_eq(t.n, 3);
     ck_assert_int_eq(t.reqs[0].prompt_tokens, 10);
     ck_assert_int_eq(t.reqs[1].prompt_tokens, 20);
     ck_assert_int_eq(t.reqs[1].arrival_ns, 0);
     ck_assert_int_eq(t.reqs[2].arrival_ns, 2250000000LL);
-    sim_trace_fini(&t);
+    dset_trace_fini(&t);
     unlink(p);
 }
 END_TEST
@@ -225,10 +225,10 @@ static const struct {
 START_TEST(test_bad_trace_is_rejected_naming_the_line)
 {
     const char *p = tmp_file(bad_traces[_i].text, strlen(bad_traces[_i].text));
-    sim_trace t;
+    dset_trace t;
     memset(&t, 0xAB, sizeof t);
     char err[512] = "";
-    ss_status st = sim_trace_load(p, 1.0, &t, err, sizeof err);
+    ss_status st = dset_trace_load(p, 1.0, &t, err, sizeof err);
     ck_assert_msg(st == bad_traces[_i].st, "case %d: %s: %s", _i, ss_status_name(st), err);
     ck_assert_msg(strstr(err, bad_traces[_i].want) != NULL, "case %d: %s", _i, err);
     ck_assert_msg(strstr(err, p) != NULL, "case %d names no file: %s", _i, err);
@@ -244,12 +244,12 @@ START_TEST(test_quoted_fields_and_bom_are_accepted)
     static const char t2[] = "\xEF\xBB\xBF\"TIMESTAMP\",ContextTokens,GeneratedTokens\r\n"
                              "\"2023-11-16 00:00:01\",\"10\",1\r\n";
     const char *p = tmp_file(t2, sizeof t2 - 1);
-    sim_trace t;
+    dset_trace t;
     char err[512] = "";
-    ck_assert_msg(sim_trace_load(p, 1.0, &t, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(dset_trace_load(p, 1.0, &t, err, sizeof err) == SS_OK, "%s", err);
     ck_assert_uint_eq(t.n, 1);
     ck_assert_int_eq(t.reqs[0].prompt_tokens, 10);
-    sim_trace_fini(&t);
+    dset_trace_fini(&t);
     unlink(p);
 }
 END_TEST
@@ -258,15 +258,15 @@ START_TEST(test_every_allocation_failure_is_clean)
 {
     int ok = 0;
     for (long n = 0; n < 100 && !ok; n++) {
-        sim_trace t;
+        dset_trace t;
         char err[512] = "";
         ss_alloc_fail_after(n);
-        ss_status st = sim_trace_load(CODE, 1.0, &t, err, sizeof err);
+        ss_status st = dset_trace_load(CODE, 1.0, &t, err, sizeof err);
         ss_alloc_fail_after(-1);
         if (st == SS_OK) {
             ok = 1;
             ck_assert_uint_eq(t.n, 8819);
-            sim_trace_fini(&t);
+            dset_trace_fini(&t);
         } else {
             ck_assert_int_eq(st, SS_ENOMEM);
             ck_assert_ptr_null(t.reqs);

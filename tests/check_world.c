@@ -12,7 +12,7 @@
 #include "model_desc.h"
 #include "scn_scenario.h"
 #include "sim_run.h"
-#include "sim_trace.h"
+#include "dset_trace.h"
 #include "test_util.h"
 
 static const sim_run_opts opts = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 0,
@@ -76,9 +76,9 @@ START_TEST(test_trace_replay_preserves_every_inter_arrival_time)
              " \"workload\": {\"arrivals\": {\"trace\": {\"preset\": \"azure-code-2023\"}}},\n"
              " \"record\": {\"level\": \"summary\"}}\n",
              &r);
-    sim_trace t;
+    dset_trace t;
     char err[512];
-    ck_assert_int_eq(sim_trace_load(SS_ASSET("traces/AzureLLMInferenceTrace_code.csv"), 1.0, &t,
+    ck_assert_int_eq(dset_trace_load(SS_ASSET("traces/AzureLLMInferenceTrace_code.csv"), 1.0, &t,
                                     err, sizeof err), SS_OK);
     ck_assert_int_eq(r.n_requests, (int)t.n);
     for (size_t i = 0; i < t.n; i++) {
@@ -86,7 +86,7 @@ START_TEST(test_trace_replay_preserves_every_inter_arrival_time)
         ck_assert_int_eq(r.requests[i].prompt_tokens, (int32_t)t.reqs[i].prompt_tokens);
         ck_assert_int_eq(r.requests[i].output_tokens, (int32_t)t.reqs[i].output_tokens);
     }
-    sim_trace_fini(&t);
+    dset_trace_fini(&t);
     sim_results_fini(&r);
 }
 END_TEST

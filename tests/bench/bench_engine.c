@@ -18,7 +18,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "sim_engine.h"
-#include "sim_rng.h"
+#include "ss_rng.h"
 
 #define N_INC (1u << 20)
 static sim_time_ns inc[N_INC]; /* precomputed exponential increments, mean 1 ms */
@@ -158,7 +158,7 @@ static double phold_run(uint32_t n_lp, uint32_t per_lp, uint64_t n_ops)
     if (sim_engine_create(NULL, &e) != SS_OK)
         abort();
     phold p = {NULL, n_lp, n_ops};
-    sim_rng_create(1, SIM_RNG_TEST, 0, 0, &p.r);
+    ss_rng_create(1, SS_RNG_TEST, 0, 0, &p.r);
     for (uint32_t lp = 0; lp < n_lp; lp++)
         for (uint32_t j = 0; j < per_lp; j++)
             sim_engine_schedule(e, (sim_time_ns)gsl_ran_exponential(p.r, 1e6), phold_event, &p, lp,
@@ -175,7 +175,7 @@ static double phold_run(uint32_t n_lp, uint32_t per_lp, uint64_t n_ops)
 int main(void)
 {
     gsl_rng *r;
-    sim_rng_create(12345, SIM_RNG_TEST, 1, 1, &r);
+    ss_rng_create(12345, SS_RNG_TEST, 1, 1, &r);
     for (size_t i = 0; i < N_INC; i++)
         inc[i] = 1 + (sim_time_ns)gsl_ran_exponential(r, 1e6);
     gsl_rng_free(r);

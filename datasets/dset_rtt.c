@@ -1,6 +1,6 @@
-/* sim_rtt.c - the WonderNetwork RTT matrix with its gaps filled (rules in
- * sim_rtt.h). Typical size: 242 cities, 58,564 cells, 515 empty. */
-#include "sim_rtt.h"
+/* dset_rtt.c - the WonderNetwork RTT matrix with its gaps filled (rules in
+ * dset_rtt.h). Typical size: 242 cities, 58,564 cells, 515 empty. */
+#include "dset_rtt.h"
 
 #include <limits.h>
 #include <math.h>
@@ -11,13 +11,13 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fit.h>
 
-#include "sim_csv.h"
+#include "dset_csv.h"
 #include "ss_alloc.h"
 #include "ss_json.h"
 
 #define NAME_MAX_BYTES 128
 
-struct sim_rtt {
+struct dset_rtt {
     int n;
     char (*names)[NAME_MAX_BYTES]; /* (n) decoded names */
     struct rtt_entry {
@@ -26,11 +26,11 @@ struct sim_rtt {
     } *sorted;                     /* (n) (name, index) sorted by name */
     double *lat, *lon, *pop;       /* (n) */
     double *ms;                    /* (n, n) row-major, src-major */
-    unsigned char *origin;         /* (n, n) sim_rtt_origin */
-    sim_rtt_fit fit;
+    unsigned char *origin;         /* (n, n) dset_rtt_origin */
+    dset_rtt_fit fit;
 };
 
-void sim_rtt_destroy(sim_rtt *r)
+void dset_rtt_destroy(dset_rtt *r)
 {
     if (!r)
         return;
@@ -58,7 +58,7 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(((const struct rtt_entry *)a)->name, ((const struct rtt_entry *)b)->name);
 }
 
-static int lookup(const sim_rtt *r, const char *name)
+static int lookup(const dset_rtt *r, const char *name)
 {
     int lo = 0, hi = r->n - 1;
     while (lo <= hi) {
@@ -74,7 +74,7 @@ static int lookup(const sim_rtt *r, const char *name)
     return -1;
 }
 
-double sim_rtt_distance_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg)
+double dset_rtt_distance_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg)
 {
     const double d2r = M_PI / 180.0;
     double p1 = lat1_deg * d2r, p2 = lat2_deg * d2r;
@@ -83,23 +83,23 @@ double sim_rtt_distance_km(double lat1_deg, double lon1_deg, double lat2_deg, do
     double h = s * s + cos(p1) * cos(p2) * t * t;
     if (h > 1)
         h = 1;
-    return 2 * SIM_RTT_EARTH_RADIUS_KM * asin(sqrt(h));
+    return 2 * DSET_RTT_EARTH_RADIUS_KM * asin(sqrt(h));
 }
 
-static ss_status read_matrix(sim_rtt *r, const char *path, char *err, size_t errlen)
+static ss_status read_matrix(dset_rtt *r, const char *path, char *err, size_t errlen)
 {
-    sim_csv c;
+    dset_csv c;
     int eof = 0;
-    ss_status st = sim_csv_open(&c, path, err, errlen);
+    ss_status st = dset_csv_open(&c, path, err, errlen);
     if (st != SS_OK)
         return st;
-    if ((st = sim_csv_next(&c, &eof, err, errlen)) != SS_OK)
+    if ((st = dset_csv_next(&c, &eof, err, errlen)) != SS_OK)
         goto done;
     /* The first header cell ("src\dst") labels the corner and is not checked. */
-    if (c.n_fields < 2 || c.n_fields - 1 > SIM_RTT_MAX_CITIES) {
+    if (c.n_fields < 2 || c.n_fields - 1 > DSET_RTT_MAX_CITIES) {
         st = ss_err(err, errlen, SS_EPARSE,
                     "%s: line 1: expected a header of 1..%d destination cities, got %zu fields",
-                    path, SIM_RTT_MAX_CITIES, c.n_fields);
+                    path, DSET_RTT_MAX_CITIES, c.n_fields);
         goto done;
     }
     int n = (int)c.n_fields - 1;
@@ -134,7 +134,7 @@ static ss_status read_matrix(sim_rtt *r, const char *path, char *err, size_t err
             goto done;
         }
     for (int i = 0; i < n; i++) {
-        if ((st = sim_csv_next(&c, &eof, err, errlen)) != SS_OK)
+        if ((st = dset_csv_next(&c, &eof, err, errlen)) != SS_OK)
             goto done;
         if (eof) {
             st = ss_err(err, errlen, SS_EPARSE,
@@ -142,7 +142,7 @@ static ss_status read_matrix(sim_rtt *r, const char *path, char *err, size_t err
                         path, c.line + 1, n, i);
             goto done;
         }
-        if ((st = sim_csv_expect_fields(&c, (size_t)n + 1, err, errlen)) != SS_OK)
+        if ((st = dset_csv_expect_fields(&c, (size_t)n + 1, err, errlen)) != SS_OK)
             goto done;
         char name[NAME_MAX_BYTES];
         decode_name(name, c.fields[0]);
@@ -162,27 +162,27 @@ static ss_status read_matrix(sim_rtt *r, const char *path, char *err, size_t err
             char what[2 * NAME_MAX_BYTES + 16];
             snprintf(what, sizeof what, "RTT %s -> %s", r->names[i], r->names[j]);
             double lo = i == j ? 0.0 : 1e-300; /* a measured pair is never 0 ms apart */
-            if ((st = sim_csv_double(&c, (size_t)j + 1, what, lo, SIM_RTT_MAX_MS, cell, err,
+            if ((st = dset_csv_double(&c, (size_t)j + 1, what, lo, DSET_RTT_MAX_MS, cell, err,
                                      errlen)) != SS_OK)
                 goto done;
         }
     }
-    if ((st = sim_csv_next(&c, &eof, err, errlen)) != SS_OK)
+    if ((st = dset_csv_next(&c, &eof, err, errlen)) != SS_OK)
         goto done;
     if (!eof)
         st = ss_err(err, errlen, SS_EPARSE, "%s: line %ld: expected %d source rows, got more",
                     path, c.line, n);
 done:
-    sim_csv_close(&c);
+    dset_csv_close(&c);
     return st;
 }
 
-static ss_status read_cities(sim_rtt *r, const char *path, char *err, size_t errlen)
+static ss_status read_cities(dset_rtt *r, const char *path, char *err, size_t errlen)
 {
     static const char *const header[] = {"city", "Lat", "Long", "Population"};
-    sim_csv c;
+    dset_csv c;
     int eof = 0;
-    ss_status st = sim_csv_open(&c, path, err, errlen);
+    ss_status st = dset_csv_open(&c, path, err, errlen);
     if (st != SS_OK)
         return st;
     unsigned char *seen = ss_calloc((size_t)r->n, 1);
@@ -190,23 +190,23 @@ static ss_status read_cities(sim_rtt *r, const char *path, char *err, size_t err
         st = ss_err(err, errlen, SS_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    /* A city without a row keeps NaN coordinates (see sim_rtt.h). */
+    /* A city without a row keeps NaN coordinates (see dset_rtt.h). */
     for (int i = 0; i < r->n; i++)
         r->lat[i] = r->lon[i] = r->pop[i] = NAN;
-    if ((st = sim_csv_next(&c, &eof, err, errlen)) != SS_OK ||
-        (st = sim_csv_expect_header(&c, header, 4, err, errlen)) != SS_OK)
+    if ((st = dset_csv_next(&c, &eof, err, errlen)) != SS_OK ||
+        (st = dset_csv_expect_header(&c, header, 4, err, errlen)) != SS_OK)
         goto done;
     for (;;) {
-        if ((st = sim_csv_next(&c, &eof, err, errlen)) != SS_OK)
+        if ((st = dset_csv_next(&c, &eof, err, errlen)) != SS_OK)
             goto done;
         if (eof)
             break;
-        if ((st = sim_csv_expect_fields(&c, 4, err, errlen)) != SS_OK)
+        if ((st = dset_csv_expect_fields(&c, 4, err, errlen)) != SS_OK)
             goto done;
         double lat, lon, pop;
-        if ((st = sim_csv_double(&c, 1, "Lat", -90, 90, &lat, err, errlen)) != SS_OK ||
-            (st = sim_csv_double(&c, 2, "Long", -180, 180, &lon, err, errlen)) != SS_OK ||
-            (st = sim_csv_double(&c, 3, "Population", 0, 1e11, &pop, err, errlen)) != SS_OK)
+        if ((st = dset_csv_double(&c, 1, "Lat", -90, 90, &lat, err, errlen)) != SS_OK ||
+            (st = dset_csv_double(&c, 2, "Long", -180, 180, &lon, err, errlen)) != SS_OK ||
+            (st = dset_csv_double(&c, 3, "Population", 0, 1e11, &pop, err, errlen)) != SS_OK)
             goto done;
         int k = lookup(r, c.fields[0]);
         if (k < 0)
@@ -223,14 +223,14 @@ static ss_status read_cities(sim_rtt *r, const char *path, char *err, size_t err
     }
 done:
     ss_free(seen);
-    sim_csv_close(&c);
+    dset_csv_close(&c);
     return st;
 }
 
-static int has_coords(const sim_rtt *r, size_t i) { return !isnan(r->lat[i]); }
+static int has_coords(const dset_rtt *r, size_t i) { return !isnan(r->lat[i]); }
 
 /* Fit rtt = a + b km on the measured off-diagonal cells, then fill. */
-static ss_status fill(sim_rtt *r, const char *path, const char *cities, char *err,
+static ss_status fill(dset_rtt *r, const char *path, const char *cities, char *err,
                       size_t errlen)
 {
     size_t n = (size_t)r->n, m = 0;
@@ -249,7 +249,7 @@ static ss_status fill(sim_rtt *r, const char *path, const char *cities, char *er
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
             if (i != j && !isnan(r->ms[i * n + j]) && has_coords(r, i) && has_coords(r, j)) {
-                x[k] = sim_rtt_distance_km(r->lat[i], r->lon[i], r->lat[j], r->lon[j]);
+                x[k] = dset_rtt_distance_km(r->lat[i], r->lon[i], r->lat[j], r->lon[j]);
                 y[k] = r->ms[i * n + j];
                 xmin = fmin(xmin, x[k]);
                 xmax = fmax(xmax, x[k]);
@@ -271,23 +271,23 @@ static ss_status fill(sim_rtt *r, const char *path, const char *cities, char *er
     ymean /= m ? (double)m : 1.0;
     for (size_t i = 0; i < m; i++)
         sst += (y[i] - ymean) * (y[i] - ymean);
-    r->fit = (sim_rtt_fit){.a_ms = c0, .b_ms_per_km = c1,
+    r->fit = (dset_rtt_fit){.a_ms = c0, .b_ms_per_km = c1,
                            .r2 = fit_ok && sst > 0 ? 1 - sumsq / sst : NAN, .n_points = m};
     /* Mark what was measured first, so the fill never reads its own output. */
     for (size_t i = 0; i < n * n; i++)
-        r->origin[i] = isnan(r->ms[i]) ? UCHAR_MAX : SIM_RTT_MEASURED;
+        r->origin[i] = isnan(r->ms[i]) ? UCHAR_MAX : DSET_RTT_MEASURED;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             double *cell = &r->ms[i * n + j];
             unsigned char *o = &r->origin[i * n + j];
-            if (*o == SIM_RTT_MEASURED) {
+            if (*o == DSET_RTT_MEASURED) {
                 continue;
             } else if (i == j) {
                 *cell = 0;
-                *o = SIM_RTT_SELF;
-            } else if (r->origin[j * n + i] == SIM_RTT_MEASURED) {
+                *o = DSET_RTT_SELF;
+            } else if (r->origin[j * n + i] == DSET_RTT_MEASURED) {
                 *cell = r->ms[j * n + i];
-                *o = SIM_RTT_REVERSE;
+                *o = DSET_RTT_REVERSE;
                 r->fit.n_reverse++;
             } else if (!has_coords(r, i) || !has_coords(r, j)) {
                 st = ss_err(err, errlen, SS_ESCHEMA,
@@ -304,9 +304,9 @@ static ss_status fill(sim_rtt *r, const char *path, const char *cities, char *er
                             path, r->names[i], r->names[j], m);
                 goto done;
             } else {
-                double km = sim_rtt_distance_km(r->lat[i], r->lon[i], r->lat[j], r->lon[j]);
-                *cell = fmax(SIM_RTT_MIN_ESTIMATE_MS, c0 + c1 * km);
-                *o = SIM_RTT_ESTIMATED;
+                double km = dset_rtt_distance_km(r->lat[i], r->lon[i], r->lat[j], r->lon[j]);
+                *cell = fmax(DSET_RTT_MIN_ESTIMATE_MS, c0 + c1 * km);
+                *o = DSET_RTT_ESTIMATED;
                 r->fit.n_estimated++;
             }
         }
@@ -316,29 +316,29 @@ done:
     return st;
 }
 
-ss_status sim_rtt_load(const char *matrix_csv, const char *cities_csv, sim_rtt **out, char *err,
+ss_status dset_rtt_load(const char *matrix_csv, const char *cities_csv, dset_rtt **out, char *err,
                        size_t errlen)
 {
     *out = NULL;
-    sim_rtt *r = ss_calloc(1, sizeof *r);
+    dset_rtt *r = ss_calloc(1, sizeof *r);
     if (!r)
         return ss_err(err, errlen, SS_ENOMEM, "%s: out of memory", matrix_csv);
     ss_status st;
     if ((st = read_matrix(r, matrix_csv, err, errlen)) != SS_OK ||
         (st = read_cities(r, cities_csv, err, errlen)) != SS_OK ||
         (st = fill(r, matrix_csv, cities_csv, err, errlen)) != SS_OK) {
-        sim_rtt_destroy(r);
+        dset_rtt_destroy(r);
         return st;
     }
     *out = r;
     return SS_OK;
 }
 
-int sim_rtt_n_cities(const sim_rtt *r) { return r->n; }
+int dset_rtt_n_cities(const dset_rtt *r) { return r->n; }
 
-const char *sim_rtt_city_name(const sim_rtt *r, int i) { return r->names[i]; }
+const char *dset_rtt_city_name(const dset_rtt *r, int i) { return r->names[i]; }
 
-int sim_rtt_city_info(const sim_rtt *r, int i, double *lat_deg, double *lon_deg,
+int dset_rtt_city_info(const dset_rtt *r, int i, double *lat_deg, double *lon_deg,
                       double *population)
 {
     *lat_deg = r->lat[i];
@@ -347,7 +347,7 @@ int sim_rtt_city_info(const sim_rtt *r, int i, double *lat_deg, double *lon_deg,
     return has_coords(r, (size_t)i);
 }
 
-ss_status sim_rtt_find(const sim_rtt *r, const char *name, int *idx, char *err, size_t errlen)
+ss_status dset_rtt_find(const dset_rtt *r, const char *name, int *idx, char *err, size_t errlen)
 {
     int k = lookup(r, name);
     if (k >= 0) {
@@ -370,21 +370,21 @@ ss_status sim_rtt_find(const sim_rtt *r, const char *name, int *idx, char *err, 
     return st;
 }
 
-double sim_rtt_ms(const sim_rtt *r, int src, int dst)
+double dset_rtt_ms(const dset_rtt *r, int src, int dst)
 {
     return r->ms[(size_t)src * (size_t)r->n + (size_t)dst];
 }
 
-sim_rtt_origin sim_rtt_origin_of(const sim_rtt *r, int src, int dst)
+dset_rtt_origin dset_rtt_origin_of(const dset_rtt *r, int src, int dst)
 {
-    return (sim_rtt_origin)r->origin[(size_t)src * (size_t)r->n + (size_t)dst];
+    return (dset_rtt_origin)r->origin[(size_t)src * (size_t)r->n + (size_t)dst];
 }
 
-sim_rtt_fit sim_rtt_get_fit(const sim_rtt *r) { return r->fit; }
+dset_rtt_fit dset_rtt_get_fit(const dset_rtt *r) { return r->fit; }
 
-int64_t sim_rtt_path_ns(const sim_rtt *r, int src, int dst, double last_mile_src_ms,
+int64_t dset_rtt_path_ns(const dset_rtt *r, int src, int dst, double last_mile_src_ms,
                         double last_mile_dst_ms)
 {
-    double ms = sim_rtt_ms(r, src, dst) + last_mile_src_ms + last_mile_dst_ms;
+    double ms = dset_rtt_ms(r, src, dst) + last_mile_src_ms + last_mile_dst_ms;
     return (int64_t)llround(ms * 1e6);
 }

@@ -1,4 +1,4 @@
-/* sim_csv.h - a strict CSV record reader shared by the sim/ data loaders
+/* dset_csv.h - a strict CSV record reader shared by the datasets/ readers
  * (RTT matrix, cities, churn parameters and traces, request traces).
  *
  * What a file must be (PITFALLS.md T01-T12, each rule deliberate):
@@ -10,13 +10,13 @@
  *   - lines end in LF or CRLF (mixed is fine, each line on its own); a lone
  *     CR is rejected; the final newline may be missing; a blank line is
  *     rejected (it is a record with a wrong number of fields); a line is at
- *     most SIM_CSV_MAX_LINE bytes;
+ *     most DSET_CSV_MAX_LINE bytes;
  *   - fields are separated by ',' and may be quoted as in RFC 4180 ("" is a
  *     quote inside a quoted field); a quote inside an unquoted field, text
  *     after a closing quote, an unterminated quote and a line break inside
  *     quotes are rejected (our files never need multi-line fields, and
  *     refusing them keeps "record = line" for error messages).
- * Numbers (sim_csv_double / sim_csv_int64) must be the whole field in the
+ * Numbers (dset_csv_double / dset_csv_int64) must be the whole field in the
  * JSON number grammar: no leading '+', no spaces, no hex, no nan/inf words,
  * no "1,5"; doubles are parsed in the C locale whatever the process locale
  * (uselocale), and must be finite and not underflow to 0 from a non-zero
@@ -26,8 +26,8 @@
  * line 1). Memory: one buffer for the file plus one per record; no
  * allocation per field.
  */
-#ifndef SIM_CSV_H
-#define SIM_CSV_H
+#ifndef DSET_CSV_H
+#define DSET_CSV_H
 
 #include <locale.h>
 #include <stddef.h>
@@ -35,10 +35,10 @@
 
 #include "ss_status.h"
 
-#define SIM_CSV_MAX_LINE 65536 /* bytes per line, terminator excluded */
-#define SIM_CSV_MAX_FIELDS 4096
+#define DSET_CSV_MAX_LINE 65536 /* bytes per line, terminator excluded */
+#define DSET_CSV_MAX_FIELDS 4096
 
-typedef struct sim_csv {
+typedef struct dset_csv {
     const char *path;    /* borrowed label for messages */
     char *buf;           /* (len + 1) the whole file, owned */
     size_t len, pos;     /* bytes in buf; offset of the next line */
@@ -48,40 +48,40 @@ typedef struct sim_csv {
     const char **fields; /* (n_fields) pointers into rec */
     size_t n_fields;
     locale_t c_locale;   /* for strtod; (locale_t)0 until opened */
-} sim_csv;
+} dset_csv;
 
 /* Open and read `path` (caller-owned storage `c`; release with
- * sim_csv_close, which also accepts a zeroed struct). `path` must outlive c.
+ * dset_csv_close, which also accepts a zeroed struct). `path` must outlive c.
  * Errors: SS_ENOENT, SS_EIO, SS_ENOMEM, SS_EPARSE (empty file). */
-ss_status sim_csv_open(sim_csv *c, const char *path, char *err, size_t errlen);
+ss_status dset_csv_open(dset_csv *c, const char *path, char *err, size_t errlen);
 
 /* Read the next record into c->fields / c->n_fields. *eof = 1 (and SS_OK)
  * when no record is left. Errors: SS_EPARSE naming the line. */
-ss_status sim_csv_next(sim_csv *c, int *eof, char *err, size_t errlen);
+ss_status dset_csv_next(dset_csv *c, int *eof, char *err, size_t errlen);
 
 /* The current record must have exactly `n` fields. */
-ss_status sim_csv_expect_fields(const sim_csv *c, size_t n, char *err, size_t errlen);
+ss_status dset_csv_expect_fields(const dset_csv *c, size_t n, char *err, size_t errlen);
 
 /* The current record must equal `names` (n fields, exact, case-sensitive):
  * used for header rows. */
-ss_status sim_csv_expect_header(const sim_csv *c, const char *const *names, size_t n, char *err,
+ss_status dset_csv_expect_header(const dset_csv *c, const char *const *names, size_t n, char *err,
                                 size_t errlen);
 
 /* Field `col` of the current record as a finite double in [min, max].
  * `what` names the column in messages. Errors: SS_EPARSE (not a number),
  * SS_ERANGE. */
-ss_status sim_csv_double(const sim_csv *c, size_t col, const char *what, double min, double max,
+ss_status dset_csv_double(const dset_csv *c, size_t col, const char *what, double min, double max,
                          double *out, char *err, size_t errlen);
 
 /* Field `col` as an integer in [min, max] (digits with an optional leading
  * '-', nothing else). */
-ss_status sim_csv_int64(const sim_csv *c, size_t col, const char *what, int64_t min, int64_t max,
+ss_status dset_csv_int64(const dset_csv *c, size_t col, const char *what, int64_t min, int64_t max,
                         int64_t *out, char *err, size_t errlen);
 
 /* Strict double from a NUL-terminated string (the rules above), for callers
  * that split fields further. SS_EPARSE / SS_ERANGE without a message. */
-ss_status sim_csv_parse_double(const sim_csv *c, const char *s, double *out);
+ss_status dset_csv_parse_double(const dset_csv *c, const char *s, double *out);
 
-void sim_csv_close(sim_csv *c);
+void dset_csv_close(dset_csv *c);
 
 #endif

@@ -1,13 +1,11 @@
-/* sim_pipeline.c - encode -> [decode, span, encode]* -> decode over one chain. */
-#include "sim_pipeline.h"
+/* real_pipeline.c - encode -> [decode, span, encode]* -> decode over one chain. */
+#include "real_pipeline.h"
 
 #include <string.h>
 
-#include "sim_place.h"
-#include "sim_world.h"
 #include "ss_alloc.h"
 
-struct sim_pipeline {
+struct real_pipeline {
     const model_net *net;
     comp_codec codec;
     int n_hops;
@@ -22,7 +20,7 @@ struct sim_pipeline {
     void *on_call_ctx;
 };
 
-void sim_pipeline_destroy(sim_pipeline *p)
+void real_pipeline_destroy(real_pipeline *p)
 {
     if (!p)
         return;
@@ -33,57 +31,29 @@ void sim_pipeline_destroy(sim_pipeline *p)
     ss_free(p);
 }
 
-ss_status sim_pipeline_create(const scn_scenario *s, const sim_model *m, const comp_codec *codec,
-                              sim_pipeline **out, char *err, size_t errlen)
+ss_status real_pipeline_create(const real_chain *chain, const real_model *m,
+                               const comp_codec *codec, real_pipeline **out, char *err,
+                               size_t errlen)
 {
     *out = NULL;
     if (!m->net)
         return ss_err(err, errlen, SS_EINVAL, "%s: model: evaluation needs real weights",
-                      s->source_path);
-    char e2[512];
-    sim_pipeline *p = ss_calloc(1, sizeof *p);
+                      chain->source);
+    if (chain->n_hops < 1)
+        return ss_err(err, errlen, SS_EINVAL, "%s: the route has no hops", chain->source);
+    real_pipeline *p = ss_calloc(1, sizeof *p);
     if (!p)
         return SS_ENOMEM;
     p->net = m->net;
+    p->codec = *codec;
     ss_status st = SS_OK;
-    if (codec)
-        p->codec = *codec;
-    else if ((st = comp_codec_parse(s->act_codec[0] ? s->act_codec : "fp16", &p->codec, e2,
-                                    sizeof e2)) != SS_OK) {
-        ss_err(err, errlen, st, "%s: compression.activations: %s", s->source_path, e2);
-        goto fail;
-    }
-    route_view view;
-    route_node_view *nodes = NULL;
-    /* the nodes this seed draws (devices, memory): placement depends on them */
-    sim_world_scn ws;
-    if ((st = sim_world_materialize(s, NULL, &ws, err, errlen)) != SS_OK)
-        goto fail;
-    st = sim_place(&ws.s, &m->desc, &view, &nodes, err, errlen);
-    sim_world_fini(&ws);
-    if (st != SS_OK)
-        goto fail;
-    const route_routing_ops *routing;
-    void *rstate = NULL;
-    int n = 0;
-    route_hop *hops = ss_malloc_array((size_t)m->desc.n_blocks, sizeof *hops);
-    if (!hops)
+    route_hop *hops = ss_malloc_array((size_t)chain->n_hops, sizeof *hops);
+    if (!hops) {
         st = SS_ENOMEM;
-    else if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &routing, e2,
-                                      sizeof e2)) != SS_OK)
-        ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
-    else if (routing->init && (st = routing->init(&view, &rstate)) != SS_OK)
-        ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
-    else if ((st = routing->choose(rstate, &view, 0, hops, m->desc.n_blocks, &n, e2,
-                                   sizeof e2)) != SS_OK)
-        ss_err(err, errlen, st, "%s: routing: %s", s->source_path, e2);
-    if (rstate && routing->fini)
-        routing->fini(rstate);
-    ss_free(nodes);
-    if (st != SS_OK) {
-        ss_free(hops);
         goto fail;
     }
+    memcpy(hops, chain->hops, (size_t)chain->n_hops * sizeof *hops);
+    int n = chain->n_hops;
     p->hops = hops;
     p->n_hops = n;
     for (int i = 0; i < model_net_n_blocks(p->net); i++) {
@@ -96,21 +66,21 @@ ss_status sim_pipeline_create(const scn_scenario *s, const sim_model *m, const c
     *out = p;
     return SS_OK;
 fail:
-    sim_pipeline_destroy(p);
+    real_pipeline_destroy(p);
     return st;
 }
 
-int sim_pipeline_n_hops(const sim_pipeline *p) { return p->n_hops; }
-const route_hop *sim_pipeline_hops(const sim_pipeline *p) { return p->hops; }
-uint64_t sim_pipeline_wire_bytes(const sim_pipeline *p) { return p->bytes; }
+int real_pipeline_n_hops(const real_pipeline *p) { return p->n_hops; }
+const route_hop *real_pipeline_hops(const real_pipeline *p) { return p->hops; }
+uint64_t real_pipeline_wire_bytes(const real_pipeline *p) { return p->bytes; }
 
-void sim_pipeline_on_call(sim_pipeline *p, void (*fn)(void *ctx, uint64_t calls), void *ctx)
+void real_pipeline_on_call(real_pipeline *p, void (*fn)(void *ctx, uint64_t calls), void *ctx)
 {
     p->on_call = fn;
     p->on_call_ctx = ctx;
 }
 
-static ss_status reserve(sim_pipeline *p, int rows)
+static ss_status reserve(real_pipeline *p, int rows)
 {
     if (rows <= p->cap_rows)
         return SS_OK;
@@ -136,7 +106,7 @@ static ss_status reserve(sim_pipeline *p, int rows)
 }
 
 /* x (rows, width) -> wire -> x: one network crossing. */
-static ss_status cross(sim_pipeline *p, float *x, int rows, uint32_t width)
+static ss_status cross(real_pipeline *p, float *x, int rows, uint32_t width)
 {
     size_t n = 0;
     ss_status st = comp_encode(&p->codec, x, (size_t)rows, width, p->wire, p->wire_cap, &n, NULL,
@@ -147,10 +117,10 @@ static ss_status cross(sim_pipeline *p, float *x, int rows, uint32_t width)
     return st;
 }
 
-ss_status sim_pipeline_body(void *ctx, const model_net *m, int n_items, const float *in,
+ss_status real_pipeline_body(void *ctx, const model_net *m, int n_items, const float *in,
                             float *out)
 {
-    sim_pipeline *p = ctx;
+    real_pipeline *p = ctx;
     ss_status st = reserve(p, n_items);
     if (st != SS_OK)
         return st;

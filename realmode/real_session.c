@@ -1,10 +1,10 @@
-/* sim_session.c - embed -> [decode, span forward, encode]* -> decode, head, greedy.
+/* real_session.c - embed -> [decode, span forward, encode]* -> decode, head, greedy.
  *
  * Buffers are sized once for the largest pass (the prompt), so passes do not
  * allocate; histories grow by doubling. Sizes for stories260K: width 64,
  * 512 positions, 5 hops: under 1 MB per session.
  */
-#include "sim_session.h"
+#include "real_session.h"
 
 #include <string.h>
 
@@ -21,7 +21,7 @@ typedef struct hop_state {
     uint32_t width_in, width_out;
 } hop_state;
 
-struct sim_session {
+struct real_session {
     const model_net *net;
     comp_codec codec;
     model_gen gen;
@@ -64,7 +64,7 @@ static ss_status push_history(hop_state *h, const float *rows, int n)
     return SS_OK;
 }
 
-void sim_session_destroy(sim_session *s)
+void real_session_destroy(real_session *s)
 {
     if (!s)
         return;
@@ -82,11 +82,11 @@ void sim_session_destroy(sim_session *s)
     ss_free(s);
 }
 
-ss_status sim_session_create(const sim_session_cfg *cfg, sim_session **out, char *err,
+ss_status real_session_create(const real_session_cfg *cfg, real_session **out, char *err,
                              size_t errlen)
 {
     *out = NULL;
-    sim_session *s = ss_calloc(1, sizeof *s);
+    real_session *s = ss_calloc(1, sizeof *s);
     if (!s)
         return SS_ENOMEM;
     s->net = cfg->net;
@@ -115,7 +115,7 @@ ss_status sim_session_create(const sim_session_cfg *cfg, sim_session **out, char
             maxw = h->width_out;
         if ((st = model_state_create(cfg->net, h->span.first_block, h->span.end_block, &h->st)) !=
             SS_OK) {
-            sim_session_destroy(s);
+            real_session_destroy(s);
             return ss_err(err, errlen, st, "creating the KV cache of hop %d", i);
         }
     }
@@ -127,7 +127,7 @@ ss_status sim_session_create(const sim_session_cfg *cfg, sim_session **out, char
     s->logits = ss_malloc_array((size_t)s->vocab, sizeof *s->logits);
     uint64_t cap = 0;
     if (comp_wire_bytes_max(&s->codec, (size_t)s->max_rows, maxw, &cap) != SS_OK) {
-        sim_session_destroy(s);
+        real_session_destroy(s);
         return ss_err(err, errlen, SS_EINVAL, "codec cannot encode %d x %u activations",
                       s->max_rows, maxw);
     }
@@ -138,15 +138,15 @@ ss_status sim_session_create(const sim_session_cfg *cfg, sim_session **out, char
     *out = s;
     return SS_OK;
 nomem:
-    sim_session_destroy(s);
+    real_session_destroy(s);
     return ss_err(err, errlen, SS_ENOMEM, "out of memory creating a session");
 }
 
-bool sim_session_done(const sim_session *s) { return s->gen.done; }
-int sim_session_pass_rows(const sim_session *s) { return s->pass_rows; }
-int sim_session_pass_pos(const sim_session *s) { return s->pass_pos; }
+bool real_session_done(const real_session *s) { return s->gen.done; }
+int real_session_pass_rows(const real_session *s) { return s->pass_rows; }
+int real_session_pass_pos(const real_session *s) { return s->pass_pos; }
 
-static ss_status encode(sim_session *s, const float *x, int rows, uint32_t width,
+static ss_status encode(real_session *s, const float *x, int rows, uint32_t width,
                         uint64_t *wire_bytes, char *err, size_t errlen)
 {
     size_t n = 0;
@@ -157,7 +157,7 @@ static ss_status encode(sim_session *s, const float *x, int rows, uint32_t width
     return st;
 }
 
-ss_status sim_session_begin_pass(sim_session *s, uint64_t *wire_bytes, char *err, size_t errlen)
+ss_status real_session_begin_pass(real_session *s, uint64_t *wire_bytes, char *err, size_t errlen)
 {
     if (s->gen.done)
         return ss_err(err, errlen, SS_EINVAL, "session already finished");
@@ -179,7 +179,7 @@ ss_status sim_session_begin_pass(sim_session *s, uint64_t *wire_bytes, char *err
     return encode(s, s->x, s->pass_rows, s->hops[0].width_in, wire_bytes, err, errlen);
 }
 
-ss_status sim_session_compute(sim_session *s, int hop, uint64_t *wire_bytes, char *err,
+ss_status real_session_compute(real_session *s, int hop, uint64_t *wire_bytes, char *err,
                               size_t errlen)
 {
     hop_state *h = &s->hops[hop];
@@ -197,7 +197,7 @@ ss_status sim_session_compute(sim_session *s, int hop, uint64_t *wire_bytes, cha
     return encode(s, s->y, s->pass_rows, h->width_out, wire_bytes, err, errlen);
 }
 
-ss_status sim_session_end_pass(sim_session *s, char *err, size_t errlen)
+ss_status real_session_end_pass(real_session *s, char *err, size_t errlen)
 {
     const hop_state *last = &s->hops[s->n_hops - 1];
     ss_status st = comp_decode(&s->codec, s->wire, s->wire_len, (size_t)s->pass_rows,
@@ -221,14 +221,14 @@ ss_status sim_session_end_pass(sim_session *s, char *err, size_t errlen)
     return SS_OK;
 }
 
-int sim_session_history_rows(const sim_session *s, int hop) { return s->hops[hop].hist_rows; }
+int real_session_history_rows(const real_session *s, int hop) { return s->hops[hop].hist_rows; }
 
-uint64_t sim_session_kv_bytes(const sim_session *s, int hop)
+uint64_t real_session_kv_bytes(const real_session *s, int hop)
 {
     return model_state_bytes(s->hops[hop].st);
 }
 
-ss_status sim_session_replace_hop(sim_session *s, int hop, int *replayed, char *err,
+ss_status real_session_replace_hop(real_session *s, int hop, int *replayed, char *err,
                                   size_t errlen)
 {
     hop_state *h = &s->hops[hop];

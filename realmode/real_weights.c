@@ -1,5 +1,5 @@
-/* sim_weights.c - weights at rest: exact encoded sizes, round trip in place. */
-#include "sim_weights.h"
+/* real_weights.c - weights at rest: exact encoded sizes, round trip in place. */
+#include "real_weights.h"
 
 #include <math.h>
 #include <string.h>
@@ -10,7 +10,7 @@ typedef struct apply_ctx {
     const comp_codec *c;
     uint64_t *block_bytes;  /* (n_blocks) encoded bytes of the block's matrices */
     uint64_t *block_params; /* (n_blocks) their elements */
-    sim_weights_stats *stats;
+    real_weights_stats *stats;
     uint8_t *buf;
     size_t cap;
     float *orig;
@@ -65,10 +65,10 @@ static ss_status round_trip(void *vctx, const char *name, int block, float *w, s
     return SS_OK;
 }
 
-ss_status sim_weights_apply(model_net *net, const comp_codec *c, uint64_t *block_bytes,
-                            sim_weights_stats *stats, char *err, size_t errlen)
+ss_status real_weights_apply(model_net *net, const comp_codec *c, uint64_t *block_bytes,
+                            real_weights_stats *stats, char *err, size_t errlen)
 {
-    sim_weights_stats local;
+    real_weights_stats local;
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof *stats);
@@ -102,7 +102,7 @@ ss_status sim_weights_apply(model_net *net, const comp_codec *c, uint64_t *block
     return st;
 }
 
-ss_status sim_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
+ss_status real_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
                                        uint64_t *bytes, char *err, size_t errlen)
 {
     const uint64_t h = (uint64_t)a->hidden_size, ff = (uint64_t)a->intermediate_size;
@@ -132,7 +132,7 @@ ss_status sim_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
     return SS_OK;
 }
 
-void sim_weights_set_desc(model_desc *desc, const uint64_t *block_bytes)
+void real_weights_set_desc(model_desc *desc, const uint64_t *block_bytes)
 {
     double bytes = 0, params = 0;
     for (int i = 0; i < desc->n_blocks; i++) {

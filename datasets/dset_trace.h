@@ -1,9 +1,9 @@
-/* sim_trace.h - request traces to replay: the Azure LLM inference traces
+/* dset_trace.h - request traces to replay: the Azure LLM inference traces
  * (Splitwise, Patel et al., ISCA 2024; CC-BY 4.0).
  *
  * File format: CSV with the exact header `TIMESTAMP,ContextTokens,GeneratedTokens`
  * and one request per line, e.g. `2023-11-16 18:15:46.6805900,374,44`.
- * The CSV rules of sim_csv.h apply (the shipped files use CRLF and lack a
+ * The CSV rules of dset_csv.h apply (the shipped files use CRLF and lack a
  * final newline: both accepted).
  *   - TIMESTAMP: `YYYY-MM-DD HH:MM:SS` optionally followed by `.` and 1..9
  *     fraction digits (the Azure files have 7, i.e. 100 ns resolution), UTC,
@@ -16,7 +16,7 @@
  *     which is their documented replay order (the line is the sequence
  *     number). The shipped files are strictly increasing.
  *   - ContextTokens (prompt) and GeneratedTokens (output): integers in
- *     [1, SIM_TRACE_MAX_TOKENS]; 0 is rejected (an empty prompt or a request
+ *     [1, DSET_TRACE_MAX_TOKENS]; 0 is rejected (an empty prompt or a request
  *     that generates nothing cannot be simulated).
  *   - A file with a header but no request is rejected ("no requests").
  * Arrivals are offsets from the first request: arrival_ns = (t_i - t_0) *
@@ -25,44 +25,44 @@
  * days, are exact before scaling). time_scale < 1 compresses the trace
  * (0.5 doubles the request rate), > 1 stretches it.
  */
-#ifndef SIM_TRACE_H
-#define SIM_TRACE_H
+#ifndef DSET_TRACE_H
+#define DSET_TRACE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ss_status.h"
 
-#define SIM_TRACE_MAX_TOKENS 10000000
-#define SIM_TRACE_MAX_SCALE 1e6
-#define SIM_TRACE_MAX_REQUESTS 100000000
+#define DSET_TRACE_MAX_TOKENS 10000000
+#define DSET_TRACE_MAX_SCALE 1e6
+#define DSET_TRACE_MAX_REQUESTS 100000000
 
-typedef struct sim_trace_req {
+typedef struct dset_trace_req {
     int64_t arrival_ns;    /* offset from the first request, scaled */
     int64_t prompt_tokens; /* ContextTokens */
     int64_t output_tokens; /* GeneratedTokens */
-} sim_trace_req;
+} dset_trace_req;
 
-typedef struct sim_trace {
+typedef struct dset_trace {
     size_t n;              /* requests */
-    sim_trace_req *reqs;   /* (n) in file order, arrivals non-decreasing; owned */
+    dset_trace_req *reqs;   /* (n) in file order, arrivals non-decreasing; owned */
     int64_t t0_unix_ns;    /* TIMESTAMP of the first request, ns since 1970 UTC */
     double time_scale;
-} sim_trace;
+} dset_trace;
 
-/* Load `path` with `time_scale` in (0, SIM_TRACE_MAX_SCALE] into caller-owned
- * *out (release with sim_trace_fini; zeroed on error). Errors, one line
+/* Load `path` with `time_scale` in (0, DSET_TRACE_MAX_SCALE] into caller-owned
+ * *out (release with dset_trace_fini; zeroed on error). Errors, one line
  * "FILE: line L: ...": SS_ENOENT, SS_EIO, SS_EPARSE (bad CSV, timestamp,
  * number or header; no requests), SS_ERANGE (token counts, decreasing
  * timestamps, scaled offsets beyond int64), SS_EINVAL (bad time_scale),
- * SS_EFULL (more than SIM_TRACE_MAX_REQUESTS requests),
+ * SS_EFULL (more than DSET_TRACE_MAX_REQUESTS requests),
  * SS_ENOMEM. */
-ss_status sim_trace_load(const char *path, double time_scale, sim_trace *out, char *err,
+ss_status dset_trace_load(const char *path, double time_scale, dset_trace *out, char *err,
                          size_t errlen);
-void sim_trace_fini(sim_trace *t); /* zeroed or finied struct allowed */
+void dset_trace_fini(dset_trace *t); /* zeroed or finied struct allowed */
 
 /* Parse one TIMESTAMP (the grammar above, the whole string) into ns since
  * 1970-01-01 00:00:00 UTC. SS_EPARSE on any deviation. */
-ss_status sim_trace_parse_timestamp(const char *s, int64_t *unix_ns);
+ss_status dset_trace_parse_timestamp(const char *s, int64_t *unix_ns);
 
 #endif

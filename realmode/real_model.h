@@ -1,12 +1,12 @@
-/* sim_model.h - the model a scenario names, loaded for simulation.
+/* real_model.h - the model a scenario names, loaded for simulation.
  *
  * One place turns scenario.model into what the simulator and the evaluation
  * commands need: always a block description (model_desc) for the cost model
  * and placement, and in real mode the loaded network (model_net) and, for
  * language models, its tokenizer.
  */
-#ifndef SIM_MODEL_H
-#define SIM_MODEL_H
+#ifndef REAL_MODEL_H
+#define REAL_MODEL_H
 
 #include <stddef.h>
 
@@ -16,18 +16,18 @@
 #include "scn_scenario.h"
 #include "ss_status.h"
 
-typedef struct sim_model {
+typedef struct real_model {
     model_desc desc;
     int synthetic;          /* compute times drawn, not derived */
     model_net *net;         /* real mode only, owned */
     model_tokenizer *tok;   /* llama2c only, owned */
-} sim_model;
+} real_model;
 
 /* Load what s->model names. `presets_dir` holds architecture presets;
  * `model_path` (NULL: keep) replaces the scenario's weights file. Errors
  * name the file and what is wrong; *out is zeroed on failure. */
-ss_status sim_model_load(const scn_scenario *s, const char *presets_dir, const char *model_path,
-                         sim_model *out, char *err, size_t errlen);
-void sim_model_fini(sim_model *m); /* zeroed struct allowed */
+ss_status real_model_load(const scn_scenario *s, const char *presets_dir, const char *model_path,
+                         real_model *out, char *err, size_t errlen);
+void real_model_fini(real_model *m); /* zeroed struct allowed */
 
 #endif

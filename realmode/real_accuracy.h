@@ -1,6 +1,6 @@
-/* sim_accuracy.h - accuracy of a codec through the real pipeline, against fp32.
+/* real_accuracy.h - accuracy of a codec through the real pipeline, against fp32.
  *
- * Everything is computed through the scenario's route (sim_pipeline: the
+ * Everything is computed through the scenario's route (real_pipeline: the
  * chain the placement and routing give its first request): the client
  * embeds, every crossing (client -> hop 0 -> ... -> client) encodes and
  * decodes the activation with the codec, every hop runs its span. The
@@ -39,18 +39,18 @@
  *  - Wire bytes: exact encoded bytes over all crossings, per decoded token
  *    (the N-step decode), per scored token (perplexity) and per image.
  */
-#ifndef SIM_ACCURACY_H
-#define SIM_ACCURACY_H
+#ifndef REAL_ACCURACY_H
+#define REAL_ACCURACY_H
 
 #include <stdint.h>
 
 #include "comp.h"
 #include "model_data.h"
-#include "scn_scenario.h"
-#include "sim_model.h"
+#include "real_pipeline.h"
+#include "real_model.h"
 #include "ss_status.h"
 
-typedef struct sim_accuracy_cfg {
+typedef struct real_accuracy_cfg {
     int steps;                    /* LM: N positions (1 .. seq_len - 1); 0: skip agreement/KL */
     const model_stories *stories; /* LM: perplexity corpus; NULL: skip */
     int n_stories;                /* 0: all */
@@ -58,12 +58,12 @@ typedef struct sim_accuracy_cfg {
     const model_idx *labels;      /* CNN: IDX labels */
     int n_images;                 /* 0: all */
     int batch;                    /* CNN: images per pipeline call; <= 0: 1 */
-} sim_accuracy_cfg;
+} real_accuracy_cfg;
 
 /* What the reference computed once: T, its logits, perplexity, accuracy. */
-typedef struct sim_accuracy_ref sim_accuracy_ref;
+typedef struct real_accuracy_ref real_accuracy_ref;
 
-typedef struct sim_accuracy_result {
+typedef struct real_accuracy_result {
     /* greedy agreement and KL (cfg.steps > 0) */
     int n_positions;
     double agreement;                 /* in [0, 1] */
@@ -77,28 +77,28 @@ typedef struct sim_accuracy_result {
     int n_images;
     double mnist_accuracy, mnist_accuracy_ref, mnist_accuracy_delta; /* delta = codec - ref */
     double mnist_wire_bytes_per_image;
-} sim_accuracy_result;
+} real_accuracy_result;
 
 /* The reference on `m` (real, the uncompressed model) with the lossless
- * fp32 codec along the route of `s`. cfg is copied (the corpora it points
+ * fp32 codec along `c`. cfg is copied (the corpora it points
  * to are borrowed and must outlive the reference). */
-ss_status sim_accuracy_ref_create(const scn_scenario *s, const sim_model *m,
-                                  const sim_accuracy_cfg *cfg, sim_accuracy_ref **out, char *err,
+ss_status real_accuracy_ref_create(const real_chain *c, const real_model *m,
+                                  const real_accuracy_cfg *cfg, real_accuracy_ref **out, char *err,
                                   size_t errlen);
-void sim_accuracy_ref_destroy(sim_accuracy_ref *r); /* NULL allowed */
+void real_accuracy_ref_destroy(real_accuracy_ref *r); /* NULL allowed */
 
 /* The greedy reference sequence T (steps + 1 tokens) and its row count. */
-const int32_t *sim_accuracy_ref_tokens(const sim_accuracy_ref *r, int *n_tokens);
+const int32_t *real_accuracy_ref_tokens(const real_accuracy_ref *r, int *n_tokens);
 
 /* Measure `codec` on `m` (same architecture as the reference's model; may
- * carry compressed weights) along the route of `s`, against `ref`. Fields
+ * carry compressed weights) along `c`, against `ref`. Fields
  * for parts the reference's cfg skipped are left 0. */
-ss_status sim_accuracy_measure(const sim_accuracy_ref *ref, const scn_scenario *s,
-                               const sim_model *m, const comp_codec *codec,
-                               sim_accuracy_result *out, char *err, size_t errlen);
+ss_status real_accuracy_measure(const real_accuracy_ref *ref, const real_chain *c,
+                               const real_model *m, const comp_codec *codec,
+                               real_accuracy_result *out, char *err, size_t errlen);
 
 /* KL(p || q) of softmax(lp) and softmax(lq), n logits each, in nats
  * (double, log-sum-exp, index order). 0 exactly when lp == lq. */
-double sim_accuracy_kl(const float *lp, const float *lq, int n);
+double real_accuracy_kl(const float *lp, const float *lq, int n);
 
 #endif

@@ -1,11 +1,11 @@
-/* sim_trace.c - Azure LLM inference trace reader (rules in sim_trace.h).
+/* dset_trace.c - Azure LLM inference trace reader (rules in dset_trace.h).
  * Typical size: 19,366 requests (conv), 8,819 (code); 24 bytes each. */
-#include "sim_trace.h"
+#include "dset_trace.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "sim_csv.h"
+#include "dset_csv.h"
 #include "ss_alloc.h"
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
@@ -35,7 +35,7 @@ static int digits(const char **p, int n, int64_t *v)
     return 1;
 }
 
-ss_status sim_trace_parse_timestamp(const char *s, int64_t *unix_ns)
+ss_status dset_trace_parse_timestamp(const char *s, int64_t *unix_ns)
 {
     const char *p = s;
     int64_t y, mo, d, h, mi, se, frac = 0;
@@ -65,7 +65,7 @@ ss_status sim_trace_parse_timestamp(const char *s, int64_t *unix_ns)
     return SS_OK;
 }
 
-void sim_trace_fini(sim_trace *t)
+void dset_trace_fini(dset_trace *t)
 {
     if (!t)
         return;
@@ -73,34 +73,34 @@ void sim_trace_fini(sim_trace *t)
     memset(t, 0, sizeof *t);
 }
 
-ss_status sim_trace_load(const char *path, double time_scale, sim_trace *out, char *err,
+ss_status dset_trace_load(const char *path, double time_scale, dset_trace *out, char *err,
                          size_t errlen)
 {
     static const char *const header[] = {"TIMESTAMP", "ContextTokens", "GeneratedTokens"};
     memset(out, 0, sizeof *out);
-    if (!(time_scale > 0 && time_scale <= SIM_TRACE_MAX_SCALE))
+    if (!(time_scale > 0 && time_scale <= DSET_TRACE_MAX_SCALE))
         return ss_err(err, errlen, SS_EINVAL, "%s: time scale must be in (0, %g], got %g", path,
-                      SIM_TRACE_MAX_SCALE, time_scale);
-    sim_csv c;
+                      DSET_TRACE_MAX_SCALE, time_scale);
+    dset_csv c;
     int eof = 0;
     size_t cap = 0;
     int64_t prev = 0;
-    ss_status st = sim_csv_open(&c, path, err, errlen);
+    ss_status st = dset_csv_open(&c, path, err, errlen);
     if (st != SS_OK)
         return st;
-    if ((st = sim_csv_next(&c, &eof, err, errlen)) != SS_OK ||
-        (st = sim_csv_expect_header(&c, header, 3, err, errlen)) != SS_OK)
+    if ((st = dset_csv_next(&c, &eof, err, errlen)) != SS_OK ||
+        (st = dset_csv_expect_header(&c, header, 3, err, errlen)) != SS_OK)
         goto fail;
     out->time_scale = time_scale;
     for (;;) {
-        if ((st = sim_csv_next(&c, &eof, err, errlen)) != SS_OK)
+        if ((st = dset_csv_next(&c, &eof, err, errlen)) != SS_OK)
             goto fail;
         if (eof)
             break;
-        if ((st = sim_csv_expect_fields(&c, 3, err, errlen)) != SS_OK)
+        if ((st = dset_csv_expect_fields(&c, 3, err, errlen)) != SS_OK)
             goto fail;
         int64_t t;
-        if (sim_trace_parse_timestamp(c.fields[0], &t) != SS_OK) {
+        if (dset_trace_parse_timestamp(c.fields[0], &t) != SS_OK) {
             st = ss_err(err, errlen, SS_EPARSE,
                         "%s: line %ld: TIMESTAMP: expected YYYY-MM-DD HH:MM:SS[.fraction] "
                         "(UTC, 1970..2200), got \"%.64s\"",
@@ -114,10 +114,10 @@ ss_status sim_trace_load(const char *path, double time_scale, sim_trace *out, ch
                         path, c.line, c.fields[0]);
             goto fail;
         }
-        sim_trace_req q;
-        if ((st = sim_csv_int64(&c, 1, "ContextTokens", 1, SIM_TRACE_MAX_TOKENS,
+        dset_trace_req q;
+        if ((st = dset_csv_int64(&c, 1, "ContextTokens", 1, DSET_TRACE_MAX_TOKENS,
                                 &q.prompt_tokens, err, errlen)) != SS_OK ||
-            (st = sim_csv_int64(&c, 2, "GeneratedTokens", 1, SIM_TRACE_MAX_TOKENS,
+            (st = dset_csv_int64(&c, 2, "GeneratedTokens", 1, DSET_TRACE_MAX_TOKENS,
                                 &q.output_tokens, err, errlen)) != SS_OK)
             goto fail;
         if (out->n == 0)
@@ -136,13 +136,13 @@ ss_status sim_trace_load(const char *path, double time_scale, sim_trace *out, ch
             q.arrival_ns = (int64_t)llround(v);
         }
         if (out->n == cap) {
-            if (cap >= SIM_TRACE_MAX_REQUESTS) {
+            if (cap >= DSET_TRACE_MAX_REQUESTS) {
                 st = ss_err(err, errlen, SS_EFULL, "%s: line %ld: more than %d requests", path,
-                            c.line, SIM_TRACE_MAX_REQUESTS);
+                            c.line, DSET_TRACE_MAX_REQUESTS);
                 goto fail;
             }
             size_t nc = cap ? 2 * cap : 1024;
-            sim_trace_req *nr = ss_realloc(out->reqs, nc * sizeof *nr);
+            dset_trace_req *nr = ss_realloc(out->reqs, nc * sizeof *nr);
             if (!nr) {
                 st = ss_err(err, errlen, SS_ENOMEM, "%s: out of memory", path);
                 goto fail;
@@ -158,10 +158,10 @@ ss_status sim_trace_load(const char *path, double time_scale, sim_trace *out, ch
                     c.line + 1);
         goto fail;
     }
-    sim_csv_close(&c);
+    dset_csv_close(&c);
     return SS_OK;
 fail:
-    sim_csv_close(&c);
-    sim_trace_fini(out);
+    dset_csv_close(&c);
+    dset_trace_fini(out);
     return st;
 }

@@ -1,4 +1,4 @@
-/* sim_weights.h - a codec applied to a model's weights at rest.
+/* real_weights.h - a codec applied to a model's weights at rest.
  *
  * Scenario field compression.weights (a codec spec, comp_codec_parse). Two
  * effects, both exact:
@@ -29,8 +29,8 @@
  * size depends on the data; with no tensor at hand the preset path assumes
  * no outlier column (k = 0).
  */
-#ifndef SIM_WEIGHTS_H
-#define SIM_WEIGHTS_H
+#ifndef REAL_WEIGHTS_H
+#define REAL_WEIGHTS_H
 
 #include <stdint.h>
 
@@ -39,28 +39,28 @@
 #include "model_net.h"
 #include "ss_status.h"
 
-typedef struct sim_weights_stats {
+typedef struct real_weights_stats {
     uint64_t n_matrices;     /* block-owned matrices encoded */
     uint64_t matrix_params;  /* their elements */
     uint64_t matrix_bytes;   /* their exact encoded bytes */
     uint64_t block_params;   /* all parameters of all blocks */
     double bytes_per_param;  /* (matrix_bytes + 4 * (block_params - matrix_params)) / block_params */
     double max_abs_err;      /* real mode: largest |w - decoded w| over all matrices */
-} sim_weights_stats;
+} real_weights_stats;
 
 /* Real mode: round-trip every block weight matrix of `net` through `c` in
  * place. block_bytes (n_blocks, may be NULL) receives each block's exact
  * bytes at rest. Non-finite weights or SVD failure: SS_ENUMERIC with the
  * matrix named in err. */
-ss_status sim_weights_apply(model_net *net, const comp_codec *c, uint64_t *block_bytes,
-                            sim_weights_stats *stats, char *err, size_t errlen);
+ss_status real_weights_apply(model_net *net, const comp_codec *c, uint64_t *block_bytes,
+                            real_weights_stats *stats, char *err, size_t errlen);
 
 /* Analytic: bytes at rest of one block of preset `a` under `c`
  * (llm-int8: k = 0 outlier columns). */
-ss_status sim_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
+ss_status real_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
                                        uint64_t *bytes, char *err, size_t errlen);
 
 /* Set desc->weight_bytes_per_param from per-block bytes (n_blocks of desc). */
-void sim_weights_set_desc(model_desc *desc, const uint64_t *block_bytes);
+void real_weights_set_desc(model_desc *desc, const uint64_t *block_bytes);
 
 #endif

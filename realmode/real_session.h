@@ -1,4 +1,4 @@
-/* sim_session.h - the real data of one generation session in real mode.
+/* real_session.h - the real data of one generation session in real mode.
  *
  * While sim_run decides WHEN things happen, a session computes WHAT happens:
  * the client embeds the pass's tokens, every hop decodes the activation it
@@ -9,12 +9,12 @@
  *
  * Replay (Petals' recovery): the client keeps every hop's decoded inputs,
  * chunked as they were processed. When a hop's node fails, its KV cache is
- * gone; sim_session_replace_hop gives the hop a fresh cache and replays the
+ * gone; real_session_replace_hop gives the hop a fresh cache and replays the
  * stored chunks through it with the same calls as the first time, so the
  * rebuilt cache is bit-identical and generation continues exactly.
  */
-#ifndef SIM_SESSION_H
-#define SIM_SESSION_H
+#ifndef REAL_SESSION_H
+#define REAL_SESSION_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,9 +26,9 @@
 #include "route.h"
 #include "ss_status.h"
 
-typedef struct sim_session sim_session;
+typedef struct real_session real_session;
 
-typedef struct sim_session_cfg {
+typedef struct real_session_cfg {
     const model_net *net;        /* borrowed for the session's life */
     const model_tokenizer *tok;  /* borrowed */
     comp_codec codec;            /* activations on the wire */
@@ -37,35 +37,35 @@ typedef struct sim_session_cfg {
     FILE *out;                   /* generated text as llama2.c prints it; NULL: none */
     int n_hops;
     const route_hop *hops;       /* (n_hops) spans tiling [0, n_blocks), copied */
-} sim_session_cfg;
+} real_session_cfg;
 
-ss_status sim_session_create(const sim_session_cfg *cfg, sim_session **out, char *err,
+ss_status real_session_create(const real_session_cfg *cfg, real_session **out, char *err,
                              size_t errlen);
-void sim_session_destroy(sim_session *s); /* NULL allowed */
+void real_session_destroy(real_session *s); /* NULL allowed */
 
-bool sim_session_done(const sim_session *s);
+bool real_session_done(const real_session *s);
 /* Rows (tokens) in the current pass, and the position of its first row. */
-int sim_session_pass_rows(const sim_session *s);
-int sim_session_pass_pos(const sim_session *s);
+int real_session_pass_rows(const real_session *s);
+int real_session_pass_pos(const real_session *s);
 
 /* Client: start the next pass (embed, encode for hop 0). *wire_bytes = the
  * exact encoded size sent to hop 0. */
-ss_status sim_session_begin_pass(sim_session *s, uint64_t *wire_bytes, char *err, size_t errlen);
+ss_status real_session_begin_pass(real_session *s, uint64_t *wire_bytes, char *err, size_t errlen);
 /* Node of hop h: decode the input, run the span, encode the output.
  * *wire_bytes = exact size of the output sent on (to hop h+1 or the client). */
-ss_status sim_session_compute(sim_session *s, int hop, uint64_t *wire_bytes, char *err,
+ss_status real_session_compute(real_session *s, int hop, uint64_t *wire_bytes, char *err,
                               size_t errlen);
 /* Client: decode the last hop's output, head, choose and print the next token. */
-ss_status sim_session_end_pass(sim_session *s, char *err, size_t errlen);
+ss_status real_session_end_pass(real_session *s, char *err, size_t errlen);
 
 /* Hop h lost its node (and cache): give it a fresh cache and replay its
  * stored inputs (all positions before the current pass). *replayed = number
  * of positions replayed (the cost of the replay is the caller's business). */
-ss_status sim_session_replace_hop(sim_session *s, int hop, int *replayed, char *err,
+ss_status real_session_replace_hop(real_session *s, int hop, int *replayed, char *err,
                                   size_t errlen);
 /* Positions whose inputs hop h would replay now. */
-int sim_session_history_rows(const sim_session *s, int hop);
+int real_session_history_rows(const real_session *s, int hop);
 /* Bytes of KV cache the session holds at hop h. */
-uint64_t sim_session_kv_bytes(const sim_session *s, int hop);
+uint64_t real_session_kv_bytes(const real_session *s, int hop);
 
 #endif

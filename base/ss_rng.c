@@ -1,15 +1,13 @@
-/* sim_rng.c - xoshiro256** as a gsl_rng type, and stream-seed derivation. */
-#include "sim_rng.h"
+/* ss_rng.c - xoshiro256** as a gsl_rng type, and stream-seed derivation. */
+#include "ss_rng.h"
 
-#include <math.h>
 
-#include <gsl/gsl_randist.h>
 
 typedef struct xoshiro_state {
     uint64_t s[4];
 } xoshiro_state;
 
-uint64_t sim_splitmix64_next(uint64_t *state)
+uint64_t ss_splitmix64_next(uint64_t *state)
 {
     uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
     z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
@@ -24,7 +22,7 @@ static void xoshiro_set(void *vstate, unsigned long seed)
     xoshiro_state *st = vstate;
     uint64_t sm = (uint64_t)seed;
     for (int i = 0; i < 4; i++)
-        st->s[i] = sim_splitmix64_next(&sm);
+        st->s[i] = ss_splitmix64_next(&sm);
 }
 
 static unsigned long xoshiro_get(void *vstate)
@@ -53,7 +51,7 @@ static const gsl_rng_type xoshiro_type = {
     "xoshiro256**", ~0UL, 0, sizeof(xoshiro_state), xoshiro_set, xoshiro_get,
     xoshiro_get_double,
 };
-const gsl_rng_type *sim_rng_xoshiro256ss = &xoshiro_type;
+const gsl_rng_type *ss_rng_xoshiro256ss = &xoshiro_type;
 
 /* The SplitMix64 finaliser: a bijection of 64-bit words with full avalanche. */
 static uint64_t mix64(uint64_t z)
@@ -63,7 +61,7 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-uint64_t sim_rng_stream_seed(uint64_t seed, uint32_t kind, uint64_t id, uint32_t purpose)
+uint64_t ss_rng_stream_seed(uint64_t seed, uint32_t kind, uint64_t id, uint32_t purpose)
 {
     /* Chain the name through the mixer one word at a time; the odd constants
      * keep a zero word from leaving the state unchanged. */
@@ -73,32 +71,12 @@ uint64_t sim_rng_stream_seed(uint64_t seed, uint32_t kind, uint64_t id, uint32_t
     return h;
 }
 
-ss_status sim_rng_create(uint64_t seed, uint32_t kind, uint64_t id, uint32_t purpose,
+ss_status ss_rng_create(uint64_t seed, uint32_t kind, uint64_t id, uint32_t purpose,
                          gsl_rng **out)
 {
-    *out = gsl_rng_alloc(sim_rng_xoshiro256ss);
+    *out = gsl_rng_alloc(ss_rng_xoshiro256ss);
     if (!*out)
         return SS_ENOMEM;
-    gsl_rng_set(*out, (unsigned long)sim_rng_stream_seed(seed, kind, id, purpose));
+    gsl_rng_set(*out, (unsigned long)ss_rng_stream_seed(seed, kind, id, purpose));
     return SS_OK;
 }
-
-double sim_rng_draw(gsl_rng *r, const scn_dist *d)
-{
-    switch (d->kind) {
-    case SCN_DIST_CONST:
-        return d->a;
-    case SCN_DIST_EXPONENTIAL:
-        return gsl_ran_exponential(r, d->a);
-    case SCN_DIST_UNIFORM:
-        return gsl_ran_flat(r, d->a, d->b);
-    case SCN_DIST_LOGNORMAL:
-        return gsl_ran_lognormal(r, log(d->a), d->b);
-    case SCN_DIST_WEIBULL:
-        return gsl_ran_weibull(r, d->b, d->a); /* GSL: (scale, shape) */
-    case SCN_DIST_GAMMA:
-        return gsl_ran_gamma(r, d->a, d->b);
-    }
-    return d->a;
-}
-

@@ -1,4 +1,4 @@
-/* sim_rng.h - named random streams derived from the scenario seed.
+/* ss_rng.h - named random streams derived from the scenario seed.
  *
  * Every random draw of a run comes from a stream named by (kind, id,
  * purpose): the workload's arrivals, node 17's service times, link 3's
@@ -13,53 +13,48 @@
  * gsl_rng, a stream feeds every GSL distribution (gsl_ran_*). Never call
  * gsl_rng_env_setup: environment variables must not change results.
  */
-#ifndef SIM_RNG_H
-#define SIM_RNG_H
+#ifndef SS_RNG_H
+#define SS_RNG_H
 
 #include <stdint.h>
 
 #include <gsl/gsl_rng.h>
 
-#include "scn_scenario.h"
 #include "ss_status.h"
 
 /* Stream kinds (stable numbers: changing one changes every result). */
-typedef enum sim_rng_kind {
-    SIM_RNG_WORKLOAD = 1,
-    SIM_RNG_NODE = 2,
-    SIM_RNG_LINK = 3,
-    SIM_RNG_FAULT = 4,
-    SIM_RNG_ROUTING = 5,
-    SIM_RNG_TEST = 99,
-} sim_rng_kind;
+typedef enum ss_rng_kind {
+    SS_RNG_WORKLOAD = 1,
+    SS_RNG_NODE = 2,
+    SS_RNG_LINK = 3,
+    SS_RNG_FAULT = 4,
+    SS_RNG_ROUTING = 5,
+    SS_RNG_TEST = 99,
+} ss_rng_kind;
 
 /* Purposes within a kind (stable numbers). */
-typedef enum sim_rng_purpose {
-    SIM_RNG_ARRIVALS = 1,
-    SIM_RNG_PROMPT_LEN = 2,
-    SIM_RNG_OUTPUT_LEN = 3,
-    SIM_RNG_SERVICE = 4,
-    SIM_RNG_JITTER = 5,
-    SIM_RNG_UPTIME = 6,
-    SIM_RNG_CHOICE = 7,
-} sim_rng_purpose;
+typedef enum ss_rng_purpose {
+    SS_RNG_ARRIVALS = 1,
+    SS_RNG_PROMPT_LEN = 2,
+    SS_RNG_OUTPUT_LEN = 3,
+    SS_RNG_SERVICE = 4,
+    SS_RNG_JITTER = 5,
+    SS_RNG_UPTIME = 6,
+    SS_RNG_CHOICE = 7,
+} ss_rng_purpose;
 
 /* The GSL generator type: xoshiro256** (Blackman & Vigna), state expanded
  * from the 64-bit seed by SplitMix64 as its authors recommend. */
-extern const gsl_rng_type *sim_rng_xoshiro256ss;
+extern const gsl_rng_type *ss_rng_xoshiro256ss;
 
 /* One SplitMix64 step: advances *state and returns the next output. */
-uint64_t sim_splitmix64_next(uint64_t *state);
+uint64_t ss_splitmix64_next(uint64_t *state);
 
 /* The stream seed for (seed, kind, id, purpose). */
-uint64_t sim_rng_stream_seed(uint64_t seed, uint32_t kind, uint64_t id, uint32_t purpose);
+uint64_t ss_rng_stream_seed(uint64_t seed, uint32_t kind, uint64_t id, uint32_t purpose);
 
 /* A new generator for the named stream; free with gsl_rng_free. */
-ss_status sim_rng_create(uint64_t seed, uint32_t kind, uint64_t id, uint32_t purpose,
+ss_status ss_rng_create(uint64_t seed, uint32_t kind, uint64_t id, uint32_t purpose,
                          gsl_rng **out);
-
-/* One draw of a scenario distribution (units are the caller's). */
-double sim_rng_draw(gsl_rng *r, const scn_dist *d);
-
 
 #endif

@@ -1,10 +1,10 @@
-/* sim_csv.c - strict CSV records (rules in sim_csv.h).
+/* dset_csv.c - strict CSV records (rules in dset_csv.h).
  *
  * The file is read whole (<= 16 MB) and walked line by line; each record is
  * unquoted into one reusable buffer, so a 20,000-row trace costs one
  * allocation for the file and one for the record buffer.
  */
-#include "sim_csv.h"
+#include "dset_csv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,7 +14,7 @@
 #include "ss_alloc.h"
 #include "ss_json.h"
 
-ss_status sim_csv_open(sim_csv *c, const char *path, char *err, size_t errlen)
+ss_status dset_csv_open(dset_csv *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->path = path;
@@ -25,18 +25,18 @@ ss_status sim_csv_open(sim_csv *c, const char *path, char *err, size_t errlen)
     if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
         c->pos = 3;
     if (c->pos == c->len) {
-        sim_csv_close(c);
+        dset_csv_close(c);
         return ss_err(err, errlen, SS_EPARSE, "%s: expected a CSV header, got an empty file", path);
     }
     c->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     if (c->c_locale == (locale_t)0) {
-        sim_csv_close(c);
+        dset_csv_close(c);
         return ss_err(err, errlen, SS_ENOMEM, "%s: cannot create the C locale", path);
     }
     return SS_OK;
 }
 
-void sim_csv_close(sim_csv *c)
+void dset_csv_close(dset_csv *c)
 {
     if (!c)
         return;
@@ -77,7 +77,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return k;
 }
 
-static ss_status grow(sim_csv *c, size_t need_rec)
+static ss_status grow(dset_csv *c, size_t need_rec)
 {
     if (need_rec > c->rec_cap) {
         char *r = ss_realloc(c->rec, need_rec);
@@ -96,7 +96,7 @@ static ss_status grow(sim_csv *c, size_t need_rec)
     return SS_OK;
 }
 
-ss_status sim_csv_next(sim_csv *c, int *eof, char *err, size_t errlen)
+ss_status dset_csv_next(dset_csv *c, int *eof, char *err, size_t errlen)
 {
     *eof = 0;
     c->n_fields = 0;
@@ -112,9 +112,9 @@ ss_status sim_csv_next(sim_csv *c, int *eof, char *err, size_t errlen)
     c->pos += nl ? n + 1 : n;
     if (n > 0 && s[n - 1] == '\r')
         n--;
-    if (n > SIM_CSV_MAX_LINE)
+    if (n > DSET_CSV_MAX_LINE)
         return ss_err(err, errlen, SS_EPARSE, "%s: line %ld: longer than %d bytes", c->path,
-                      c->line, SIM_CSV_MAX_LINE);
+                      c->line, DSET_CSV_MAX_LINE);
     if (n == 0)
         return ss_err(err, errlen, SS_EPARSE, "%s: line %ld: empty line", c->path, c->line);
     /* Validate the bytes first: UTF-8, no NUL / CR / control characters. */
@@ -177,14 +177,14 @@ ss_status sim_csv_next(sim_csv *c, int *eof, char *err, size_t errlen)
         if (i >= n)
             break;
         i++; /* the comma */
-        if (c->n_fields >= SIM_CSV_MAX_FIELDS)
+        if (c->n_fields >= DSET_CSV_MAX_FIELDS)
             return ss_err(err, errlen, SS_EPARSE, "%s: line %ld: more than %d fields", c->path,
-                          c->line, SIM_CSV_MAX_FIELDS);
+                          c->line, DSET_CSV_MAX_FIELDS);
     }
     return SS_OK;
 }
 
-ss_status sim_csv_expect_fields(const sim_csv *c, size_t n, char *err, size_t errlen)
+ss_status dset_csv_expect_fields(const dset_csv *c, size_t n, char *err, size_t errlen)
 {
     if (c->n_fields != n)
         return ss_err(err, errlen, SS_EPARSE, "%s: line %ld: expected %zu fields, got %zu",
@@ -192,7 +192,7 @@ ss_status sim_csv_expect_fields(const sim_csv *c, size_t n, char *err, size_t er
     return SS_OK;
 }
 
-ss_status sim_csv_expect_header(const sim_csv *c, const char *const *names, size_t n, char *err,
+ss_status dset_csv_expect_header(const dset_csv *c, const char *const *names, size_t n, char *err,
                                 size_t errlen)
 {
     for (size_t i = 0; i < n && i < c->n_fields; i++)
@@ -251,7 +251,7 @@ static int has_nonzero_mantissa(const char *s)
     return 0;
 }
 
-ss_status sim_csv_parse_double(const sim_csv *c, const char *s, double *out)
+ss_status dset_csv_parse_double(const dset_csv *c, const char *s, double *out)
 {
     int is_int;
     if (!number_syntax(s, &is_int))
@@ -270,12 +270,12 @@ ss_status sim_csv_parse_double(const sim_csv *c, const char *s, double *out)
     return SS_OK;
 }
 
-ss_status sim_csv_double(const sim_csv *c, size_t col, const char *what, double min, double max,
+ss_status dset_csv_double(const dset_csv *c, size_t col, const char *what, double min, double max,
                          double *out, char *err, size_t errlen)
 {
     const char *s = col < c->n_fields ? c->fields[col] : "";
     double v = 0;
-    ss_status st = sim_csv_parse_double(c, s, &v);
+    ss_status st = dset_csv_parse_double(c, s, &v);
     if (st == SS_EPARSE)
         return ss_err(err, errlen, SS_EPARSE, "%s: line %ld: %s: expected a number, got \"%.64s\"",
                       c->path, c->line, what, s);
@@ -290,7 +290,7 @@ ss_status sim_csv_double(const sim_csv *c, size_t col, const char *what, double 
     return SS_OK;
 }
 
-ss_status sim_csv_int64(const sim_csv *c, size_t col, const char *what, int64_t min, int64_t max,
+ss_status dset_csv_int64(const dset_csv *c, size_t col, const char *what, int64_t min, int64_t max,
                         int64_t *out, char *err, size_t errlen)
 {
     const char *s = col < c->n_fields ? c->fields[col] : "";

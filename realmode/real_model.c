@@ -1,14 +1,14 @@
-/* sim_model.c - scenario.model -> description (+ network, tokenizer). */
-#include "sim_model.h"
+/* real_model.c - scenario.model -> description (+ network, tokenizer). */
+#include "real_model.h"
 
 #include <string.h>
 
 #include "model_cnn.h"
 #include "model_llama2c.h"
-#include "sim_weights.h"
+#include "real_weights.h"
 #include "ss_alloc.h"
 
-void sim_model_fini(sim_model *m)
+void real_model_fini(real_model *m)
 {
     if (!m)
         return;
@@ -18,9 +18,9 @@ void sim_model_fini(sim_model *m)
     memset(m, 0, sizeof *m);
 }
 
-/* compression.weights (sim_weights.h): bytes at rest per block, and in real
+/* compression.weights (real_weights.h): bytes at rest per block, and in real
  * mode the round trip of every block weight matrix. */
-static ss_status weights_at_rest(const scn_scenario *s, const model_arch *arch, sim_model *out,
+static ss_status weights_at_rest(const scn_scenario *s, const model_arch *arch, real_model *out,
                                  char *err, size_t errlen)
 {
     char e2[512];
@@ -33,22 +33,22 @@ static ss_status weights_at_rest(const scn_scenario *s, const model_arch *arch, 
         return SS_ENOMEM;
     if (arch) {
         uint64_t b = 0;
-        st = sim_weights_arch_block_bytes(arch, &c, &b, e2, sizeof e2);
+        st = real_weights_arch_block_bytes(arch, &c, &b, e2, sizeof e2);
         for (int i = 0; st == SS_OK && i < out->desc.n_blocks; i++)
             bb[i] = b;
     } else {
-        st = sim_weights_apply(out->net, &c, bb, NULL, e2, sizeof e2);
+        st = real_weights_apply(out->net, &c, bb, NULL, e2, sizeof e2);
     }
     if (st == SS_OK)
-        sim_weights_set_desc(&out->desc, bb);
+        real_weights_set_desc(&out->desc, bb);
     else
         ss_err(err, errlen, st, "%s: compression.weights: %s", s->source_path, e2);
     ss_free(bb);
     return st;
 }
 
-ss_status sim_model_load(const scn_scenario *s, const char *presets_dir, const char *model_path,
-                         sim_model *out, char *err, size_t errlen)
+ss_status real_model_load(const scn_scenario *s, const char *presets_dir, const char *model_path,
+                         real_model *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     const scn_model *m = &s->model;
@@ -100,6 +100,6 @@ ss_status sim_model_load(const scn_scenario *s, const char *presets_dir, const c
     }
     }
     if (st != SS_OK)
-        sim_model_fini(out);
+        real_model_fini(out);
     return st;
 }

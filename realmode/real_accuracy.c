@@ -1,5 +1,5 @@
-/* sim_accuracy.c - agreement, KL, perplexity and MNIST deltas through the pipeline. */
-#include "sim_accuracy.h"
+/* real_accuracy.c - agreement, KL, perplexity and MNIST deltas through the pipeline. */
+#include "real_accuracy.h"
 
 #include <math.h>
 #include <string.h>
@@ -7,11 +7,11 @@
 #include "model_eval.h"
 #include "model_generate.h"
 #include "model_tokenizer.h"
-#include "sim_pipeline.h"
+#include "real_pipeline.h"
 #include "ss_alloc.h"
 
-struct sim_accuracy_ref {
-    sim_accuracy_cfg cfg;
+struct real_accuracy_ref {
+    real_accuracy_cfg cfg;
     int n_tokens;            /* steps + 1 */
     int32_t *tokens;         /* (n_tokens) T: BOS then the greedy continuation */
     float *logits;           /* (steps, vocab) reference logits at positions 0 .. steps-1 */
@@ -20,7 +20,7 @@ struct sim_accuracy_ref {
     model_eval_mnist_result mnist;
 };
 
-void sim_accuracy_ref_destroy(sim_accuracy_ref *r)
+void real_accuracy_ref_destroy(real_accuracy_ref *r)
 {
     if (!r)
         return;
@@ -29,13 +29,13 @@ void sim_accuracy_ref_destroy(sim_accuracy_ref *r)
     ss_free(r);
 }
 
-const int32_t *sim_accuracy_ref_tokens(const sim_accuracy_ref *r, int *n_tokens)
+const int32_t *real_accuracy_ref_tokens(const real_accuracy_ref *r, int *n_tokens)
 {
     *n_tokens = r->n_tokens;
     return r->tokens;
 }
 
-double sim_accuracy_kl(const float *lp, const float *lq, int n)
+double real_accuracy_kl(const float *lp, const float *lq, int n)
 {
     double mp = -INFINITY, mq = -INFINITY;
     for (int i = 0; i < n; i++) {
@@ -83,14 +83,14 @@ static void stepper_fini(stepper *k)
     ss_free(k->wire);
 }
 
-static ss_status stepper_init(stepper *k, const sim_model *m, const sim_pipeline *p,
+static ss_status stepper_init(stepper *k, const real_model *m, const real_pipeline *p,
                               const comp_codec *codec)
 {
     memset(k, 0, sizeof *k);
     k->net = m->net;
     k->codec = *codec;
-    k->n_hops = sim_pipeline_n_hops(p);
-    k->hops = sim_pipeline_hops(p);
+    k->n_hops = real_pipeline_n_hops(p);
+    k->hops = real_pipeline_hops(p);
     uint32_t maxw = model_net_n_outputs(m->net);
     for (int i = 0; i < model_net_n_blocks(m->net); i++) {
         const model_block_desc *b = model_net_block(m->net, i);
@@ -148,58 +148,58 @@ static ss_status stepper_step(stepper *k, int pos, int32_t token, float *logits,
 
 /* ---- reference and measurement -------------------------------------------- */
 
-static ss_status eval_sets(const scn_scenario *s, const sim_model *m, const comp_codec *codec,
-                           const sim_accuracy_cfg *cfg, model_eval_ppl_result *ppl,
+static ss_status eval_sets(const real_chain *c, const real_model *m, const comp_codec *codec,
+                           const real_accuracy_cfg *cfg, model_eval_ppl_result *ppl,
                            uint64_t *ppl_bytes, model_eval_mnist_result *mn, uint64_t *mn_bytes,
                            char *err, size_t errlen)
 {
     ss_status st = SS_OK;
-    sim_pipeline *p = NULL;
+    real_pipeline *p = NULL;
     if (cfg->stories) {
-        if ((st = sim_pipeline_create(s, m, codec, &p, err, errlen)) != SS_OK)
+        if ((st = real_pipeline_create(c, m, codec, &p, err, errlen)) != SS_OK)
             return st;
-        model_eval_route route = {.body = sim_pipeline_body, .ctx = p};
+        model_eval_route route = {.body = real_pipeline_body, .ctx = p};
         st = model_eval_perplexity(m->net, m->tok, cfg->stories, cfg->n_stories, &route, ppl, err,
                                    errlen);
-        *ppl_bytes = sim_pipeline_wire_bytes(p);
-        sim_pipeline_destroy(p);
+        *ppl_bytes = real_pipeline_wire_bytes(p);
+        real_pipeline_destroy(p);
         p = NULL;
     }
     if (st == SS_OK && cfg->images) {
-        if ((st = sim_pipeline_create(s, m, codec, &p, err, errlen)) != SS_OK)
+        if ((st = real_pipeline_create(c, m, codec, &p, err, errlen)) != SS_OK)
             return st;
-        model_eval_route route = {.body = sim_pipeline_body, .ctx = p};
+        model_eval_route route = {.body = real_pipeline_body, .ctx = p};
         st = model_eval_mnist(m->net, cfg->images, cfg->labels, cfg->n_images,
                               cfg->batch > 0 ? cfg->batch : 1, &route, mn, err, errlen);
-        *mn_bytes = sim_pipeline_wire_bytes(p);
-        sim_pipeline_destroy(p);
+        *mn_bytes = real_pipeline_wire_bytes(p);
+        real_pipeline_destroy(p);
     }
     return st;
 }
 
-ss_status sim_accuracy_ref_create(const scn_scenario *s, const sim_model *m,
-                                  const sim_accuracy_cfg *cfg, sim_accuracy_ref **out, char *err,
+ss_status real_accuracy_ref_create(const real_chain *c, const real_model *m,
+                                  const real_accuracy_cfg *cfg, real_accuracy_ref **out, char *err,
                                   size_t errlen)
 {
     *out = NULL;
     if (!m->net)
         return ss_err(err, errlen, SS_EINVAL, "%s: model: accuracy needs real weights",
-                      s->source_path);
+                      c->source);
     if (cfg->steps > 0 && (!m->tok || cfg->steps >= model_net_seq_len(m->net)))
         return ss_err(err, errlen, SS_EINVAL,
                       "%s: greedy agreement needs a language model and 1 <= steps < seq_len "
                       "(%d), got %d",
-                      s->source_path, model_net_seq_len(m->net), cfg->steps);
+                      c->source, model_net_seq_len(m->net), cfg->steps);
     if (cfg->stories && !m->tok)
         return ss_err(err, errlen, SS_EINVAL, "%s: perplexity needs a language model",
-                      s->source_path);
-    sim_accuracy_ref *r = ss_calloc(1, sizeof *r);
+                      c->source);
+    real_accuracy_ref *r = ss_calloc(1, sizeof *r);
     if (!r)
         return SS_ENOMEM;
     r->cfg = *cfg;
     const comp_codec fp32 = {.kind = COMP_KIND_FP32};
     ss_status st = SS_OK;
-    sim_pipeline *p = NULL;
+    real_pipeline *p = NULL;
     stepper k;
     memset(&k, 0, sizeof k);
     if (cfg->steps > 0) {
@@ -211,7 +211,7 @@ ss_status sim_accuracy_ref_create(const scn_scenario *s, const sim_model *m,
             st = SS_ENOMEM;
             goto fail;
         }
-        if ((st = sim_pipeline_create(s, m, &fp32, &p, err, errlen)) != SS_OK ||
+        if ((st = real_pipeline_create(c, m, &fp32, &p, err, errlen)) != SS_OK ||
             (st = stepper_init(&k, m, p, &fp32)) != SS_OK)
             goto fail;
         r->tokens[0] = MODEL_TOKEN_BOS;
@@ -224,30 +224,30 @@ ss_status sim_accuracy_ref_create(const scn_scenario *s, const sim_model *m,
             goto fail;
     }
     uint64_t b0 = 0, b1 = 0;
-    if ((st = eval_sets(s, m, &fp32, cfg, &r->ppl, &b0, &r->mnist, &b1, err, errlen)) != SS_OK)
+    if ((st = eval_sets(c, m, &fp32, cfg, &r->ppl, &b0, &r->mnist, &b1, err, errlen)) != SS_OK)
         goto fail;
     stepper_fini(&k);
-    sim_pipeline_destroy(p);
+    real_pipeline_destroy(p);
     *out = r;
     return SS_OK;
 fail:
     stepper_fini(&k);
-    sim_pipeline_destroy(p);
-    sim_accuracy_ref_destroy(r);
+    real_pipeline_destroy(p);
+    real_accuracy_ref_destroy(r);
     return st;
 }
 
-ss_status sim_accuracy_measure(const sim_accuracy_ref *ref, const scn_scenario *s,
-                               const sim_model *m, const comp_codec *codec,
-                               sim_accuracy_result *out, char *err, size_t errlen)
+ss_status real_accuracy_measure(const real_accuracy_ref *ref, const real_chain *c,
+                               const real_model *m, const comp_codec *codec,
+                               real_accuracy_result *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    const sim_accuracy_cfg *cfg = &ref->cfg;
+    const real_accuracy_cfg *cfg = &ref->cfg;
     if (!m->net || (cfg->steps > 0 && (int)model_net_n_outputs(m->net) != ref->vocab))
         return ss_err(err, errlen, SS_EINVAL, "%s: model does not match the reference",
-                      s->source_path);
+                      c->source);
     ss_status st = SS_OK;
-    sim_pipeline *p = NULL;
+    real_pipeline *p = NULL;
     float *lg = NULL;
     stepper k;
     memset(&k, 0, sizeof k);
@@ -257,7 +257,7 @@ ss_status sim_accuracy_measure(const sim_accuracy_ref *ref, const scn_scenario *
             st = SS_ENOMEM;
             goto done;
         }
-        if ((st = sim_pipeline_create(s, m, codec, &p, err, errlen)) != SS_OK ||
+        if ((st = real_pipeline_create(c, m, codec, &p, err, errlen)) != SS_OK ||
             (st = stepper_init(&k, m, p, codec)) != SS_OK)
             goto done;
         int agree = 0;
@@ -266,7 +266,7 @@ ss_status sim_accuracy_measure(const sim_accuracy_ref *ref, const scn_scenario *
             if ((st = stepper_step(&k, pos, ref->tokens[pos], lg, err, errlen)) != SS_OK)
                 goto done;
             agree += model_logits_argmax(lg, ref->vocab) == ref->tokens[pos + 1];
-            double kl = sim_accuracy_kl(ref->logits + (size_t)pos * ref->vocab, lg, ref->vocab);
+            double kl = real_accuracy_kl(ref->logits + (size_t)pos * ref->vocab, lg, ref->vocab);
             kl_sum += kl;
             if (kl > out->kl_max)
                 out->kl_max = kl;
@@ -279,7 +279,7 @@ ss_status sim_accuracy_measure(const sim_accuracy_ref *ref, const scn_scenario *
     model_eval_ppl_result ppl = {0};
     model_eval_mnist_result mn = {0};
     uint64_t pb = 0, mb = 0;
-    if ((st = eval_sets(s, m, codec, cfg, &ppl, &pb, &mn, &mb, err, errlen)) != SS_OK)
+    if ((st = eval_sets(c, m, codec, cfg, &ppl, &pb, &mn, &mb, err, errlen)) != SS_OK)
         goto done;
     if (cfg->stories) {
         out->n_stories = ppl.n_stories;
@@ -298,7 +298,7 @@ ss_status sim_accuracy_measure(const sim_accuracy_ref *ref, const scn_scenario *
     }
 done:
     stepper_fini(&k);
-    sim_pipeline_destroy(p);
+    real_pipeline_destroy(p);
     ss_free(lg);
     return st;
 }
