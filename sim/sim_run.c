@@ -433,3 +433,15 @@ ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *
     world_fini(&w);
     return st;
 }
+
+ss_status sim_check(const scn_scenario *s, const sim_run_opts *opts, char *err, size_t errlen)
+{
+    gsl_set_error_handler_off();
+    world w = {.scn = s, .err = err, .errlen = errlen, .keep_routes = opts->keep_routes,
+               .generate = opts->generate};
+    ss_status st = build_world(&w, opts, err, errlen);
+    if (st == SS_ENOMEM)
+        ss_err(err, errlen, st, "%s: out of memory building the world", s->source_path);
+    world_fini(&w);
+    return st;
+}

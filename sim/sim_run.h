@@ -49,4 +49,12 @@ typedef struct sim_run_opts {
 ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *out, char *err,
                   size_t errlen);
 
+/* Every check sim_run makes before its first event, without simulating:
+ * builds the world exactly as sim_run does (model or weights loaded and
+ * checked, registry names, presets, measured-RTT cities, placement and
+ * memory fit, workload and trace files, churn data, faults) and tears it
+ * down. SS_OK here means sim_run will not reject `s` with these opts
+ * before simulating. Errors as sim_run's. */
+ss_status sim_check(const scn_scenario *s, const sim_run_opts *opts, char *err, size_t errlen);
+
 #endif
