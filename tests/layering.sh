@@ -39,7 +39,8 @@ done <"$map"
 
 # --- every folder with C sources is mapped (tests/ and build trees aside) --
 for d in "$root"/*/; do
-    f=$(basename "$d")
+    f=${d%/}
+    f=${f##*/}
     case $f in tests | build*) continue ;; esac
     if compgen -G "$d*.c" >/dev/null || compgen -G "$d*.h" >/dev/null; then
         [ -n "${seen[$f]:-}" ] || complain "$f/ holds C sources but is not in $map"
@@ -50,7 +51,7 @@ done
 for f in "${order[@]}"; do
     for h in "$root/$f"/*.h; do
         [ -e "$h" ] || continue
-        b=$(basename "$h")
+        b=${h##*/}
         if [ -n "${hdr[$b]:-}" ]; then
             complain "header $b exists in both ${hdr[$b]}/ and $f/ (includes would be ambiguous)"
         fi
@@ -63,15 +64,15 @@ for f in "${order[@]}"; do
     for src in "$root/$f"/*.c "$root/$f"/*.h; do
         [ -e "$src" ] || continue
         while IFS=: read -r ln inc; do
-            name=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]*)".*/\1/' <<<"$inc")
-            owner=${hdr[$(basename "$name")]:-}
+            [[ $inc =~ \"([^\"]*)\" ]] && name=${BASH_REMATCH[1]}
+            owner=${hdr[${name##*/}]:-}
             if [ -z "$owner" ]; then
-                complain "$f/$(basename "$src"):$ln: includes \"$name\", a header of no mapped folder"
+                complain "$f/${src##*/}:$ln: includes \"$name\", a header of no mapped folder"
             elif [ "$owner" != "$f" ]; then
                 if [[ "${deps[$f]}" == *" $owner "* || "${deps[$f]}" == *" $owner/h "* ]]; then
                     used[$f:$owner]=1
                 else
-                    complain "$f/$(basename "$src"):$ln: includes \"$name\" of $owner/, which $f/ may not use (tests/layers.def: $f ->${deps[$f]:- nothing})"
+                    complain "$f/${src##*/}:$ln: includes \"$name\" of $owner/, which $f/ may not use (tests/layers.def: $f ->${deps[$f]:- nothing})"
                 fi
             fi
         done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$src")
