@@ -461,6 +461,10 @@ static ss_status parse(model_gguf *g, char *err, size_t errlen)
                        "(data section of %llu bytes at byte %llu)", g->path, t->name,
                        (unsigned long long)t->offset, (unsigned long long)t->n_bytes,
                        (unsigned long long)data_len, (unsigned long long)data_start);
+        if (s != SS_OK)
+            break;
+        /* only now, inside the file: a pointer formed from an unchecked
+         * offset is undefined behaviour even if never dereferenced */
         spans[i] = (t_span){.begin = t->offset, .end = t->offset + t->n_bytes, .idx = i};
         t->data = g->buf + data_start + t->offset;
     }

@@ -116,9 +116,14 @@ ss_status model_tokenizer_create(int vocab_size, const char *const *pieces,
                                  model_tokenizer **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (vocab_size <= 0 || !pieces || !lens || !scores)
-        return ss_err(err, errlen, SS_EINVAL, "tokenizer: expected vocab_size > 0, got %d",
-                      vocab_size);
+    if (!pieces || !lens || !scores)
+        return ss_err(err, errlen, SS_EINVAL, "tokenizer: no vocabulary");
+    /* encode emits BOS (1) and EOS (2) and falls back to byte tokens: ids
+     * below the special tokens' must exist or it reads past the arrays */
+    if (vocab_size < MODEL_TOKEN_MIN_VOCAB)
+        return ss_err(err, errlen, SS_EINVAL,
+                      "tokenizer: expected a vocabulary of at least %d tokens (<unk>, <s>, </s>), "
+                      "got %d", MODEL_TOKEN_MIN_VOCAB, vocab_size);
     int32_t *lens32 = ss_malloc_array((size_t)vocab_size, sizeof *lens32);
     if (!lens32)
         return ss_err(err, errlen, SS_ENOMEM, "tokenizer: out of memory");
@@ -216,9 +221,11 @@ ss_status model_tokenizer_load(const char *path, int vocab_size, model_tokenizer
                                char *err, size_t errlen)
 {
     *out = NULL;
-    if (!path || vocab_size <= 0)
-        return ss_err(err, errlen, SS_EINVAL, "%s: expected vocab_size > 0, got %d",
-                      path ? path : "(null)", vocab_size);
+    if (!path || vocab_size < MODEL_TOKEN_MIN_VOCAB)
+        return ss_err(err, errlen, SS_EINVAL,
+                      "%s: byte offset 0: expected a vocabulary of at least %d tokens (<unk>, "
+                      "<s>, </s>), got %d (the model's vocab_size)",
+                      path ? path : "(null)", MODEL_TOKEN_MIN_VOCAB, vocab_size);
     unsigned char *buf;
     size_t len = 0;
     ss_status s = read_file(path, &buf, &len, err, errlen);
@@ -337,7 +344,8 @@ ss_status model_tokenizer_encode(const model_tokenizer *t, const char *text, boo
                                  int32_t *tokens, size_t cap, int *n_tokens)
 {
     *n_tokens = 0;
-    if (!text || !tokens || cap < model_tokenizer_max_tokens(text) || cap > INT32_MAX)
+    if (!text || !tokens || cap < model_tokenizer_max_tokens(text) || cap > INT32_MAX ||
+        t->vocab_size < MODEL_TOKEN_MIN_VOCAB) /* defensive: create/load refuse these */
         return SS_EINVAL;
     /* *2 for a merge candidate, +1 NUL, +2 so a 4-byte code point fits when
      * max_token_length is 1 (llama2.c's sizing) */

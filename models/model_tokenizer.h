@@ -34,11 +34,14 @@
 #define MODEL_TOKENIZER_MAX_FILE_BYTES ((uint64_t)1 << 30)
 #define MODEL_TOKEN_BOS 1
 #define MODEL_TOKEN_EOS 2
+/* The smallest vocabulary a tokenizer accepts: <unk>, <s>, </s>. */
+#define MODEL_TOKEN_MIN_VOCAB 3
 
 typedef struct model_tokenizer model_tokenizer;
 
 /* Reads a llama2.c tokenizer.bin for a model of `vocab_size` tokens. Status:
- * SS_ENOENT, SS_EIO, SS_EINVAL (not a regular file, or vocab_size <= 0),
+ * SS_ENOENT, SS_EIO, SS_EINVAL (not a regular file, or vocab_size below
+ * MODEL_TOKEN_MIN_VOCAB: encode needs <unk>, <s>, </s>),
  * SS_EPARSE (K01-K03, trailing bytes, NUL inside a token), SS_ENUMERIC (K04),
  * SS_ENOMEM. err: "path: byte offset N: expected X, got Y". */
 ss_status model_tokenizer_load(const char *path, int vocab_size, model_tokenizer **out,

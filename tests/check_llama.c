@@ -557,6 +557,37 @@ START_TEST(test_tokenizer_from_arrays_resolves_duplicates_to_the_lowest_id)
 }
 END_TEST
 
+/* Issue 16: a 1-entry vocabulary (and a checkpoint to match) made encode put
+ * BOS (id 1) in the list unchecked, and the merge loop read past both 1-entry
+ * arrays. Vocabularies without <unk>, <s>, </s> are refused at load. */
+START_TEST(test_tokenizer_refuses_vocabularies_smaller_than_the_special_tokens)
+{
+    make_tmpdir();
+    /* max_token_length 5, then (score 0, len 5, "<unk>") and (0, 3, "<s>") */
+    unsigned char f[4 + 2 * 8 + 8];
+    size_t n = 0;
+    set_i32(f, 0, 5), n = 4;
+    set_i32(f, 4, 0), set_i32(f, 8, 5), memcpy(f + 12, "<unk>", 5), n = 17;
+    set_i32(f, 17, 0), set_i32(f, 21, 3), memcpy(f + 25, "<s>", 3), n = 28;
+    for (int vocab = 1; vocab <= 2; vocab++) {
+        const char *path = write_tmp("tiny", f, vocab == 1 ? 17 : n);
+        expect_tok_fails(path, vocab, SS_EINVAL, "at least 3 tokens", "(<unk>, <s>, </s>)");
+    }
+    const char *pieces[] = {"<unk>", "<s>"};
+    uint64_t lens[] = {5, 3};
+    float scores[] = {0, 0};
+    model_tokenizer *t = (model_tokenizer *)0x1;
+    char err[256] = "";
+    for (int vocab = 1; vocab <= 2; vocab++) {
+        ck_assert_int_eq(model_tokenizer_create(vocab, pieces, lens, scores, &t, err, sizeof err),
+                         SS_EINVAL);
+        ck_assert_ptr_null(t);
+        ck_assert_ptr_nonnull(strstr(err, "at least 3 tokens"));
+    }
+    remove_tmpdir();
+}
+END_TEST
+
 /* ---- forward ---------------------------------------------------------------------- */
 
 /* Runs the trace through spans split at the bits of `cuts` (bit b set: a cut
@@ -1121,6 +1152,7 @@ Suite *llama_suite(void)
     tcase_add_test(tt, test_tokenizer_decode_strips_space_after_bos_and_maps_byte_tokens);
     tcase_add_test(tt, test_tokenizer_rejects_bad_files_with_offsets);
     tcase_add_test(tt, test_tokenizer_from_arrays_resolves_duplicates_to_the_lowest_id);
+    tcase_add_test(tt, test_tokenizer_refuses_vocabularies_smaller_than_the_special_tokens);
     suite_add_tcase(s, tt);
 
     TCase *tf = tcase_create("forward");
