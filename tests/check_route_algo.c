@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "route_petals_path.h"
 #include "route_reputation.h"
 #include "ss_alloc.h"
 
@@ -93,6 +94,406 @@ START_TEST(test_reputation_rejects_bad_configurations)
 }
 END_TEST
 
+/* ---- shared test RNG (SplitMix64; tests never call rand()) -------------- */
+
+static uint64_t t_next(uint64_t *st)
+{
+    uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n) (the modulo bias is irrelevant for test coverage). */
+static int t_int(uint64_t *st, int n)
+{
+    return (int)(t_next(st) % (uint64_t)n);
+}
+
+/* ---- Petals min-latency path ------------------------------------------ */
+
+#define PP_MAXS 8
+#define PP_MAXB 8
+
+/* RTTs as a matrix: row 0 is the client, row 1 + s is server s. */
+typedef struct pp_rtt {
+    int known[PP_MAXS + 1][PP_MAXS];
+    double rtt[PP_MAXS + 1][PP_MAXS];
+} pp_rtt;
+
+static int pp_rtt_fn(void *ctx, int from, int to, double *rtt_s)
+{
+    const pp_rtt *m = ctx;
+    int row = from == ROUTE_PETALS_CLIENT ? 0 : from + 1;
+    if (!m->known[row][to])
+        return 0;
+    *rtt_s = m->rtt[row][to];
+    return 1;
+}
+
+static ss_status pp_find(const route_petals_path_in *in, route_petals_hop *hops, int max_hops,
+                         int *n, double *cost)
+{
+    size_t nb = route_petals_path_scratch_bytes(in->n_servers, in->n_blocks);
+    void *scr = ss_malloc(nb);
+    ck_assert_ptr_nonnull(scr);
+    char err[160] = "";
+    ss_status st = route_petals_path_find(in, scr, nb, hops, max_hops, n, cost, err, sizeof err);
+    ss_free(scr);
+    return st;
+}
+
+/* Four blocks; A = server 0 on [0,2) at 100 rps, B = 1 on [2,4) at 50 rps,
+ * C = 2 on [0,4) at 20 rps. RTTs: client-A 0.04, A->B 0.02, client-B 0.06,
+ * client-C 0.1 s; every other RTT unknown (delay 0.15 s). By hand:
+ *   A,B: (0.02 + 0.018) + 2 * 0.01 + (0.01 + 0.018) + 2 * 0.02 + 0.03 = 0.156
+ *   C:   (0.05 + 0.018) + 4 * 0.05 + 0.05                             = 0.318
+ *   A,C: 0.038 + 0.02 + (0.15 + 0.018) + 2 * 0.05 + 0.05              = 0.376
+ * (C cannot hand over to B: it leaves only at its span's end, block 4). */
+static void pp_hand_setup(route_petals_server sv[3], pp_rtt *m, route_petals_path_in *in)
+{
+    memset(m, 0, sizeof *m);
+    sv[0] = (route_petals_server){.first_block = 0, .end_block = 2, .rps_known = 1, .inference_rps = 100};
+    sv[1] = (route_petals_server){.first_block = 2, .end_block = 4, .rps_known = 1, .inference_rps = 50};
+    sv[2] = (route_petals_server){.first_block = 0, .end_block = 4, .rps_known = 1, .inference_rps = 20};
+    m->known[0][0] = 1, m->rtt[0][0] = 0.04;
+    m->known[1][1] = 1, m->rtt[1][1] = 0.02;
+    m->known[0][1] = 1, m->rtt[0][1] = 0.06;
+    m->known[0][2] = 1, m->rtt[0][2] = 0.1;
+    *in = (route_petals_path_in){.n_blocks = 4, .start_block = 0, .end_block = 4, .n_servers = 3,
+                                 .servers = sv, .rtt = pp_rtt_fn, .rtt_ctx = m};
+}
+
+static void pp_expect(const route_petals_path_in *in, double cost, int n, const int *hop3)
+{
+    route_petals_hop hops[8];
+    int got_n = -1;
+    double got = -1;
+    ck_assert_int_eq(pp_find(in, hops, 8, &got_n, &got), SS_OK);
+    ck_assert_double_eq_tol(got, cost, 1e-12);
+    ck_assert_int_eq(got_n, n);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(hops[i].server, hop3[3 * i]);
+        ck_assert_int_eq(hops[i].first_block, hop3[3 * i + 1]);
+        ck_assert_int_eq(hops[i].end_block, hop3[3 * i + 2]);
+    }
+}
+
+START_TEST(test_petals_path_hand_computed_chains)
+{
+    route_petals_server sv[3];
+    pp_rtt m;
+    route_petals_path_in in;
+    pp_hand_setup(sv, &m, &in);
+    pp_expect(&in, 0.156, 2, (int[]){0, 0, 2, 1, 2, 4});
+
+    /* 30 tokens: B needs 30 * 2 * 2 = 120 > 100 free: +10 s on the edge
+     * into B, so A,B = 10.156 and C (KV unknown: no check) wins, 0.318. */
+    in.cache_tokens = 30;
+    sv[1].kv_known = 1, sv[1].free_kv_tokens = 100;
+    pp_expect(&in, 0.318, 1, (int[]){2, 0, 4});
+    /* C with 200 free needs 30 * 2 * 4 = 240: penalised too (the whole span
+     * counts, pessimistically): C = 10.318, A,C = 10.376, A,B = 10.156. */
+    sv[2].kv_known = 1, sv[2].free_kv_tokens = 200;
+    pp_expect(&in, 10.156, 2, (int[]){0, 0, 2, 1, 2, 4});
+    /* With 120 free B has exactly enough (<=): back to 0.156. */
+    sv[1].free_kv_tokens = 120;
+    pp_expect(&in, 0.156, 2, (int[]){0, 0, 2, 1, 2, 4});
+    in.cache_tokens = 0;
+    sv[1].kv_known = sv[2].kv_known = 0;
+
+    /* A banned: C still covers blocks 0 and 1, so A is left out; B cannot
+     * start a chain, so C alone, 0.318. */
+    sv[0].banned = 1;
+    pp_expect(&in, 0.318, 1, (int[]){2, 0, 4});
+    /* A and C banned: blocks 0 and 1 have only banned servers, so both stay
+     * (Petals ignores the ban list there) and A,B wins again. */
+    sv[2].banned = 1;
+    pp_expect(&in, 0.156, 2, (int[]){0, 0, 2, 1, 2, 4});
+    sv[0].banned = sv[2].banned = 0;
+
+    /* Range [2, 4): B = (0.03 + 0.018) + 2 * 0.02 + 0.03 = 0.118, C from
+     * block 2 = 0.068 + 2 * 0.05 + 0.05 = 0.218. */
+    in.start_block = 2;
+    pp_expect(&in, 0.118, 1, (int[]){1, 2, 4});
+    /* An empty range is an empty chain of cost 0. */
+    in.start_block = in.end_block = 3;
+    pp_expect(&in, 0.0, 0, NULL);
+    in.start_block = 0, in.end_block = 4;
+
+    /* An unreachable client (RTT inf) costs the 5 s cap, not the edge. */
+    m.rtt[0][0] = INFINITY;
+    pp_expect(&in, 0.318, 1, (int[]){2, 0, 4});
+    m.rtt[0][2] = INFINITY; /* C: 5 + 0.018 + 0.2 + 5 = 10.218; A,B: 5.018 + 0.118 = 5.136 */
+    pp_expect(&in, 5.136, 2, (int[]){0, 0, 2, 1, 2, 4});
+}
+END_TEST
+
+/* Two identical servers on [0, 2), all RTTs unknown: equal costs
+ * 0.15 + 0.018 + 2 / 300 + 0.15 = 0.32466..., and the lower index wins. */
+START_TEST(test_petals_path_ties_go_to_the_lower_server)
+{
+    route_petals_server sv[2] = {{.first_block = 0, .end_block = 2}, {.first_block = 0, .end_block = 2}};
+    route_petals_path_in in = {.n_blocks = 2, .end_block = 2, .n_servers = 2, .servers = sv};
+    pp_expect(&in, 0.168 + 2.0 / 300 + 0.15, 1, (int[]){0, 0, 2});
+    sv[0].banned = 1; /* server 1 alone covers both blocks: 0 is left out */
+    pp_expect(&in, 0.168 + 2.0 / 300 + 0.15, 1, (int[]){1, 0, 2});
+}
+END_TEST
+
+START_TEST(test_petals_path_reports_missing_blocks_and_bad_input)
+{
+    route_petals_server sv[3];
+    pp_rtt m;
+    route_petals_path_in in;
+    pp_hand_setup(sv, &m, &in);
+    route_petals_hop hops[1];
+    int n;
+    double cost;
+    char err[160];
+    /* Only one hop of room: the chain needs two. */
+    ck_assert_int_eq(pp_find(&in, hops, 1, &n, &cost), SS_EFULL);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(hops[0].server, 0);
+    /* Block 1 without a server. */
+    sv[0].end_block = 1;
+    sv[2].first_block = 2;
+    size_t nb = route_petals_path_scratch_bytes(3, 4);
+    void *scr = ss_malloc(nb);
+    ck_assert_int_eq(route_petals_path_find(&in, scr, nb, hops, 1, &n, &cost, err, sizeof err),
+                     SS_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err, "block 1"));
+    pp_hand_setup(sv, &m, &in);
+    ck_assert_int_eq(route_petals_path_find(&in, scr, nb - 1, hops, 1, &n, &cost, err, sizeof err),
+                     SS_EINVAL);
+    m.rtt[0][0] = NAN;
+    ck_assert_int_eq(route_petals_path_find(&in, scr, nb, hops, 1, &n, &cost, err, sizeof err),
+                     SS_EINVAL);
+    pp_hand_setup(sv, &m, &in);
+    sv[1].end_block = 5;
+    ck_assert_int_eq(route_petals_path_find(&in, scr, nb, hops, 1, &n, &cost, err, sizeof err),
+                     SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "server 1"));
+    pp_hand_setup(sv, &m, &in);
+    sv[2].inference_rps = 0;
+    ck_assert_int_eq(route_petals_path_find(&in, scr, nb, hops, 1, &n, &cost, err, sizeof err),
+                     SS_EINVAL);
+    ss_free(scr);
+}
+END_TEST
+
+/* The brute-force twin: every chain of the Petals graph enumerated
+ * vertex by vertex, its cost folded left to right with independently
+ * written edge weights. Pass 1 finds the best cost of every vertex over all
+ * partial chains; pass 2 keeps the complete chains whose every prefix is
+ * best and picks the one whose vertex list read backwards is smallest in
+ * (server, block) - the header's tie rule, checked independently. */
+typedef struct bf_ctx {
+    const route_petals_path_in *in;
+    const pp_rtt *m;
+    int kept[PP_MAXS];
+    double best[PP_MAXS][PP_MAXB + 1], best_end;
+    int pass;
+    int path[2 * (PP_MAXB + 1) * PP_MAXS][2], len; /* (server, block) of the current chain */
+    int win[2 * (PP_MAXB + 1) * PP_MAXS][2], win_len;
+    int n_optimal; /* complete chains of the best cost (ties when > 1) */
+} bf_ctx;
+
+static double bf_delay(const bf_ctx *c, int row, int to)
+{
+    if (!c->m->known[row][to])
+        return 0.15;
+    double r = c->m->rtt[row][to] / 2;
+    return r < 5 ? r : 5;
+}
+
+static double bf_entry(const bf_ctx *c, int row, int t)
+{
+    const route_petals_server *sv = &c->in->servers[t];
+    double d = bf_delay(c, row, t) + 0.018;
+    long long need = (long long)c->in->cache_tokens * 2 * (sv->end_block - sv->first_block);
+    if (c->in->cache_tokens && sv->kv_known && need > sv->free_kv_tokens)
+        d += 10;
+    return d;
+}
+
+/* 1 if the current path read backwards is smaller than the winner's. */
+static int bf_rev_less(const bf_ctx *c)
+{
+    for (int i = c->len - 1, j = c->win_len - 1; i >= 0 && j >= 0; i--, j--)
+        for (int k = 0; k < 2; k++)
+            if (c->path[i][k] != c->win[j][k])
+                return c->path[i][k] < c->win[j][k];
+    return c->len < c->win_len;
+}
+
+static void bf_visit(bf_ctx *c, int s, int b, double cost)
+{
+    const route_petals_path_in *in = c->in;
+    const route_petals_server *sv = &in->servers[s];
+    if (c->pass == 1 && cost < c->best[s][b])
+        c->best[s][b] = cost;
+    if (c->pass == 2 && cost != c->best[s][b])
+        return; /* not prefix-optimal: outside the tie rule's set */
+    c->path[c->len][0] = s;
+    c->path[c->len][1] = b;
+    c->len++;
+    if (b < sv->end_block && b < in->end_block) {
+        double rps = sv->rps_known ? sv->inference_rps : 300;
+        bf_visit(c, s, b + 1, cost + 1.0 / rps);
+    }
+    if (b == sv->end_block && in->start_block < b && b < in->end_block)
+        for (int t = 0; t < in->n_servers; t++)
+            if (c->kept[t] && in->servers[t].first_block <= b && b < in->servers[t].end_block)
+                bf_visit(c, t, b, cost + bf_entry(c, 1 + s, t));
+    if (b == in->end_block) {
+        double total = cost + bf_delay(c, 0, s);
+        if (c->pass == 1 && total < c->best_end)
+            c->best_end = total;
+        if (c->pass == 2 && total == c->best_end)
+            c->n_optimal++;
+        if (c->pass == 2 && total == c->best_end && (c->win_len == 0 || bf_rev_less(c))) {
+            memcpy(c->win, c->path, sizeof c->path);
+            c->win_len = c->len;
+        }
+    }
+    c->len--;
+}
+
+/* Returns 0 if some range block has no server, else fills c->win. */
+static int bf_solve(bf_ctx *c)
+{
+    const route_petals_path_in *in = c->in;
+    for (int b = in->start_block; b < in->end_block; b++) {
+        int any = 0;
+        for (int s = 0; s < in->n_servers; s++)
+            any |= in->servers[s].first_block <= b && b < in->servers[s].end_block;
+        if (!any)
+            return 0;
+    }
+    for (int s = 0; s < in->n_servers; s++) {
+        const route_petals_server *sv = &in->servers[s];
+        c->kept[s] = !sv->banned;
+        for (int b = sv->first_block; b < sv->end_block; b++) {
+            int all_banned = 1;
+            for (int t = 0; t < in->n_servers; t++)
+                if (in->servers[t].first_block <= b && b < in->servers[t].end_block &&
+                    !in->servers[t].banned)
+                    all_banned = 0;
+            c->kept[s] |= all_banned;
+        }
+        for (int b = 0; b <= PP_MAXB; b++)
+            c->best[s][b] = INFINITY;
+    }
+    c->best_end = INFINITY;
+    c->win_len = 0;
+    for (c->pass = 1; c->pass <= 2; c->pass++)
+        for (int t = 0; t < in->n_servers; t++)
+            if (c->kept[t] && in->servers[t].first_block <= in->start_block &&
+                in->start_block < in->servers[t].end_block && in->start_block < in->end_block)
+                bf_visit(c, t, in->start_block, 0.0 + bf_entry(c, 0, t));
+    return 1;
+}
+
+START_TEST(test_petals_path_equals_brute_force_on_random_instances)
+{
+    static const double rps_set[] = {50, 100, 200, 300, 400};
+    static const double rtt_set[] = {0, 0.01, 0.02, 0.04, 0.3, 20, INFINITY};
+    static const int64_t kv_set[] = {0, 4, 8, 16, 40};
+    static const int64_t tok_set[] = {0, 1, 2, 4};
+    uint64_t seed = 20240725; /* fixed: the same 600 instances every run */
+    int solved = 0, missing = 0, multi_hop = 0, subrange = 0, tied = 0;
+    for (int it = 0; it < 600; it++) {
+        route_petals_server sv[PP_MAXS];
+        pp_rtt m;
+        memset(&m, 0, sizeof m);
+        int B = 1 + t_int(&seed, 6), S = 1 + t_int(&seed, 5);
+        for (int s = 0; s < S; s++) {
+            int f = t_int(&seed, B);
+            sv[s] = (route_petals_server){
+                .first_block = f,
+                .end_block = f + 1 + t_int(&seed, B - f),
+                .rps_known = t_int(&seed, 4) != 0,
+                .inference_rps = rps_set[t_int(&seed, 5)],
+                .kv_known = t_int(&seed, 2),
+                .free_kv_tokens = kv_set[t_int(&seed, 5)],
+                .banned = t_int(&seed, 5) == 0,
+            };
+        }
+        /* Ties come from look-alike servers: a third copy their
+         * predecessor, and RTTs depend only on (region, region) with two
+         * server regions and the client's own. */
+        for (int s = 1; s < S; s++)
+            if (t_int(&seed, 3) == 0)
+                sv[s] = sv[s - 1];
+        int region[PP_MAXS + 1], rknown[3][3];
+        double rrtt[3][3];
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) {
+                rknown[a][b] = t_int(&seed, 5) != 0;
+                rrtt[a][b] = rtt_set[t_int(&seed, 7)];
+            }
+        region[0] = 2;
+        for (int s = 0; s < S; s++)
+            region[1 + s] = t_int(&seed, 2);
+        for (int r = 0; r <= S; r++)
+            for (int t = 0; t < S; t++) {
+                m.known[r][t] = rknown[region[r]][region[1 + t]];
+                m.rtt[r][t] = rrtt[region[r]][region[1 + t]];
+            }
+        route_petals_path_in in = {.n_blocks = B, .start_block = 0, .end_block = B, .n_servers = S,
+                                   .servers = sv, .rtt = pp_rtt_fn, .rtt_ctx = &m,
+                                   .cache_tokens = tok_set[t_int(&seed, 4)]};
+        if (t_int(&seed, 5) == 0) {
+            in.start_block = t_int(&seed, B + 1);
+            in.end_block = in.start_block + t_int(&seed, B - in.start_block + 1);
+            subrange++;
+        }
+        bf_ctx c = {.in = &in, .m = &m};
+        int ok = bf_solve(&c);
+        route_petals_hop hops[PP_MAXB];
+        int n = -1;
+        double cost = -1;
+        ss_status st = pp_find(&in, hops, PP_MAXB, &n, &cost);
+        if (!ok) {
+            ck_assert_int_eq(st, SS_ENOTFOUND);
+            missing++;
+            continue;
+        }
+        ck_assert_int_eq(st, SS_OK);
+        if (in.start_block == in.end_block) {
+            ck_assert_int_eq(n, 0);
+            ck_assert(cost == 0);
+            continue;
+        }
+        ck_assert_msg(cost == c.best_end, "instance %d: cost %.17g, brute force %.17g", it, cost,
+                      c.best_end);
+        /* The winner's vertex list, as hops. */
+        int k = 0;
+        for (int i = 0; i < c.win_len; i++) {
+            if (i == 0 || c.win[i][0] != c.win[i - 1][0]) {
+                ck_assert_int_lt(k, n);
+                ck_assert_int_eq(hops[k].server, c.win[i][0]);
+                ck_assert_int_eq(hops[k].first_block, c.win[i][1]);
+                k++;
+            }
+            if (i + 1 == c.win_len || c.win[i + 1][0] != c.win[i][0])
+                ck_assert_int_eq(hops[k - 1].end_block, c.win[i][1]);
+        }
+        ck_assert_int_eq(k, n);
+        solved++;
+        multi_hop += n > 1;
+        tied += c.n_optimal > 1;
+    }
+    /* The sample must exercise what it claims to. */
+    ck_assert_int_ge(solved, 200);
+    ck_assert_int_ge(missing, 10);
+    ck_assert_int_ge(multi_hop, 50);
+    ck_assert_int_ge(subrange, 40);
+    ck_assert_int_ge(tied, 20);
+}
+END_TEST
+
 Suite *route_algo_suite(void)
 {
     Suite *s = suite_create("route_algo");
@@ -101,6 +502,10 @@ Suite *route_algo_suite(void)
     tcase_add_test(t, test_reputation_follows_a_scripted_sequence_by_hand);
     tcase_add_test(t, test_reputation_clips_at_both_ends);
     tcase_add_test(t, test_reputation_rejects_bad_configurations);
+    tcase_add_test(t, test_petals_path_hand_computed_chains);
+    tcase_add_test(t, test_petals_path_ties_go_to_the_lower_server);
+    tcase_add_test(t, test_petals_path_reports_missing_blocks_and_bad_input);
+    tcase_add_test(t, test_petals_path_equals_brute_force_on_random_instances);
     suite_add_tcase(s, t);
     return s;
 }
