@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "route_petals_blocks.h"
 #include "route_petals_path.h"
 #include "route_reputation.h"
 #include "ss_alloc.h"
@@ -494,6 +495,276 @@ START_TEST(test_petals_path_equals_brute_force_on_random_instances)
 }
 END_TEST
 
+/* ---- Petals block count, choice and rebalancing ------------------------ */
+
+/* Llama-2-7B in fp16 on a GPU: a block has 4 * 4096^2 (attention) +
+ * 3 * 4096 * 11008 (SwiGLU MLP) + 2 * 4096 (RMSNorms) = 202,383,360
+ * parameters, 404,766,720 bytes; its KV cache is 2 * 4096 * 4096 tokens * 2
+ * bytes = 67,108,864 bytes (server.py: 4096 cache tokens, one KV group);
+ * Petals' reserve is 2 GiB * 4096 / 14336 = 613,566,756.57 bytes. So
+ * 12 GiB hold floor((12,884,901,888 - 613,566,756.57) / 471,875,584) =
+ * floor(26.005) = 26 blocks, 8 GiB floor(16.90) = 16, and 24 GiB
+ * floor(53.31) = 53, capped at the model's 32. */
+START_TEST(test_petals_num_blocks_by_hand)
+{
+    const double gib = 1024.0 * 1024 * 1024;
+    double reserve = route_petals_reserve_bytes(4096, 1);
+    ck_assert_double_eq_tol(reserve, 613566756.5714285, 1e-4);
+    double kv = route_petals_cache_bytes_per_block(4096, 1, ROUTE_PETALS_CACHE_TOKENS, 2);
+    ck_assert(kv == 67108864.0);
+    /* Grouped-query attention (8 groups) divides the cache: 8,388,608. */
+    ck_assert(route_petals_cache_bytes_per_block(4096, 8, 4096, 2) == 8388608.0);
+    int n = -1;
+    char err[160];
+    ck_assert_int_eq(route_petals_num_blocks(12 * gib, reserve, 404766720, kv, 32, &n, err, sizeof err),
+                     SS_OK);
+    ck_assert_int_eq(n, 26);
+    ck_assert_int_eq(route_petals_num_blocks(8 * gib, reserve, 404766720, kv, 32, &n, err, sizeof err),
+                     SS_OK);
+    ck_assert_int_eq(n, 16);
+    ck_assert_int_eq(route_petals_num_blocks(24 * gib, reserve, 404766720, kv, 32, &n, err, sizeof err),
+                     SS_OK);
+    ck_assert_int_eq(n, 32);
+    /* Round numbers: (1000 - 100) / (200 + 100) = 3 exactly; 999 gives
+     * 2.99 -> 2; 350 gives 0.83 -> no block at all. */
+    ck_assert_int_eq(route_petals_num_blocks(1000, 100, 200, 100, 32, &n, err, sizeof err), SS_OK);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(route_petals_num_blocks(999, 100, 200, 100, 32, &n, err, sizeof err), SS_OK);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(route_petals_num_blocks(350, 100, 200, 100, 32, &n, err, sizeof err), SS_EFULL);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(route_petals_num_blocks(1000, 100, 0, 100, 32, &n, err, sizeof err), SS_EINVAL);
+    ck_assert_int_eq(route_petals_num_blocks(NAN, 100, 200, 100, 32, &n, err, sizeof err), SS_EINVAL);
+}
+END_TEST
+
+/* forward 1000 tokens/s over 3 blocks: 1000 / ((3 + 1) / 2) = 500; the
+ * network's 800 does not bind, unless relayed: 800 * 0.2 = 160. Over one
+ * block compute gives 1000 and the network's 800 binds. Network rps of a
+ * 100/50 Mbit/s link at hidden 4096: 50e6 / (4096 * 16) = 762.939453125. */
+START_TEST(test_petals_server_throughput_by_hand)
+{
+    ck_assert(route_petals_server_throughput(1000, 800, 3, 0) == 500.0);
+    ck_assert_double_eq_tol(route_petals_server_throughput(1000, 800, 3, 1), 160.0, 1e-12);
+    ck_assert(route_petals_server_throughput(1000, 800, 1, 0) == 800.0);
+    ck_assert(route_petals_network_rps(100e6, 50e6, 4096) == 762.939453125);
+}
+END_TEST
+
+/* Spans [0,1) 3, [1,4) 1, [2,3) 1, [4,5) 5 give T = [3, 1, 2, 1, 5].
+ * Length 2: sorted windows [1,3], [1,2], [1,2], [1,5]: start 1 (ties with
+ * 2, the lower wins). Length 1: [3] [1] [2] [1] [5]: start 1 (not 3).
+ * Length 3: [1,2,3] [1,1,2] [1,2,5]: start 1. Length 5: start 0. */
+START_TEST(test_petals_choose_start_by_hand)
+{
+    const route_petals_span sp[] = {{0, 1, 3}, {1, 4, 1}, {2, 3, 1}, {4, 5, 5}};
+    double T[5];
+    char err[160];
+    ck_assert_int_eq(route_petals_block_throughputs(5, sp, 4, T, err, sizeof err), SS_OK);
+    const double want[] = {3, 1, 2, 1, 5};
+    for (int b = 0; b < 5; b++)
+        ck_assert(T[b] == want[b]);
+    size_t nb = route_petals_blocks_scratch_bytes(4, 5);
+    void *scr = ss_malloc(nb);
+    int start = -1;
+    const int len[] = {2, 1, 3, 5}, best[] = {1, 1, 1, 0};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(route_petals_choose_start(5, sp, 4, len[i], scr, nb, &start, err, sizeof err),
+                         SS_OK);
+        ck_assert_int_eq(start, best[i]);
+    }
+    /* An empty swarm: all zeros, the first start. */
+    ck_assert_int_eq(route_petals_choose_start(5, NULL, 0, 2, scr, nb, &start, err, sizeof err), SS_OK);
+    ck_assert_int_eq(start, 0);
+    ck_assert_int_eq(route_petals_choose_start(5, sp, 4, 6, scr, nb, &start, err, sizeof err), SS_EINVAL);
+    ck_assert_int_eq(route_petals_choose_start(5, sp, 4, 0, scr, nb, &start, err, sizeof err), SS_EINVAL);
+    ck_assert_int_eq(route_petals_choose_start(5, sp, 4, 2, scr, nb - 1, &start, err, sizeof err),
+                     SS_EINVAL);
+    const route_petals_span bad[] = {{3, 2, 1}};
+    ck_assert_int_eq(route_petals_choose_start(5, bad, 1, 2, scr, nb, &start, err, sizeof err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "server 0"));
+    ss_free(scr);
+}
+END_TEST
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Twin: Python's min((sorted(T[i:i+n]), i)) with qsort and memcmp-free
+ * element comparison, on small integer throughputs so ties are common. */
+START_TEST(test_petals_choose_start_equals_a_qsort_twin)
+{
+    uint64_t seed = 77;
+    int ties = 0;
+    for (int it = 0; it < 300; it++) {
+        int B = 1 + t_int(&seed, 8), S = t_int(&seed, 6);
+        route_petals_span sp[6];
+        for (int s = 0; s < S; s++) {
+            int f = t_int(&seed, B);
+            sp[s] = (route_petals_span){f, f + 1 + t_int(&seed, B - f), (double)t_int(&seed, 4)};
+        }
+        int len = 1 + t_int(&seed, B);
+        double T[8] = {0}, best[8], cand[8];
+        for (int s = 0; s < S; s++)
+            for (int b = sp[s].first_block; b < sp[s].end_block; b++)
+                T[b] += sp[s].throughput;
+        int arg = -1, n_best = 0;
+        for (int i = 0; i + len <= B; i++) {
+            memcpy(cand, T + i, len * sizeof(double));
+            qsort(cand, len, sizeof(double), cmp_double);
+            int c = 0;
+            for (int k = 0; arg >= 0 && k < len && c == 0; k++)
+                c = cmp_double(&cand[k], &best[k]);
+            if (arg < 0 || c < 0) {
+                memcpy(best, cand, sizeof cand);
+                arg = i;
+                n_best = 1;
+            } else if (c == 0) {
+                n_best++;
+            }
+        }
+        ties += n_best > 1;
+        size_t nb = route_petals_blocks_scratch_bytes(S, B);
+        void *scr = ss_malloc(nb);
+        int start = -1;
+        ck_assert_int_eq(route_petals_choose_start(B, sp, S, len, scr, nb, &start, NULL, 0), SS_OK);
+        ck_assert_int_eq(start, arg);
+        ss_free(scr);
+    }
+    ck_assert_int_ge(ties, 30);
+}
+END_TEST
+
+static route_petals_rebalance rebalance(const route_petals_span *sp, int n, int local, double q,
+                                        uint64_t *shuffle)
+{
+    size_t nb = route_petals_blocks_scratch_bytes(n, 4);
+    void *scr = ss_malloc(nb);
+    route_petals_rebalance r;
+    char err[160];
+    ck_assert_int_eq(route_petals_should_move(4, sp, n, local, q, shuffle, 100, scr, nb, &r, err,
+                                              sizeof err), SS_OK);
+    ss_free(scr);
+    return r;
+}
+
+/* Four blocks; A = [0,2) at 2, B = [2,4) at tp_b, local C = [0,2) at 1, so
+ * T = [3, 3, tp_b, tp_b] and initial = tp_b (for tp_b < 3). Without C
+ * (minus 1.001): [1.999, 1.999, tp_b, tp_b], best start 2 != 0; C moves
+ * there: T = [2, 2, tp_b + 1, tp_b + 1] (2 up to rounding: 3 - 1.001 +
+ * 0.001). Next round nobody moves: A without itself sees [-0.002, -0.002,
+ * ...] and stays at 0; B and C without themselves see their own blocks at
+ * least 0.998 below the others' 2 and stay at 2. So new = 2 and
+ * quality = tp_b / 2. Petals moves iff quality < 0.75 - 0.001:
+ *   tp_b = 1     -> 0.5    move
+ *   tp_b = 1.497 -> 0.7485 move
+ *   tp_b = 1.499 -> 0.7495 stay (DESIGN's plain "< 0.75" would move: the eps)
+ *   tp_b = 1.5   -> 0.75   stay
+ *   tp_b = 1.6   -> 0.8    stay */
+START_TEST(test_petals_rebalance_moves_only_below_the_balance_quality)
+{
+    const double tp_b[] = {1, 1.497, 1.499, 1.5, 1.6};
+    const int move[] = {1, 1, 0, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        const route_petals_span sp[] = {{0, 2, 2}, {2, 4, tp_b[i]}, {0, 2, 1}};
+        for (int shuffled = 0; shuffled < 2; shuffled++) {
+            uint64_t state = 12345;
+            route_petals_rebalance r = rebalance(sp, 3, 2, ROUTE_PETALS_BALANCE_QUALITY,
+                                                 shuffled ? &state : NULL);
+            ck_assert_int_eq(r.move, move[i]);
+            ck_assert_int_eq(r.verdict, move[i] ? ROUTE_PETALS_MOVE : ROUTE_PETALS_STAY_BALANCED);
+            ck_assert(r.initial_min == tp_b[i]);
+            ck_assert_double_eq_tol(r.new_min, 2.0, 1e-12);
+            ck_assert_double_eq_tol(r.quality, tp_b[i] / 2, 1e-12);
+            ck_assert_int_eq(r.new_start, 2);
+            ck_assert_int_eq(r.rounds, 1);
+        }
+    }
+    /* Rebalancing off (quality 0) never moves; > 1 always does. */
+    const route_petals_span sp[] = {{0, 2, 2}, {2, 4, 1}, {0, 2, 1}};
+    ck_assert_int_eq(rebalance(sp, 3, 2, 0.0, NULL).move, 0);
+    route_petals_rebalance r = rebalance(sp, 3, 2, 1.5, NULL);
+    ck_assert_int_eq(r.move, 1);
+    ck_assert_int_eq(r.verdict, ROUTE_PETALS_MOVE_FORCED);
+}
+END_TEST
+
+START_TEST(test_petals_rebalance_stays_when_petals_stays)
+{
+    /* The only server of blocks 0-1 may not leave: without it T[0:2] =
+     * 1 - 1.001 < 0 while the swarm is connected (initial 1 > eps). */
+    const route_petals_span lone[] = {{0, 2, 1}, {2, 4, 1}};
+    route_petals_rebalance r = rebalance(lone, 2, 0, 0.75, NULL);
+    ck_assert_int_eq(r.verdict, ROUTE_PETALS_STAY_DISJOINT);
+    ck_assert_int_eq(r.move, 0);
+    /* A = [0,2) 1, B = [2,4) 1, C = [0,2) 1: without C, [0.999, 0.999, 1, 1]
+     * and start 0 - where C already is - has the smallest window. */
+    const route_petals_span even[] = {{0, 2, 1}, {2, 4, 1}, {0, 2, 1}};
+    r = rebalance(even, 3, 2, 0.75, NULL);
+    ck_assert_int_eq(r.verdict, ROUTE_PETALS_STAY_BEST_PLACE);
+    ck_assert_int_eq(r.new_start, 0);
+    /* Zero throughput everywhere: the local server at [2,4) "moves" to 0
+     * in the simulation, but new min 0 < eps: no gain. */
+    const route_petals_span zero[] = {{0, 2, 0}, {2, 4, 0}};
+    r = rebalance(zero, 2, 1, 0.75, NULL);
+    ck_assert_int_eq(r.verdict, ROUTE_PETALS_STAY_NO_GAIN);
+    ck_assert_int_eq(r.move, 0);
+    char err[160];
+    size_t nb = route_petals_blocks_scratch_bytes(2, 4);
+    void *scr = ss_malloc(nb);
+    ck_assert_int_eq(route_petals_should_move(4, zero, 2, 2, 0.75, NULL, 100, scr, nb, &r, err,
+                                              sizeof err), SS_EINVAL);
+    ck_assert_int_eq(route_petals_should_move(4, zero, 2, 0, 0.75, NULL, 0, scr, nb, &r, err,
+                                              sizeof err), SS_EINVAL);
+    ss_free(scr);
+}
+END_TEST
+
+/* Random swarms: the same shuffle seed gives the same answer, the loop
+ * settles well within its bound, and every verdict agrees with its numbers
+ * (move iff quality < 0.749; no gain iff new < initial or new < eps). */
+START_TEST(test_petals_rebalance_is_reproducible_and_consistent)
+{
+    uint64_t seed = 4242;
+    int moves = 0, stays = 0;
+    for (int it = 0; it < 200; it++) {
+        int B = 2 + t_int(&seed, 10), S = 1 + t_int(&seed, 8);
+        route_petals_span sp[8];
+        for (int s = 0; s < S; s++) {
+            int len = 1 + t_int(&seed, B);
+            int f = t_int(&seed, B - len + 1);
+            sp[s] = (route_petals_span){f, f + len, 0.5 + t_int(&seed, 8) * 0.25};
+        }
+        int local = t_int(&seed, S);
+        size_t nb = route_petals_blocks_scratch_bytes(S, B);
+        void *scr = ss_malloc(nb);
+        route_petals_rebalance r1, r2;
+        uint64_t st1 = 1000 + it, st2 = 1000 + it;
+        ck_assert_int_eq(route_petals_should_move(B, sp, S, local, 0.75, &st1, 1000, scr, nb, &r1, NULL, 0),
+                         SS_OK);
+        ck_assert_int_eq(route_petals_should_move(B, sp, S, local, 0.75, &st2, 1000, scr, nb, &r2, NULL, 0),
+                         SS_OK);
+        ss_free(scr);
+        ck_assert(st1 == st2);
+        ck_assert_int_eq(r1.move, r2.move);
+        ck_assert_int_eq(r1.verdict, r2.verdict);
+        ck_assert_int_eq(r1.rounds, r2.rounds);
+        ck_assert(r1.new_min == r2.new_min || (isnan(r1.new_min) && isnan(r2.new_min)));
+        if (r1.verdict == ROUTE_PETALS_MOVE || r1.verdict == ROUTE_PETALS_STAY_BALANCED)
+            ck_assert_int_eq(r1.move, r1.quality < 0.75 - 1e-3);
+        if (r1.verdict == ROUTE_PETALS_STAY_NO_GAIN)
+            ck_assert(r1.new_min < r1.initial_min || r1.new_min < 1e-3);
+        moves += r1.move;
+        stays += !r1.move;
+    }
+    ck_assert_int_ge(moves, 10);
+    ck_assert_int_ge(stays, 10);
+}
+END_TEST
+
 Suite *route_algo_suite(void)
 {
     Suite *s = suite_create("route_algo");
@@ -506,6 +777,13 @@ Suite *route_algo_suite(void)
     tcase_add_test(t, test_petals_path_ties_go_to_the_lower_server);
     tcase_add_test(t, test_petals_path_reports_missing_blocks_and_bad_input);
     tcase_add_test(t, test_petals_path_equals_brute_force_on_random_instances);
+    tcase_add_test(t, test_petals_num_blocks_by_hand);
+    tcase_add_test(t, test_petals_server_throughput_by_hand);
+    tcase_add_test(t, test_petals_choose_start_by_hand);
+    tcase_add_test(t, test_petals_choose_start_equals_a_qsort_twin);
+    tcase_add_test(t, test_petals_rebalance_moves_only_below_the_balance_quality);
+    tcase_add_test(t, test_petals_rebalance_stays_when_petals_stays);
+    tcase_add_test(t, test_petals_rebalance_is_reproducible_and_consistent);
     suite_add_tcase(s, t);
     return s;
 }
