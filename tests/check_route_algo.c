@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "route_mtpp.h"
 #include "route_petals_blocks.h"
 #include "route_petals_path.h"
 #include "route_reputation.h"
@@ -765,6 +766,188 @@ START_TEST(test_petals_rebalance_is_reproducible_and_consistent)
 }
 END_TEST
 
+/* ---- MTPP chain partition ---------------------------------------------- */
+
+static ss_status mt_solve(const route_mtpp_problem *p, int *ends, double *cost)
+{
+    size_t nb = route_mtpp_scratch_bytes(p->n_layers, p->n_nodes);
+    void *scr = ss_malloc(nb);
+    ck_assert_ptr_nonnull(scr);
+    ss_status st = route_mtpp_solve(p, scr, nb, ends, cost, NULL, 0);
+    ss_free(scr);
+    return st;
+}
+
+/* Four layers of 2 FLOPs, 1 parameter byte and 1 output byte each; input 1
+ * byte. Node 0: 2 FLOP/s, node 1: 1 FLOP/s, both 1 byte/s in. Cut after
+ * layer e0:  e0 = 1: max(2/2 + 1, 6/1 + 1) = 7
+ *            e0 = 2: max(4/2 + 1, 4/1 + 1) = 5
+ *            e0 = 3: max(6/2 + 1, 2/1 + 1) = 4   <- optimum, ends (3, 4).
+ * Node 0 with 2 bytes of memory cannot hold 3 layers: (2, 4) at 5. With
+ * overflow streamed at 1 byte/s, e0 = 3 costs 3 + 1 + (3 - 2) / 1 = 5: a
+ * tie with e0 = 2, broken to the smaller end, (2, 4); at 2 bytes/s it
+ * costs 4.5 and wins, (3, 4). */
+START_TEST(test_mtpp_hand_computed_partitions)
+{
+    route_mtpp_layer ly[4];
+    for (int l = 0; l < 4; l++)
+        ly[l] = (route_mtpp_layer){.work_flops = 2, .param_bytes = 1, .out_bytes = 1};
+    route_mtpp_node nd[3] = {
+        {.flops_per_s = 2, .in_bytes_per_s = 1, .mem_bytes = INFINITY, .stream_bytes_per_s = 1},
+        {.flops_per_s = 1, .in_bytes_per_s = 1, .mem_bytes = INFINITY, .stream_bytes_per_s = 1},
+    };
+    route_mtpp_problem p = {.n_layers = 4, .layers = ly, .in_bytes = 1, .n_nodes = 2, .nodes = nd};
+    int e[3];
+    double c;
+    ck_assert_int_eq(mt_solve(&p, e, &c), SS_OK);
+    ck_assert(c == 4.0 && e[0] == 3 && e[1] == 4);
+    nd[0].mem_bytes = 2;
+    ck_assert_int_eq(mt_solve(&p, e, &c), SS_OK);
+    ck_assert(c == 5.0 && e[0] == 2 && e[1] == 4);
+    p.allow_overflow = 1;
+    ck_assert_int_eq(mt_solve(&p, e, &c), SS_OK);
+    ck_assert(c == 5.0 && e[0] == 2 && e[1] == 4);
+    nd[0].stream_bytes_per_s = 2;
+    ck_assert_int_eq(mt_solve(&p, e, &c), SS_OK);
+    ck_assert(c == 4.5 && e[0] == 3 && e[1] == 4);
+
+    /* A slow node (0.1 FLOP/s) put first: with skipping it gets nothing,
+     * ends (0, 3, 4) at 4; forced to take a layer it costs 2 / 0.1 + 1 = 21
+     * for layer 0 and the rest takes the smallest ends within 21:
+     * (1, 2, 4). */
+    nd[0].mem_bytes = INFINITY;
+    nd[0].stream_bytes_per_s = 1;
+    p.allow_overflow = 0;
+    nd[2] = nd[1];
+    nd[1] = nd[0];
+    nd[0] = (route_mtpp_node){.flops_per_s = 0.1, .in_bytes_per_s = 1, .mem_bytes = INFINITY};
+    p.n_nodes = 3;
+    p.allow_skip = 1;
+    ck_assert_int_eq(mt_solve(&p, e, &c), SS_OK);
+    ck_assert(c == 4.0 && e[0] == 0 && e[1] == 3 && e[2] == 4);
+    p.allow_skip = 0;
+    ck_assert_int_eq(mt_solve(&p, e, &c), SS_OK);
+    ck_assert_double_eq_tol(c, 21.0, 1e-12);
+    ck_assert(e[0] == 1 && e[1] == 2 && e[2] == 4);
+
+    /* Infeasible: 2 layers for 3 nodes; memory for nothing. */
+    p.n_layers = 2;
+    ck_assert_int_eq(mt_solve(&p, e, &c), SS_ENOTFOUND);
+    p.n_layers = 4;
+    nd[0].mem_bytes = nd[1].mem_bytes = nd[2].mem_bytes = 0.5;
+    ck_assert_int_eq(mt_solve(&p, e, &c), SS_ENOTFOUND);
+    char err[160];
+    nd[1].flops_per_s = 0;
+    ck_assert_int_eq(route_mtpp_solve(&p, e, sizeof e, e, &c, err, sizeof err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "node 1"));
+}
+END_TEST
+
+/* Brute force: every end vector in lexicographic order, stage costs summed
+ * directly (integer inputs make them equal to prefix differences), the
+ * first strictly better kept - the header's tie rule. */
+typedef struct mt_bf {
+    const route_mtpp_problem *p;
+    int cur[6], best[6];
+    double best_cost;
+    int n_optimal;
+} mt_bf;
+
+static double mt_bf_stage(const route_mtpp_problem *p, int j, int a, int e)
+{
+    double w = 0, par = 0;
+    for (int l = a; l < e; l++) {
+        w += p->layers[l].work_flops;
+        par += p->layers[l].param_bytes;
+    }
+    const route_mtpp_node *n = &p->nodes[j];
+    double c = w / n->flops_per_s + (a == 0 ? p->in_bytes : p->layers[a - 1].out_bytes) / n->in_bytes_per_s;
+    if (par > n->mem_bytes) {
+        if (!p->allow_overflow)
+            return INFINITY;
+        c += (par - n->mem_bytes) / n->stream_bytes_per_s;
+    }
+    return c;
+}
+
+static void mt_bf_rec(mt_bf *b, int j, int a, double worst)
+{
+    const route_mtpp_problem *p = b->p;
+    if (j == p->n_nodes) {
+        if (a != p->n_layers || isinf(worst))
+            return;
+        if (worst == b->best_cost)
+            b->n_optimal++;
+        if (worst < b->best_cost) {
+            b->best_cost = worst;
+            memcpy(b->best, b->cur, sizeof b->cur);
+            b->n_optimal = 1;
+        }
+        return;
+    }
+    for (int e = a; e <= p->n_layers; e++) {
+        if (e == a && !p->allow_skip)
+            continue;
+        double c = e == a ? 0 : mt_bf_stage(p, j, a, e);
+        b->cur[j] = e;
+        mt_bf_rec(b, j + 1, e, c > worst ? c : worst);
+    }
+}
+
+START_TEST(test_mtpp_equals_brute_force_on_random_instances)
+{
+    static const double speed[] = {1, 2, 3, 4}, bw[] = {1, 2, 4}, stream[] = {1, 2, 4};
+    uint64_t seed = 31337; /* fixed: the same 400 instances every run */
+    int solved = 0, infeasible = 0, tied = 0, skipped = 0, overflowed = 0;
+    for (int it = 0; it < 400; it++) {
+        route_mtpp_layer ly[7];
+        route_mtpp_node nd[4];
+        int L = 1 + t_int(&seed, 7), k = 1 + t_int(&seed, 4);
+        for (int l = 0; l < L; l++)
+            ly[l] = (route_mtpp_layer){t_int(&seed, 10), t_int(&seed, 6), t_int(&seed, 6)};
+        for (int j = 0; j < k; j++) {
+            int m = t_int(&seed, 10);
+            nd[j] = (route_mtpp_node){speed[t_int(&seed, 4)], bw[t_int(&seed, 3)],
+                                      m == 9 ? INFINITY : m, stream[t_int(&seed, 3)]};
+        }
+        route_mtpp_problem p = {.n_layers = L, .layers = ly, .in_bytes = t_int(&seed, 6), .n_nodes = k,
+                                .nodes = nd, .allow_skip = t_int(&seed, 2),
+                                .allow_overflow = t_int(&seed, 2)};
+        mt_bf b = {.p = &p, .best_cost = INFINITY};
+        mt_bf_rec(&b, 0, 0, 0.0);
+        int e[4];
+        double c = -1;
+        ss_status st = mt_solve(&p, e, &c);
+        if (isinf(b.best_cost)) {
+            ck_assert_int_eq(st, SS_ENOTFOUND);
+            infeasible++;
+            continue;
+        }
+        ck_assert_int_eq(st, SS_OK);
+        ck_assert_msg(c == b.best_cost, "instance %d: %.17g vs brute force %.17g", it, c, b.best_cost);
+        for (int j = 0; j < k; j++)
+            ck_assert_int_eq(e[j], b.best[j]);
+        solved++;
+        tied += b.n_optimal > 1;
+        for (int j = 0; j < k; j++) {
+            int a = j ? e[j - 1] : 0;
+            skipped += e[j] == a;
+            if (e[j] > a && p.allow_overflow) {
+                double par = 0;
+                for (int l = a; l < e[j]; l++)
+                    par += ly[l].param_bytes;
+                overflowed += par > nd[j].mem_bytes;
+            }
+        }
+    }
+    ck_assert_int_ge(solved, 200);
+    ck_assert_int_ge(infeasible, 20);
+    ck_assert_int_ge(tied, 30);
+    ck_assert_int_ge(skipped, 20);
+    ck_assert_int_ge(overflowed, 20);
+}
+END_TEST
+
 Suite *route_algo_suite(void)
 {
     Suite *s = suite_create("route_algo");
@@ -784,6 +967,8 @@ Suite *route_algo_suite(void)
     tcase_add_test(t, test_petals_rebalance_moves_only_below_the_balance_quality);
     tcase_add_test(t, test_petals_rebalance_stays_when_petals_stays);
     tcase_add_test(t, test_petals_rebalance_is_reproducible_and_consistent);
+    tcase_add_test(t, test_mtpp_hand_computed_partitions);
+    tcase_add_test(t, test_mtpp_equals_brute_force_on_random_instances);
     suite_add_tcase(s, t);
     return s;
 }
