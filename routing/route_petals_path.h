@@ -105,7 +105,8 @@ size_t route_petals_path_scratch_bytes(int n_servers, int n_blocks);
  * SS_EFULL when the chain has more than max_hops hops (*n_hops then holds
  * the count needed, hops holds the first max_hops).
  * Complexity: O(V log V + S^2 + S*B) time for S servers, B blocks and
- * V <= S*(B+1) + 2 vertices; at most S^2 RTT callbacks. */
+ * V <= S*(B+1) + 2 vertices; at most S^2 + 2S RTT callbacks (one per
+ * edge: S client edges each way, S^2 server-to-server at most). */
 ss_status route_petals_path_find(const route_petals_path_in *in, void *scratch, size_t scratch_bytes,
                                  route_petals_hop *hops, int max_hops, int *n_hops, double *cost_s,
                                  char *err, size_t errlen);
