@@ -94,21 +94,19 @@ static void node_down(world *w, int ni)
         n->batch_spare = lost;
         n->n_batch = 0;
     }
-    int64_t waiting = n->q_head, kv_waiting = n->kv_head;
-    n->q_head = n->q_tail = n->kv_head = n->kv_tail = -1;
+    /* detach both lines first: recoveries may queue elsewhere, never here
+     * (the node is down), and each member is popped before it recovers */
+    sim_queue waiting = n->compute_q, kv_waiting = n->kv_q;
+    sim_queue_init(&n->compute_q);
+    sim_queue_init(&n->kv_q);
     n->kv_used = 0; /* every cache on the node is gone */
     for (int i = 0; i < n_lost; i++)
         sim_w_recover(w, lost[i], w->reqs[lost[i]].hop);
-    while (waiting >= 0) {
-        int64_t next = w->reqs[waiting].next_in_queue;
-        sim_w_recover(w, waiting, w->reqs[waiting].hop);
-        waiting = next;
-    }
-    while (kv_waiting >= 0) {
-        int64_t next = w->reqs[kv_waiting].next_in_queue;
-        sim_engine_cancel(e, w->reqs[kv_waiting].kv_wait_ev);
-        sim_w_recover(w, kv_waiting, w->reqs[kv_waiting].hop);
-        kv_waiting = next;
+    for (int64_t ri; (ri = sim_queue_pop(&waiting, w->queue_next)) >= 0;)
+        sim_w_recover(w, ri, w->reqs[ri].hop);
+    for (int64_t ri; (ri = sim_queue_pop(&kv_waiting, w->queue_next)) >= 0;) {
+        sim_engine_cancel(e, w->reqs[ri].kv_wait_ev);
+        sim_w_recover(w, ri, w->reqs[ri].hop);
     }
 }
 

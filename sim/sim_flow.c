@@ -123,7 +123,8 @@ void sim_w_finish_request(world *w, int64_t ri, sim_request_status status)
 
 static int node_idle(const node_state *n)
 {
-    return n->up && n->n_batch == 0 && n->q_head < 0 && n->kv_head < 0 && n->incoming == 0;
+    return n->up && n->n_batch == 0 && sim_queue_empty(&n->compute_q) && sim_queue_empty(&n->kv_q) &&
+           n->incoming == 0;
 }
 
 /* Late binding: bind the request's current hop to node ni and send it. */
@@ -153,12 +154,7 @@ static void start_hop(world *w, int64_t ri)
                 bind_hop(w, ri, w->by_span[k]);
                 return;
             }
-        q->next_in_queue = -1;
-        if (l->sq_tail < 0)
-            l->sq_head = ri;
-        else
-            w->reqs[l->sq_tail].next_in_queue = ri;
-        l->sq_tail = ri;
+        sim_queue_push(&l->span_q, w->queue_next, ri);
         return;
     }
     send_hop(w, ri);
@@ -169,13 +165,9 @@ void sim_w_pull_span_queue(world *w, int ni)
 {
     node_state *n = &w->nodes[ni];
     node_state *l = &w->nodes[n->span_leader];
-    if (!w->routing->late_binding || !node_idle(n) || l->sq_head < 0)
+    if (!w->routing->late_binding || !node_idle(n) || sim_queue_empty(&l->span_q))
         return;
-    int64_t ri = l->sq_head;
-    l->sq_head = w->reqs[ri].next_in_queue;
-    if (l->sq_head < 0)
-        l->sq_tail = -1;
-    bind_hop(w, ri, ni);
+    bind_hop(w, sim_queue_pop(&l->span_q, w->queue_next), ni);
 }
 
 static void send_hop(world *w, int64_t ri)
@@ -200,6 +192,10 @@ static ss_status grow_reqs(world *w)
     if (!r)
         return SS_ENOMEM;
     w->reqs = r;
+    int64_t *next = ss_realloc(w->queue_next, (size_t)cap * sizeof *next);
+    if (!next)
+        return SS_ENOMEM;
+    w->queue_next = next;
     if (w->real) {
         real_session **p = ss_realloc(w->sess, (size_t)cap * sizeof *p);
         if (!p)
@@ -297,7 +293,7 @@ void sim_w_ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     memset(q, 0, sizeof *q);
     q->arrival_ns = sim_engine_now(e);
     q->first_token_ns = q->finish_ns = -1;
-    q->next_in_queue = -1;
+    w->queue_next[ri] = -1;
     q->status = SIM_REQUEST_INCOMPLETE;
     q->user = (int64_t)a - 1;
     if (w->real)

@@ -8,7 +8,6 @@
 
 static double kv_need(const world *w, int64_t ri, int hop);
 static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
-static void queue_unlink(world *w, node_state *n, int64_t prev, int64_t ri);
 static ss_status batch_push(node_state *n, int64_t ri);
 static ss_status take_batch(world *w, node_state *n);
 static double batch_cost_s(world *w, node_state *n);
@@ -44,15 +43,13 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
         return; /* the node failed since: its memory was cleared then */
     n->kv_used -= kv;
     /* admit waiting sessions in arrival order while the head fits */
-    while (n->kv_head >= 0) {
-        int64_t wi = n->kv_head;
+    while (!sim_queue_empty(&n->kv_q)) {
+        int64_t wi = sim_queue_first(&n->kv_q);
         req_state *wq = &w->reqs[wi];
         double need = kv_need(w, wi, wq->hop);
         if (n->kv_used + need > n->kv_capacity)
             break;
-        n->kv_head = wq->next_in_queue;
-        if (n->kv_head < 0)
-            n->kv_tail = -1;
+        sim_queue_pop(&n->kv_q, w->queue_next);
         sim_engine_cancel(w->eng, wq->kv_wait_ev);
         n->kv_used += need;
         if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
@@ -72,19 +69,14 @@ int sim_w_admit_kv(world *w, int64_t ri)
         return 1;
     node_state *n = &w->nodes[w->route_pool[idx].node];
     double need = kv_need(w, ri, q->hop);
-    if (n->kv_head < 0 && n->kv_used + need <= n->kv_capacity) {
+    if (sim_queue_empty(&n->kv_q) && n->kv_used + need <= n->kv_capacity) {
         n->kv_used += need;
         if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
             n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
         w->route_kv[idx] = need;
         return 1;
     }
-    q->next_in_queue = -1;
-    if (n->kv_tail < 0)
-        n->kv_head = ri;
-    else
-        w->reqs[n->kv_tail].next_in_queue = ri;
-    n->kv_tail = ri;
+    sim_queue_push(&n->kv_q, w->queue_next, ri);
     ss_status st = sim_engine_schedule(w->eng, sim_engine_now(w->eng) + KV_WAIT_S * SIM_NS_PER_S,
                                        ev_kv_timeout, w, (uint64_t)ri, 0, &q->kv_wait_ev);
     if (st != SS_OK)
@@ -98,12 +90,7 @@ void sim_w_admitted(world *w, int64_t ri)
     req_state *q = &w->reqs[ri];
     int ni = sim_w_hop_of(w, ri, q->hop)->node;
     node_state *n = &w->nodes[ni];
-    q->next_in_queue = -1;
-    if (n->q_tail < 0)
-        n->q_head = ri;
-    else
-        w->reqs[n->q_tail].next_in_queue = ri;
-    n->q_tail = ri;
+    sim_queue_push(&n->compute_q, w->queue_next, ri);
     start_batch(w, ni);
 }
 
@@ -116,31 +103,8 @@ static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     int64_t ri = (int64_t)req;
     req_state *q = &w->reqs[ri];
     node_state *n = &w->nodes[sim_w_hop_of(w, ri, q->hop)->node];
-    int64_t prev = -1;
-    for (int64_t i = n->kv_head; i >= 0; prev = i, i = w->reqs[i].next_in_queue) {
-        if (i != ri)
-            continue;
-        if (prev < 0)
-            n->kv_head = q->next_in_queue;
-        else
-            w->reqs[prev].next_in_queue = q->next_in_queue;
-        if (n->kv_tail == ri)
-            n->kv_tail = prev;
-        break;
-    }
+    sim_queue_remove(&n->kv_q, w->queue_next, ri);
     sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
-}
-
-/* Unlink request `ri` (whose predecessor in the FIFO is `prev`, -1 at the head). */
-static void queue_unlink(world *w, node_state *n, int64_t prev, int64_t ri)
-{
-    int64_t next = w->reqs[ri].next_in_queue;
-    if (prev < 0)
-        n->q_head = next;
-    else
-        w->reqs[prev].next_in_queue = next;
-    if (n->q_tail == ri)
-        n->q_tail = prev;
 }
 
 static ss_status batch_push(node_state *n, int64_t ri)
@@ -169,22 +133,21 @@ static ss_status batch_push(node_state *n, int64_t ri)
 static ss_status take_batch(world *w, node_state *n)
 {
     int64_t max = w->synthetic ? 0 : w->scn->max_batch_tokens;
-    if (max <= 0) {
-        int64_t ri = n->q_head;
-        queue_unlink(w, n, -1, ri);
-        return batch_push(n, ri);
-    }
+    int64_t *next_of = w->queue_next;
+    if (max <= 0)
+        return batch_push(n, sim_queue_pop(&n->compute_q, next_of));
     if (w->scn->prefill_first)
-        for (int64_t prev = -1, ri = n->q_head; ri >= 0; prev = ri, ri = w->reqs[ri].next_in_queue)
+        for (int64_t prev = -1, ri = sim_queue_first(&n->compute_q); ri >= 0;
+             prev = ri, ri = next_of[ri])
             if (sim_w_pass_rows(w, ri) > 1) {
-                queue_unlink(w, n, prev, ri);
+                sim_queue_unlink(&n->compute_q, next_of, prev, ri);
                 return batch_push(n, ri);
             }
     int64_t tokens = 0, prev = -1;
-    for (int64_t ri = n->q_head; ri >= 0 && tokens < max;) {
-        int64_t next = w->reqs[ri].next_in_queue;
+    for (int64_t ri = sim_queue_first(&n->compute_q); ri >= 0 && tokens < max;) {
+        int64_t next = next_of[ri];
         if (sim_w_pass_rows(w, ri) == 1) {
-            queue_unlink(w, n, prev, ri);
+            sim_queue_unlink(&n->compute_q, next_of, prev, ri);
             ss_status st = batch_push(n, ri);
             if (st != SS_OK)
                 return st;
@@ -194,11 +157,8 @@ static ss_status take_batch(world *w, node_state *n)
         }
         ri = next;
     }
-    if (n->n_batch == 0) { /* only prefills wait */
-        int64_t ri = n->q_head;
-        queue_unlink(w, n, -1, ri);
-        return batch_push(n, ri);
-    }
+    if (n->n_batch == 0) /* only prefills wait */
+        return batch_push(n, sim_queue_pop(&n->compute_q, next_of));
     return SS_OK;
 }
 
@@ -239,7 +199,7 @@ static double batch_cost_s(world *w, node_state *n)
 static void start_batch(world *w, int ni)
 {
     node_state *n = &w->nodes[ni];
-    if (n->n_batch > 0 || n->q_head < 0 || !n->up)
+    if (n->n_batch > 0 || sim_queue_empty(&n->compute_q) || !n->up)
         return;
     ss_status st = take_batch(w, n);
     if (st != SS_OK) {

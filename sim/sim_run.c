@@ -243,7 +243,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         if ((st = ss_rng_create(s->seed, SS_RNG_LINK, (uint64_t)i, SS_RNG_JITTER,
                                  &n->jitter_rng)) != SS_OK)
             return st;
-        n->q_head = n->q_tail = -1;
+        sim_queue_init(&n->compute_q);
         n->up = 1;
         n->rec.id = i;
         snprintf(n->rec.name, sizeof n->rec.name, "%s", sn->name);
@@ -259,12 +259,12 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         node_state *n = &w->nodes[i];
         n->rec.first_block = w->view_nodes[i].first_block;
         n->rec.end_block = w->view_nodes[i].end_block;
-        n->kv_head = n->kv_tail = -1;
+        sim_queue_init(&n->kv_q);
         double weights = 0;
         for (int b = n->rec.first_block; b >= 0 && b < n->rec.end_block; b++)
             weights += model_desc_block_weight_bytes(w->model, b);
         n->kv_capacity = s->nodes[i].memory_bytes - weights;
-        n->sq_head = n->sq_tail = -1;
+        sim_queue_init(&n->span_q);
     }
     if ((st = group_spans(w)) != SS_OK)
         return st;
@@ -339,6 +339,7 @@ static void world_fini(world *w)
     ss_free(w->by_span);
     ss_free(w->scratch_hops);
     ss_free(w->reqs);
+    ss_free(w->queue_next);
     ss_free(w->route_pool);
     ss_free(w->route_epoch);
     ss_free(w->route_kv);

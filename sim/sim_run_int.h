@@ -21,6 +21,7 @@
 #include "real_model.h"
 #include "sim_nic.h"
 #include "sim_place.h"
+#include "sim_queue.h"
 #include "scn_draw.h"
 #include "ss_rng.h"
 #include "real_session.h"
@@ -45,7 +46,6 @@ typedef struct req_state {
     int32_t replay_rows;    /* positions to replay at the current hop before its pass */
     uint32_t route_off;     /* hops: w->route_pool[route_off .. +route_len) */
     uint32_t route_len;
-    int64_t next_in_queue;  /* intrusive FIFO link at a node, -1: none */
     uint64_t wire_bytes;    /* real mode: encoded activation now in flight */
     sim_request_status status;
     int finished;
@@ -65,7 +65,7 @@ typedef struct node_state {
     int up;
     int64_t down_since_ns;   /* when it went down, while !up */
     uint32_t epoch;          /* bumped at every failure: caches made before are gone */
-    int64_t q_head, q_tail;  /* FIFO of request indices waiting to compute */
+    sim_queue compute_q;     /* requests holding KV room here, waiting to compute */
     int64_t *batch;          /* (n_batch) requests computing now, as one batch */
     int64_t *batch_spare;    /* the other buffer: compute_done iterates it while a new batch fills `batch` */
     int n_batch, cap_batch;
@@ -73,12 +73,12 @@ typedef struct node_state {
     int64_t running_end_ns;
     double kv_capacity;      /* bytes left for KV caches: memory - span weights */
     double kv_used;          /* bytes reserved by sim_w_admitted sessions */
-    int64_t kv_head, kv_tail; /* FIFO of requests waiting for KV room */
+    sim_queue kv_q;          /* requests waiting for KV room */
     int incoming;            /* late binding: sessions assigned here, still in transit */
     int span_leader;         /* lowest-id node serving the same span */
     int span_pos;            /* replicas of the span: w->by_span[span_pos .. span_end) */
     int span_end;
-    int64_t sq_head, sq_tail; /* leader only: the span's dispatch FIFO */
+    sim_queue span_q;        /* leader only: the span's dispatch FIFO (late binding) */
     gsl_rng *service_rng;    /* synthetic models: service-time draws */
     sim_node_rec rec;
 } node_state;
@@ -104,6 +104,7 @@ typedef struct world {
     int64_t horizon_ns;
     int64_t n_arrived;
     req_state *reqs;
+    int64_t *queue_next;    /* (cap_reqs) sim_queue links: a request is in one queue at a time */
     int64_t cap_reqs;
     route_hop *route_pool;
     uint32_t *route_epoch;  /* (cap_route) epoch of the hop node's cache for that request */
