@@ -47,7 +47,7 @@ void sim_w_recover(world *w, int64_t ri, int hop)
     }
     sim_w_release_kv(w, ri, hop);
     h->node = pick;
-    w->route_epoch[q->route_off + (uint32_t)hop] = w->nodes[pick].epoch;
+    sim_w_slot_of(w, ri, hop)->epoch = w->nodes[pick].epoch;
     int replay = (int)sim_w_pass_ctx(w, ri);
     if (w->real) {
         char e2[256];

@@ -91,9 +91,14 @@ int64_t sim_w_pass_ctx(const world *w, int64_t ri)
     return q->done == 0 ? 0 : q->prompt + q->done - 1;
 }
 
+route_slot *sim_w_slot_of(world *w, int64_t ri, int hop)
+{
+    return &w->route_slots[w->reqs[ri].route_off + (uint32_t)hop];
+}
+
 route_hop *sim_w_hop_of(world *w, int64_t ri, int hop)
 {
-    return &w->route_pool[w->reqs[ri].route_off + (uint32_t)hop];
+    return &sim_w_slot_of(w, ri, hop)->hop;
 }
 
 void sim_w_finish_request(world *w, int64_t ri, sim_request_status status)
@@ -131,9 +136,9 @@ static int node_idle(const node_state *n)
 static void bind_hop(world *w, int64_t ri, int ni)
 {
     req_state *q = &w->reqs[ri];
-    uint32_t idx = q->route_off + (uint32_t)q->hop;
-    w->route_pool[idx].node = ni;
-    w->route_epoch[idx] = w->nodes[ni].epoch;
+    route_slot *slot = sim_w_slot_of(w, ri, q->hop);
+    slot->hop.node = ni;
+    slot->epoch = w->nodes[ni].epoch;
     w->nodes[ni].incoming++;
     q->dispatched = 1;
     send_hop(w, ri);
@@ -216,25 +221,15 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
             cap *= 2;
         if (cap > UINT32_MAX)
             cap = UINT32_MAX;
-        route_hop *p = ss_realloc(w->route_pool, (size_t)cap * sizeof *p);
+        route_slot *p = ss_realloc(w->route_slots, (size_t)cap * sizeof *p);
         if (!p)
             return SS_ENOMEM;
-        w->route_pool = p;
-        uint32_t *e = ss_realloc(w->route_epoch, (size_t)cap * sizeof *e);
-        if (!e)
-            return SS_ENOMEM;
-        w->route_epoch = e;
-        double *k = ss_realloc(w->route_kv, (size_t)cap * sizeof *k);
-        if (!k)
-            return SS_ENOMEM;
-        w->route_kv = k;
+        w->route_slots = p;
         w->cap_route = (uint32_t)cap;
     }
-    memcpy(w->route_pool + w->n_route, hops, (size_t)n * sizeof *hops);
-    for (int i = 0; i < n; i++) {
-        w->route_epoch[w->n_route + (uint32_t)i] = hops[i].node >= 0 ? w->nodes[hops[i].node].epoch : 0;
-        w->route_kv[w->n_route + (uint32_t)i] = -1;
-    }
+    for (int i = 0; i < n; i++)
+        w->route_slots[w->n_route + (uint32_t)i] = (route_slot){
+            .hop = hops[i], .epoch = hops[i].node >= 0 ? w->nodes[hops[i].node].epoch : 0};
     *off = w->n_route;
     w->n_route += (uint32_t)n;
     return SS_OK;
@@ -363,7 +358,7 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     }
     /* A dead node, or one that died and came back without this session's
      * cache, is found out on contact. */
-    if (!n->up || w->route_epoch[q->route_off + (uint32_t)q->hop] != n->epoch) {
+    if (!n->up || sim_w_slot_of(w, ri, q->hop)->epoch != n->epoch) {
         sim_w_recover(w, ri, q->hop);
         return;
     }

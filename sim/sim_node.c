@@ -20,7 +20,7 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
 static double kv_need(const world *w, int64_t ri, int hop)
 {
     const req_state *q = &w->reqs[ri];
-    const route_hop *h = &w->route_pool[q->route_off + (uint32_t)hop];
+    const route_hop *h = &w->route_slots[q->route_off + (uint32_t)hop].hop;
     double positions = w->real ? (double)q->output : (double)q->prompt + (double)q->output;
     double per_pos = 0;
     for (int b = h->first_block; b < h->end_block; b++)
@@ -32,16 +32,14 @@ static double kv_need(const world *w, int64_t ri, int hop)
  * waiting sessions in. */
 void sim_w_release_kv(world *w, int64_t ri, int hop)
 {
-    req_state *q = &w->reqs[ri];
-    uint32_t idx = q->route_off + (uint32_t)hop;
-    double kv = w->route_kv[idx];
-    w->route_kv[idx] = -1;
-    if (kv < 0)
+    route_slot *slot = sim_w_slot_of(w, ri, hop);
+    if (!slot->kv_held)
         return;
-    node_state *n = &w->nodes[w->route_pool[idx].node];
-    if (!n->up || w->route_epoch[idx] != n->epoch)
+    slot->kv_held = false;
+    node_state *n = &w->nodes[slot->hop.node];
+    if (!n->up || slot->epoch != n->epoch)
         return; /* the node failed since: its memory was cleared then */
-    n->kv_used -= kv;
+    n->kv_used -= slot->kv_bytes;
     /* admit waiting sessions in arrival order while the head fits */
     while (!sim_queue_empty(&n->kv_q)) {
         int64_t wi = sim_queue_first(&n->kv_q);
@@ -54,7 +52,9 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
         n->kv_used += need;
         if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
             n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
-        w->route_kv[wq->route_off + (uint32_t)wq->hop] = need;
+        route_slot *ws = sim_w_slot_of(w, wi, wq->hop);
+        ws->kv_held = true;
+        ws->kv_bytes = need;
         sim_w_admitted(w, wi);
     }
 }
@@ -64,16 +64,17 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
 int sim_w_admit_kv(world *w, int64_t ri)
 {
     req_state *q = &w->reqs[ri];
-    uint32_t idx = q->route_off + (uint32_t)q->hop;
-    if (w->route_kv[idx] >= 0)
+    route_slot *slot = sim_w_slot_of(w, ri, q->hop);
+    if (slot->kv_held)
         return 1;
-    node_state *n = &w->nodes[w->route_pool[idx].node];
+    node_state *n = &w->nodes[slot->hop.node];
     double need = kv_need(w, ri, q->hop);
     if (sim_queue_empty(&n->kv_q) && n->kv_used + need <= n->kv_capacity) {
         n->kv_used += need;
         if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
             n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
-        w->route_kv[idx] = need;
+        slot->kv_held = true;
+        slot->kv_bytes = need;
         return 1;
     }
     sim_queue_push(&n->kv_q, w->queue_next, ri);

@@ -340,9 +340,7 @@ static void world_fini(world *w)
     ss_free(w->scratch_hops);
     ss_free(w->reqs);
     ss_free(w->queue_next);
-    ss_free(w->route_pool);
-    ss_free(w->route_epoch);
-    ss_free(w->route_kv);
+    ss_free(w->route_slots);
     sim_world_fini(&w->wscn);
 }
 
@@ -364,7 +362,7 @@ static ss_status collect(world *w, sim_results *out)
         if (!out->route_nodes)
             return SS_ENOMEM;
         for (uint32_t i = 0; i < w->n_route; i++)
-            out->route_nodes[i] = w->route_pool[i].node;
+            out->route_nodes[i] = w->route_slots[i].hop.node;
         out->n_route_nodes = w->n_route;
     }
     for (int64_t i = 0; i < w->n_arrived; i++) {

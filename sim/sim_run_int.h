@@ -8,6 +8,7 @@
 
 #include "sim_run.h"
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
@@ -38,13 +39,23 @@
  * servers queue an inference session up to 600 s), then fails. */
 #define KV_WAIT_S 600
 
+/* One hop of one request's route, with what the simulator tracks about it.
+ * Routes are stored back to back: request r's hops are route slots
+ * [route_off, route_off + route_len). */
+typedef struct route_slot {
+    route_hop hop;
+    uint32_t epoch;    /* the hop node's epoch when bound: its cache for this request dates from then */
+    bool kv_held;      /* the node holds this request's KV reservation (sim_w_admit_kv) */
+    double kv_bytes;   /* the reservation's size, while kv_held */
+} route_slot;
+
 typedef struct req_state {
     int64_t arrival_ns, first_token_ns, finish_ns;
     int32_t prompt, output, done; /* tokens; real mode: output = steps, done = passes */
     int32_t hop;            /* hop of the current pass */
     int32_t retries;        /* recoveries after node failures */
     int32_t replay_rows;    /* positions to replay at the current hop before its pass */
-    uint32_t route_off;     /* hops: w->route_pool[route_off .. +route_len) */
+    uint32_t route_off;     /* hops: w->route_slots[route_off .. +route_len) */
     uint32_t route_len;
     uint64_t wire_bytes;    /* real mode: encoded activation now in flight */
     sim_request_status status;
@@ -106,9 +117,7 @@ typedef struct world {
     req_state *reqs;
     int64_t *queue_next;    /* (cap_reqs) sim_queue links: a request is in one queue at a time */
     int64_t cap_reqs;
-    route_hop *route_pool;
-    uint32_t *route_epoch;  /* (cap_route) epoch of the hop node's cache for that request */
-    double *route_kv;       /* (cap_route) KV bytes reserved there, < 0: not sim_w_admitted */
+    route_slot *route_slots; /* (cap_route) every request's hops, in arrival order */
     uint32_t n_route, cap_route;
     int64_t n_active;       /* arrived, not finished */
     int64_t pending_arrivals; /* arrival events scheduled, not yet run */
@@ -132,6 +141,7 @@ uint32_t sim_w_width_in(world *w, const route_hop *h);
 int64_t sim_w_transfer_arrival(world *w, int src, int dst, double bytes);
 int sim_w_pass_rows(const world *w, int64_t ri);
 int64_t sim_w_pass_ctx(const world *w, int64_t ri);
+route_slot *sim_w_slot_of(world *w, int64_t ri, int hop);
 route_hop *sim_w_hop_of(world *w, int64_t ri, int hop);
 void sim_w_release_kv(world *w, int64_t ri, int hop);
 int sim_w_admit_kv(world *w, int64_t ri);
