@@ -16,7 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const route_node_view *sort_view; /* qsort has no context argument */
+/* A node's sort key for group_spans: qsort's comparator gets no context, so
+ * the key carries everything the comparison needs. */
+typedef struct span_key {
+    int first_block, end_block, id; /* from the node's view */
+    int index;                      /* into w->nodes */
+} span_key;
 
 static int by_span_cmp(const void *a, const void *b);
 static ss_status group_spans(world *w);
@@ -62,14 +67,18 @@ void sim_w_stop_with(world *w, ss_status st, const char *msg)
     sim_engine_stop(w->eng);
 }
 
+/* (first_block, end_block, id), then the index: a total order, so qsort's
+ * instability cannot show. */
 static int by_span_cmp(const void *a, const void *b)
 {
-    const route_node_view *x = &sort_view[*(const int *)a], *y = &sort_view[*(const int *)b];
+    const span_key *x = a, *y = b;
     if (x->first_block != y->first_block)
         return x->first_block < y->first_block ? -1 : 1;
     if (x->end_block != y->end_block)
         return x->end_block < y->end_block ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
 }
 
 /* Group the nodes by span: each knows its replicas (a run of by_span) and
@@ -78,13 +87,19 @@ static int by_span_cmp(const void *a, const void *b)
 static ss_status group_spans(world *w)
 {
     w->by_span = ss_malloc_array((size_t)w->n_nodes, sizeof *w->by_span);
-    if (!w->by_span)
+    span_key *keys = ss_malloc_array((size_t)(w->n_nodes ? w->n_nodes : 1), sizeof *keys);
+    if (!w->by_span || !keys) {
+        ss_free(keys);
         return SS_ENOMEM;
+    }
+    for (int i = 0; i < w->n_nodes; i++) {
+        const route_node_view *v = &w->view_nodes[i];
+        keys[i] = (span_key){v->first_block, v->end_block, v->id, i};
+    }
+    qsort(keys, (size_t)w->n_nodes, sizeof *keys, by_span_cmp);
     for (int i = 0; i < w->n_nodes; i++)
-        w->by_span[i] = i;
-    sort_view = w->view_nodes;
-    qsort(w->by_span, (size_t)w->n_nodes, sizeof *w->by_span, by_span_cmp);
-    sort_view = NULL;
+        w->by_span[i] = keys[i].index;
+    ss_free(keys);
     for (int a = 0; a < w->n_nodes;) {
         const route_node_view *v = &w->view_nodes[w->by_span[a]];
         int b = a + 1;
