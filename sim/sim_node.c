@@ -19,12 +19,13 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
  * first reaches the node, as Petals allocates a session's cache up front. */
 static double kv_need(const world *w, int64_t ri, int hop)
 {
-    const req_state *q = &w->reqs[ri];
-    const route_hop *h = &w->route_slots[q->route_off + (uint32_t)hop].hop;
-    double positions = w->real ? (double)q->output : (double)q->prompt + (double)q->output;
+    const req_state *q = &w->reqs.at[ri];
+    const route_hop *h = &w->routes.slots[q->route_off + (uint32_t)hop].hop;
+    double positions = w->cfg.real ? (double)q->output : (double)q->prompt + (double)q->output;
     double per_pos = 0;
     for (int b = h->first_block; b < h->end_block; b++)
-        per_pos += (double)w->model->blocks[b].kv_elems_per_item * w->model->kv_bytes_per_elem;
+        per_pos += (double)w->cfg.model->blocks[b].kv_elems_per_item *
+                   w->cfg.model->kv_bytes_per_elem;
     return per_pos * positions;
 }
 
@@ -36,19 +37,19 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
     if (!slot->kv_held)
         return;
     slot->kv_held = false;
-    node_state *n = &w->nodes[slot->hop.node];
+    node_state *n = &w->nodes.at[slot->hop.node];
     if (!n->up || slot->epoch != n->epoch)
         return; /* the node failed since: its memory was cleared then */
     n->kv_used -= slot->kv_bytes;
     /* admit waiting sessions in arrival order while the head fits */
     while (!sim_queue_empty(&n->kv_q)) {
         int64_t wi = sim_queue_first(&n->kv_q);
-        req_state *wq = &w->reqs[wi];
+        req_state *wq = &w->reqs.at[wi];
         double need = kv_need(w, wi, wq->hop);
         if (n->kv_used + need > n->kv_capacity)
             break;
-        sim_queue_pop(&n->kv_q, w->queue_next);
-        sim_engine_cancel(w->eng, wq->kv_wait_ev);
+        sim_queue_pop(&n->kv_q, w->reqs.next);
+        sim_engine_cancel(w->run.eng, wq->kv_wait_ev);
         n->kv_used += need;
         if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
             n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
@@ -60,14 +61,14 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
 }
 
 /* Reserve KV room for the request's current hop at its node, or queue it.
- * Returns 1 if sim_w_admitted now. */
+ * Returns 1 if admitted now (the caller then calls sim_w_admitted). */
 int sim_w_admit_kv(world *w, int64_t ri)
 {
-    req_state *q = &w->reqs[ri];
+    req_state *q = &w->reqs.at[ri];
     route_slot *slot = sim_w_slot_of(w, ri, q->hop);
     if (slot->kv_held)
         return 1;
-    node_state *n = &w->nodes[slot->hop.node];
+    node_state *n = &w->nodes.at[slot->hop.node];
     double need = kv_need(w, ri, q->hop);
     if (sim_queue_empty(&n->kv_q) && n->kv_used + need <= n->kv_capacity) {
         n->kv_used += need;
@@ -77,9 +78,10 @@ int sim_w_admit_kv(world *w, int64_t ri)
         slot->kv_bytes = need;
         return 1;
     }
-    sim_queue_push(&n->kv_q, w->queue_next, ri);
-    ss_status st = sim_engine_schedule(w->eng, sim_engine_now(w->eng) + KV_WAIT_S * SIM_NS_PER_S,
-                                       ev_kv_timeout, w, (uint64_t)ri, 0, &q->kv_wait_ev);
+    sim_queue_push(&n->kv_q, w->reqs.next, ri);
+    int64_t deadline = sim_engine_now(w->run.eng) + KV_WAIT_S * SIM_NS_PER_S;
+    ss_status st = sim_engine_schedule(w->run.eng, deadline, ev_kv_timeout, w, (uint64_t)ri, 0,
+                                       &q->kv_wait_ev);
     if (st != SS_OK)
         sim_w_fail(w, st, "scheduling an event");
     return 0;
@@ -88,23 +90,23 @@ int sim_w_admit_kv(world *w, int64_t ri)
 /* The request holds KV room at its current hop's node: compute or queue. */
 void sim_w_admitted(world *w, int64_t ri)
 {
-    req_state *q = &w->reqs[ri];
+    req_state *q = &w->reqs.at[ri];
     int ni = sim_w_hop_of(w, ri, q->hop)->node;
-    node_state *n = &w->nodes[ni];
-    sim_queue_push(&n->compute_q, w->queue_next, ri);
+    node_state *n = &w->nodes.at[ni];
+    sim_queue_push(&n->compute_q, w->reqs.next, ri);
     start_batch(w, ni);
 }
 
-/* Waited KV_WAIT_S without room: leave the node's waiting line and sim_w_fail. */
+/* Waited KV_WAIT_S without room: leave the node's waiting line and fail. */
 static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
 {
     world *w = ctx;
     (void)e;
     (void)b;
     int64_t ri = (int64_t)req;
-    req_state *q = &w->reqs[ri];
-    node_state *n = &w->nodes[sim_w_hop_of(w, ri, q->hop)->node];
-    sim_queue_remove(&n->kv_q, w->queue_next, ri);
+    req_state *q = &w->reqs.at[ri];
+    node_state *n = &w->nodes.at[sim_w_hop_of(w, ri, q->hop)->node];
+    sim_queue_remove(&n->kv_q, w->reqs.next, ri);
     sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
 }
 
@@ -133,11 +135,11 @@ static ss_status batch_push(node_state *n, int64_t ri)
  * in FIFO order up to max_batch_tokens. */
 static ss_status take_batch(world *w, node_state *n)
 {
-    int64_t max = w->synthetic ? 0 : w->scn->max_batch_tokens;
-    int64_t *next_of = w->queue_next;
+    int64_t max = w->cfg.synthetic ? 0 : w->cfg.scn->max_batch_tokens;
+    int64_t *next_of = w->reqs.next;
     if (max <= 0)
         return batch_push(n, sim_queue_pop(&n->compute_q, next_of));
-    if (w->scn->prefill_first)
+    if (w->cfg.scn->prefill_first)
         for (int64_t prev = -1, ri = sim_queue_first(&n->compute_q); ri >= 0;
              prev = ri, ri = next_of[ri])
             if (sim_w_pass_rows(w, ri) > 1) {
@@ -166,12 +168,12 @@ static ss_status take_batch(world *w, node_state *n)
 /* Seconds the batch takes on node n (before straggler slowdown). */
 static double batch_cost_s(world *w, node_state *n)
 {
-    const route_hop *h = sim_w_hop_of(w, n->batch[0], w->reqs[n->batch[0]].hop);
+    const route_hop *h = sim_w_hop_of(w, n->batch[0], w->reqs.at[n->batch[0]].hop);
     double s = 0;
-    if (w->synthetic)
-        return scn_dist_draw(n->service_rng, &w->scn->model.service_time_s);
+    if (w->cfg.synthetic)
+        return scn_dist_draw(n->service_rng, &w->cfg.scn->model.service_time_s);
     if (n->n_batch == 1) {
-        s = model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
+        s = model_cost_span_s(&n->dev, w->cfg.model, h->first_block, h->end_block,
                               sim_w_pass_rows(w, n->batch[0]), sim_w_pass_ctx(w, n->batch[0]));
     } else {
         /* b decode steps: the weights stream once for the whole batch; the
@@ -181,15 +183,15 @@ static double batch_cost_s(world *w, node_state *n)
         double ctx = 0;
         for (int i = 0; i < n->n_batch; i++)
             ctx += (double)sim_w_pass_ctx(w, n->batch[i]);
-        s = model_cost_span_batch(&n->dev, w->model, h->first_block, h->end_block, n->n_batch, 1,
+        s = model_cost_span_batch(&n->dev, w->cfg.model, h->first_block, h->end_block, n->n_batch, 1,
                                   (int64_t)llround(ctx / n->n_batch)).total_s;
     }
     /* after a failure, a new node first rebuilds a session's cache: a
      * prefill of every earlier position (Petals' replay) */
     for (int i = 0; i < n->n_batch; i++) {
-        req_state *q = &w->reqs[n->batch[i]];
+        req_state *q = &w->reqs.at[n->batch[i]];
         if (q->replay_rows > 0)
-            s += model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
+            s += model_cost_span_s(&n->dev, w->cfg.model, h->first_block, h->end_block,
                                    q->replay_rows, 0);
         q->replay_rows = 0;
     }
@@ -199,7 +201,7 @@ static double batch_cost_s(world *w, node_state *n)
 /* The node is free and work waits: run the next batch. */
 static void start_batch(world *w, int ni)
 {
-    node_state *n = &w->nodes[ni];
+    node_state *n = &w->nodes.at[ni];
     if (n->n_batch > 0 || sim_queue_empty(&n->compute_q) || !n->up)
         return;
     ss_status st = take_batch(w, n);
@@ -208,10 +210,10 @@ static void start_batch(world *w, int ni)
         return;
     }
     int64_t d = sim_w_s_to_ns(batch_cost_s(w, n) * n->slowdown);
-    n->running_end_ns = sim_engine_now(w->eng) + d;
+    n->running_end_ns = sim_engine_now(w->run.eng) + d;
     n->rec.busy_ns += d;
     n->rec.n_tasks += (uint64_t)n->n_batch;
-    st = sim_engine_schedule(w->eng, n->running_end_ns, ev_compute_done, w, (uint64_t)ni, 0,
+    st = sim_engine_schedule(w->run.eng, n->running_end_ns, ev_compute_done, w, (uint64_t)ni, 0,
                              &n->running_ev);
     if (st != SS_OK)
         sim_w_fail(w, st, "scheduling an event");
@@ -223,7 +225,7 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     (void)e;
     (void)b;
     int ni = (int)node;
-    node_state *n = &w->nodes[ni];
+    node_state *n = &w->nodes.at[ni];
     /* iterate the finished batch from the spare buffer: members moving on
      * may start the node's next batch in `batch` */
     int64_t *done = n->batch;
