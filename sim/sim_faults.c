@@ -29,7 +29,7 @@ void sim_w_recover(world *w, int64_t ri, int hop)
     req_state *q = &w->reqs.at[ri];
     route_hop *h = sim_w_hop_of(w, ri, hop);
     int pick = -1;
-    if (w->nodes.at[h->node].up)
+    if (w->nodes.at[sim_w_node_of(w, ri, hop)].up)
         pick = h->node;
     for (int i = 0; i < w->nodes.n && pick < 0; i++)
         if (w->nodes.at[i].up && w->nodes.views[i].first_block == h->first_block &&

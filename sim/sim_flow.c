@@ -101,6 +101,14 @@ route_hop *sim_w_hop_of(world *w, int64_t ri, int hop)
     return &sim_w_slot_of(w, ri, hop)->hop;
 }
 
+int sim_w_node_of(world *w, int64_t ri, int hop)
+{
+    const route_hop *h = sim_w_hop_of(w, ri, hop);
+    /* only a hop whose transfer was sent has a node, and sending binds it */
+    assert(h->state == ROUTE_HOP_BOUND && "hop read before it was bound");
+    return h->node;
+}
+
 void sim_w_finish_request(world *w, int64_t ri, sim_request_status status)
 {
     req_state *q = &w->reqs.at[ri];
@@ -138,6 +146,7 @@ static void bind_hop(world *w, int64_t ri, int ni)
     req_state *q = &w->reqs.at[ri];
     route_slot *slot = sim_w_slot_of(w, ri, q->hop);
     slot->hop.node = ni;
+    slot->hop.state = ROUTE_HOP_BOUND;
     slot->epoch = w->nodes.at[ni].epoch;
     w->nodes.at[ni].incoming++;
     q->dispatched = 1;
@@ -150,10 +159,10 @@ static void start_hop(world *w, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
     const route_hop *h = sim_w_hop_of(w, ri, q->hop);
-    if (h->node < 0) {
-        /* an unbound hop holds -1 - (its span's leader): the replicas are
-         * the leader's group, scanned in id order */
-        node_state *l = &w->nodes.at[-1 - h->node];
+    if (h->state == ROUTE_HOP_UNBOUND) {
+        /* the placeholder serves the span, so its leader's group is the
+         * span's replicas, scanned in id order */
+        node_state *l = &w->nodes.at[w->nodes.at[h->node].span_leader];
         for (int k = l->span_pos; k < l->span_end; k++)
             if (node_idle(&w->nodes.at[w->nodes.by_span[k]])) {
                 bind_hop(w, ri, w->nodes.by_span[k]);
@@ -179,10 +188,11 @@ static void send_hop(world *w, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
     const route_hop *h = sim_w_hop_of(w, ri, q->hop);
-    int src = q->hop == 0 ? -1 : sim_w_hop_of(w, ri, q->hop - 1)->node;
+    int src = q->hop == 0 ? -1 : sim_w_node_of(w, ri, q->hop - 1);
     double bytes = w->cfg.real ? (double)q->wire_bytes
                                : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h));
-    sim_w_schedule(w, sim_w_transfer_arrival(w, src, h->node, bytes), sim_w_ev_hop_arrive,
+    sim_w_schedule(w, sim_w_transfer_arrival(w, src, sim_w_node_of(w, ri, q->hop), bytes),
+                   sim_w_ev_hop_arrive,
                    (uint64_t)ri, 0);
 }
 
@@ -231,7 +241,7 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
     }
     for (int i = 0; i < n; i++)
         w->routes.slots[w->routes.n + (uint32_t)i] = (route_slot){
-            .hop = hops[i], .epoch = hops[i].node >= 0 ? w->nodes.at[hops[i].node].epoch : 0};
+            .hop = hops[i], .epoch = hops[i].state == ROUTE_HOP_BOUND ? w->nodes.at[hops[i].node].epoch : 0};
     *off = w->routes.n;
     w->routes.n += (uint32_t)n;
     return SS_OK;
@@ -334,9 +344,6 @@ static void route_request(world *w, int64_t ri)
         sim_w_stop_with(w, st, msg);
         return;
     }
-    if (w->routes.ops->late_binding)
-        for (int h = 0; h < n_hops; h++)
-            w->routes.scratch[h].node = -1 - w->nodes.at[w->routes.scratch[h].node].span_leader;
     if ((st = append_route(w, w->routes.scratch, n_hops, &q->route_off)) != SS_OK) {
         sim_w_fail(w, st, "storing a route");
         return;
@@ -354,7 +361,7 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     (void)b;
     int64_t ri = (int64_t)req;
     req_state *q = &w->reqs.at[ri];
-    int ni = sim_w_hop_of(w, ri, q->hop)->node;
+    int ni = sim_w_node_of(w, ri, q->hop);
     node_state *n = &w->nodes.at[ni];
     if (q->dispatched) {
         q->dispatched = 0;

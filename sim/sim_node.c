@@ -37,7 +37,7 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
     if (!slot->kv_held)
         return;
     slot->kv_held = false;
-    node_state *n = &w->nodes.at[slot->hop.node];
+    node_state *n = &w->nodes.at[sim_w_node_of(w, ri, hop)];
     if (!n->up || slot->epoch != n->epoch)
         return; /* the node failed since: its memory was cleared then */
     n->kv_used -= slot->kv_bytes;
@@ -68,7 +68,7 @@ int sim_w_admit_kv(world *w, int64_t ri)
     route_slot *slot = sim_w_slot_of(w, ri, q->hop);
     if (slot->kv_held)
         return 1;
-    node_state *n = &w->nodes.at[slot->hop.node];
+    node_state *n = &w->nodes.at[sim_w_node_of(w, ri, q->hop)];
     double need = kv_need(w, ri, q->hop);
     if (sim_queue_empty(&n->kv_q) && n->kv_used + need <= n->kv_capacity) {
         n->kv_used += need;
@@ -91,7 +91,7 @@ int sim_w_admit_kv(world *w, int64_t ri)
 void sim_w_admitted(world *w, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
-    int ni = sim_w_hop_of(w, ri, q->hop)->node;
+    int ni = sim_w_node_of(w, ri, q->hop);
     node_state *n = &w->nodes.at[ni];
     sim_queue_push(&n->compute_q, w->reqs.next, ri);
     start_batch(w, ni);
@@ -105,7 +105,7 @@ static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     (void)b;
     int64_t ri = (int64_t)req;
     req_state *q = &w->reqs.at[ri];
-    node_state *n = &w->nodes.at[sim_w_hop_of(w, ri, q->hop)->node];
+    node_state *n = &w->nodes.at[sim_w_node_of(w, ri, q->hop)];
     sim_queue_remove(&n->kv_q, w->reqs.next, ri);
     sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
 }

@@ -377,8 +377,12 @@ static ss_status collect(world *w, sim_results *out)
         out->route_nodes = ss_malloc_array(w->routes.n, sizeof *out->route_nodes);
         if (!out->route_nodes)
             return SS_ENOMEM;
-        for (uint32_t i = 0; i < w->routes.n; i++)
-            out->route_nodes[i] = w->routes.slots[i].hop.node;
+        for (uint32_t i = 0; i < w->routes.n; i++) {
+            const route_hop *h = &w->routes.slots[i].hop;
+            /* the stored form of a hop never bound (sim_results.h) */
+            out->route_nodes[i] = h->state == ROUTE_HOP_BOUND
+                                      ? h->node : -1 - w->nodes.at[h->node].span_leader;
+        }
         out->n_route_nodes = w->routes.n;
     }
     for (int64_t i = 0; i < w->reqs.n_arrived; i++) {

@@ -9,6 +9,7 @@
 #define SIM_RUN_INT_H
 
 #include "sim_run.h"
+#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -192,6 +193,8 @@ int sim_w_pass_rows(const world *w, int64_t ri);
 int64_t sim_w_pass_ctx(const world *w, int64_t ri);
 route_slot *sim_w_slot_of(world *w, int64_t ri, int hop);
 route_hop *sim_w_hop_of(world *w, int64_t ri, int hop);
+/* The node serving hop `hop` of request ri; the hop must be bound. */
+int sim_w_node_of(world *w, int64_t ri, int hop);
 void sim_w_release_kv(world *w, int64_t ri, int hop);
 int sim_w_admit_kv(world *w, int64_t ri);
 void sim_w_finish_request(world *w, int64_t ri, sim_request_status status);
