@@ -136,8 +136,8 @@ void sim_w_finish_request(world *w, int64_t ri, sim_request_status status)
 
 static int node_idle(const node_state *n)
 {
-    return n->up && n->n_batch == 0 && sim_queue_empty(&n->compute_q) && sim_queue_empty(&n->kv_q) &&
-           n->incoming == 0;
+    return n->up && n->n_batch == 0 && sim_queue_empty(&n->compute_q) &&
+           sim_queue_empty(&n->kv_q) && n->incoming == 0;
 }
 
 /* Late binding: bind the request's current hop to node ni and send it. */
@@ -191,9 +191,8 @@ static void send_hop(world *w, int64_t ri)
     int src = q->hop == 0 ? -1 : sim_w_node_of(w, ri, q->hop - 1);
     double bytes = w->cfg.real ? (double)q->wire_bytes
                                : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h));
-    sim_w_schedule(w, sim_w_transfer_arrival(w, src, sim_w_node_of(w, ri, q->hop), bytes),
-                   sim_w_ev_hop_arrive,
-                   (uint64_t)ri, 0);
+    int64_t at = sim_w_transfer_arrival(w, src, sim_w_node_of(w, ri, q->hop), bytes);
+    sim_w_schedule(w, at, sim_w_ev_hop_arrive, (uint64_t)ri, 0);
 }
 
 static ss_status grow_reqs(world *w)
