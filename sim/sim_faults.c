@@ -28,9 +28,8 @@ void sim_w_recover(world *w, int64_t ri, int hop)
 {
     req_state *q = &w->reqs.at[ri];
     route_hop *h = sim_w_hop_of(w, ri, hop);
-    int pick = -1;
-    if (w->nodes.at[sim_w_node_of(w, ri, hop)].up)
-        pick = h->node;
+    int cur = sim_w_node_of(w, ri, hop);
+    int pick = w->nodes.at[cur].up ? cur : -1;
     for (int i = 0; i < w->nodes.n && pick < 0; i++)
         if (w->nodes.at[i].up && w->nodes.views[i].first_block == h->first_block &&
             w->nodes.views[i].end_block == h->end_block)

@@ -240,7 +240,8 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
     }
     for (int i = 0; i < n; i++)
         w->routes.slots[w->routes.n + (uint32_t)i] = (route_slot){
-            .hop = hops[i], .epoch = hops[i].state == ROUTE_HOP_BOUND ? w->nodes.at[hops[i].node].epoch : 0};
+            .hop = hops[i],
+            .epoch = hops[i].state == ROUTE_HOP_BOUND ? w->nodes.at[hops[i].node].epoch : 0};
     *off = w->routes.n;
     w->routes.n += (uint32_t)n;
     return SS_OK;
@@ -425,8 +426,8 @@ static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
             return;
         }
         over = real_session_done(w->sess.at[ri]);
-        if (!over && (st = real_session_begin_pass(w->sess.at[ri], &q->wire_bytes, e2, sizeof e2)) !=
-                         SS_OK) {
+        if (!over && (st = real_session_begin_pass(w->sess.at[ri], &q->wire_bytes, e2,
+                                                   sizeof e2)) != SS_OK) {
             sim_w_stop_with(w, st, e2);
             return;
         }

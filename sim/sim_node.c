@@ -183,8 +183,9 @@ static double batch_cost_s(world *w, node_state *n)
         double ctx = 0;
         for (int i = 0; i < n->n_batch; i++)
             ctx += (double)sim_w_pass_ctx(w, n->batch[i]);
-        s = model_cost_span_batch(&n->dev, w->cfg.model, h->first_block, h->end_block, n->n_batch, 1,
-                                  (int64_t)llround(ctx / n->n_batch)).total_s;
+        int64_t mean_ctx = (int64_t)llround(ctx / n->n_batch);
+        s = model_cost_span_batch(&n->dev, w->cfg.model, h->first_block, h->end_block, n->n_batch,
+                                  1, mean_ctx).total_s;
     }
     /* after a failure, a new node first rebuilds a session's cache: a
      * prefill of every earlier position (Petals' replay) */

@@ -35,7 +35,8 @@ void sim_queue_push(sim_queue *q, int64_t *next, int64_t i);
 /* Remove and return the oldest index, -1 when empty. O(1). */
 int64_t sim_queue_pop(sim_queue *q, int64_t *next);
 /* Remove index i, whose predecessor in the queue is prev (-1: i is the
- * head), as known by a caller walking the queue. O(1). */
+ * head), as known by a caller walking the queue. O(1); a wrong prev
+ * corrupts the queue. */
 void sim_queue_unlink(sim_queue *q, int64_t *next, int64_t prev, int64_t i);
 /* Remove index i wherever it is: true if it was queued. O(length). */
 bool sim_queue_remove(sim_queue *q, int64_t *next, int64_t i);

@@ -103,7 +103,8 @@ static ss_status group_spans(world *w)
     for (int a = 0; a < w->nodes.n;) {
         const route_node_view *v = &w->nodes.views[w->nodes.by_span[a]];
         int b = a + 1;
-        while (b < w->nodes.n && w->nodes.views[w->nodes.by_span[b]].first_block == v->first_block &&
+        while (b < w->nodes.n &&
+               w->nodes.views[w->nodes.by_span[b]].first_block == v->first_block &&
                w->nodes.views[w->nodes.by_span[b]].end_block == v->end_block)
             b++;
         for (int k = a; k < b; k++) {
@@ -196,8 +197,8 @@ static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t 
         int next_up;
         sim_churn_proc_next(&w->faults.churn[i], &t, &next_up);
         if (t < INT64_MAX &&
-            (st = sim_engine_schedule(w->run.eng, t, sim_w_ev_churn, w, (uint64_t)i, (uint64_t)next_up,
-                                      NULL)) != SS_OK)
+            (st = sim_engine_schedule(w->run.eng, t, sim_w_ev_churn, w, (uint64_t)i,
+                                      (uint64_t)next_up, NULL)) != SS_OK)
             break;
     }
     if (loaded)
@@ -288,12 +289,14 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &w->routes.ops, e2,
                                  sizeof e2)) != SS_OK)
         return ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
-    if (w->routes.ops->init && (st = w->routes.ops->init(&w->nodes.view, &w->routes.state)) != SS_OK)
+    if (w->routes.ops->init &&
+        (st = w->routes.ops->init(&w->nodes.view, &w->routes.state)) != SS_OK)
         return ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
 
     if ((st = ss_rng_create(s->seed, SS_RNG_LINK, UINT64_MAX, SS_RNG_JITTER,
-                             &w->nodes.client_jitter_rng)) ||
-        (st = sim_workload_create(s, o->assets_dir, w->cfg.model->seq_len, &w->reqs.wl, err, errlen)))
+                            &w->nodes.client_jitter_rng)) ||
+        (st = sim_workload_create(s, o->assets_dir, w->cfg.model->seq_len, &w->reqs.wl, err,
+                                  errlen)))
         return st;
     if ((st = sim_time_from_s(s->horizon_s, &w->cfg.horizon_ns)) != SS_OK)
         return ss_err(err, errlen, st, "%s: horizon_s: too large", s->source_path);
@@ -309,9 +312,10 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
             (f->up_at_s >= 0 && sim_time_from_s(f->up_at_s, &up) != SS_OK))
             return ss_err(err, errlen, SS_ERANGE, "%s: faults[%d]: time too large", s->source_path,
                           i);
-        if ((st = sim_engine_schedule(w->run.eng, down, sim_w_ev_node_down, w, (uint64_t)f->node, 0, NULL)) ||
-            (up >= 0 &&
-             (st = sim_engine_schedule(w->run.eng, up, sim_w_ev_node_up, w, (uint64_t)f->node, 0, NULL))))
+        if ((st = sim_engine_schedule(w->run.eng, down, sim_w_ev_node_down, w, (uint64_t)f->node, 0,
+                                      NULL)) ||
+            (up >= 0 && (st = sim_engine_schedule(w->run.eng, up, sim_w_ev_node_up, w,
+                                                  (uint64_t)f->node, 0, NULL))))
             return st;
     }
     for (int i = 0; i < s->n_stragglers; i++) {
@@ -322,9 +326,10 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         if (sim_time_from_s(g->from_s, &from) != SS_OK || sim_time_from_s(g->to_s, &to) != SS_OK)
             return ss_err(err, errlen, SS_ERANGE, "%s: stragglers[%d]: time too large",
                           s->source_path, i);
-        if ((st = sim_engine_schedule(w->run.eng, from, sim_w_ev_straggle, w, (uint64_t)g->node, bits,
-                                      NULL)) ||
-            (st = sim_engine_schedule(w->run.eng, to, sim_w_ev_straggle, w, (uint64_t)g->node, 0, NULL)))
+        if ((st = sim_engine_schedule(w->run.eng, from, sim_w_ev_straggle, w, (uint64_t)g->node,
+                                      bits, NULL)) ||
+            (st = sim_engine_schedule(w->run.eng, to, sim_w_ev_straggle, w, (uint64_t)g->node, 0,
+                                      NULL)))
             return st;
     }
     return start_churn(w, o, err, errlen);
@@ -369,7 +374,8 @@ static ss_status collect(world *w, sim_results *out)
     out->n_events = sim_engine_n_run(w->run.eng);
     out->n_requests = (int)w->reqs.n_arrived;
     out->n_nodes = w->nodes.n;
-    out->requests = ss_calloc((size_t)(w->reqs.n_arrived ? w->reqs.n_arrived : 1), sizeof *out->requests);
+    out->requests =
+        ss_calloc((size_t)(w->reqs.n_arrived ? w->reqs.n_arrived : 1), sizeof *out->requests);
     out->nodes = ss_calloc((size_t)w->nodes.n, sizeof *out->nodes);
     if (!out->requests || !out->nodes)
         return SS_ENOMEM;
