@@ -137,8 +137,9 @@ typedef struct world_nodes {
     gsl_rng *client_jitter_rng; /* jitter of transfers the client sends */
 } world_nodes;
 
-/* Requests and their arrivals. Written by sim_flow.c (arrival to finish),
- * sim_node.c (KV waits, replay done) and sim_faults.c (retries, replay). */
+/* Requests and their arrivals. Written by sim_flow.c (arrival to finish,
+ * growth), sim_node.c (KV waits, replay done), sim_faults.c (retries,
+ * replay) and sim_run.c (the first arrivals). */
 typedef struct world_requests {
     req_state *at;            /* (cap), [0, n_arrived) in use */
     int64_t *next;            /* (cap) sim_queue links: a request is in one queue at a time */
@@ -155,7 +156,7 @@ typedef struct world_requests {
 typedef struct world_routes {
     const route_routing_ops *ops;
     void *state;              /* the policy's own, written by its choose() */
-    route_slot *slots;        /* (cap), [0, n) in use: every request's hops, in arrival order */
+    route_slot *slots;        /* (cap), [0, n) in use: every route, in the order chosen */
     uint32_t n, cap;
     route_hop *scratch;       /* (MAX_HOPS) choose()'s output before it is stored */
 } world_routes;
@@ -166,8 +167,8 @@ typedef struct world_faults {
     sim_churn_proc *churn;    /* (nodes.n) failure processes; NULL when no node churns */
 } world_faults;
 
-/* Real mode: one session per request. Written by sim_flow.c (open, passes,
- * close) and sim_faults.c (a hop replaced on recovery). */
+/* Real mode: one session per request. Written by sim_flow.c (growth, open,
+ * passes, close) and sim_faults.c (a hop replaced on recovery). */
 typedef struct world_sessions {
     real_session **at;        /* (requests' cap) per request, NULL once finished */
 } world_sessions;
