@@ -36,7 +36,8 @@ typedef struct real_session_cfg {
     int steps;                   /* positions including the prompt; <= 0: seq_len */
     FILE *out;                   /* generated text as llama2.c prints it; NULL: none */
     int n_hops;
-    const route_hop *hops;       /* (n_hops) spans tiling [0, n_blocks), copied */
+    const route_hop *hops;       /* (n_hops) spans tiling [0, n_blocks), copied; only the
+                                  * spans are used, so a hop may still be unbound */
 } real_session_cfg;
 
 ss_status real_session_create(const real_session_cfg *cfg, real_session **out, char *err,

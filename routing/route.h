@@ -48,9 +48,19 @@ typedef struct route_placement_ops {
     ss_status (*place)(route_view *v, const route_placement_cfg *cfg, char *err, size_t errlen);
 } route_placement_ops;
 
+/* Whether a hop's node is decided. BOUND is 0, so a zeroed or positionally
+ * initialised hop is bound. */
+typedef enum route_hop_state {
+    ROUTE_HOP_BOUND,            /* `node` serves the hop */
+    ROUTE_HOP_UNBOUND,          /* late binding: a dispatcher picks the serving replica of the
+                                 * span when the hop's first pass starts; until then `node` is
+                                 * only a placeholder that serves the same span */
+} route_hop_state;
+
 typedef struct route_hop {
-    int node;                   /* index into the view's nodes */
-    int first_block, end_block;
+    int node;                   /* index into the view's nodes; a placeholder while unbound */
+    int first_block, end_block; /* the span [first_block, end_block) */
+    route_hop_state state;
 } route_hop;
 
 typedef struct route_routing_ops {
@@ -60,13 +70,14 @@ typedef struct route_routing_ops {
      * each hop's first pass goes to an idle live replica of its span (lowest
      * id), or waits in one FIFO per span until a replica frees up; later
      * passes of the session stay on that node. choose() still gives the
-     * spans (its node choices are placeholders). */
+     * spans, every hop ROUTE_HOP_UNBOUND (its node a placeholder replica). */
     int late_binding;
     /* Optional per-run state; *state may stay NULL. */
     ss_status (*init)(const route_view *v, void **state);
     /* Choose the chain for one request: at most max_hops hops written to
-     * hops, their count to *n_hops. SS_ENOTFOUND when some block has no
-     * serving node (err names the block). */
+     * hops, their count to *n_hops; each hop ROUTE_HOP_BOUND unless the
+     * policy binds late. SS_ENOTFOUND when some block has no serving node
+     * (err names the block). */
     ss_status (*choose)(void *state, const route_view *v, uint64_t request_id, route_hop *hops,
                         int max_hops, int *n_hops, char *err, size_t errlen);
     void (*fini)(void *state);

@@ -22,7 +22,9 @@ static ss_status fixed_choose(void *state, const route_view *v, uint64_t request
             return ss_err(err, errlen, SS_ENOTFOUND, "no serving node starts at block %d", b);
         if (n == max_hops)
             return ss_err(err, errlen, SS_EFULL, "route longer than %d hops", max_hops);
-        hops[n++] = (route_hop){pick, b, v->nodes[pick].end_block};
+        hops[n++] = (route_hop){.node = pick, .first_block = b,
+                                .end_block = v->nodes[pick].end_block,
+                                .state = ROUTE_HOP_BOUND};
         b = v->nodes[pick].end_block;
     }
     *n_hops = n;
@@ -36,11 +38,22 @@ const route_routing_ops route_routing_fixed = {
 };
 
 /* "central-queue": the spans of "fixed", the nodes bound late by a central
- * dispatcher with one FIFO per span (an M/M/c queue per span). */
+ * dispatcher with one FIFO per span (an M/M/c queue per span). The nodes
+ * "fixed" picks stay in the hops as placeholders: each serves its span. */
+static ss_status central_choose(void *state, const route_view *v, uint64_t request_id,
+                                route_hop *hops, int max_hops, int *n_hops, char *err,
+                                size_t errlen)
+{
+    ss_status st = fixed_choose(state, v, request_id, hops, max_hops, n_hops, err, errlen);
+    for (int i = 0; st == SS_OK && i < *n_hops; i++)
+        hops[i].state = ROUTE_HOP_UNBOUND;
+    return st;
+}
+
 const route_routing_ops route_routing_central = {
     .name = "central-queue",
     .summary = "spans as fixed; each session's first pass of a span goes to an idle replica or "
                "waits in one FIFO per span",
     .late_binding = 1,
-    .choose = fixed_choose,
+    .choose = central_choose,
 };

@@ -26,14 +26,13 @@ double sim_w_retry_delay_s(int k)
  * inputs, and resend the current input from the client. */
 void sim_w_recover(world *w, int64_t ri, int hop)
 {
-    req_state *q = &w->reqs[ri];
+    req_state *q = &w->reqs.at[ri];
     route_hop *h = sim_w_hop_of(w, ri, hop);
-    int pick = -1;
-    if (w->nodes[h->node].up)
-        pick = h->node;
-    for (int i = 0; i < w->n_nodes && pick < 0; i++)
-        if (w->nodes[i].up && w->view_nodes[i].first_block == h->first_block &&
-            w->view_nodes[i].end_block == h->end_block)
+    int cur = sim_w_node_of(w, ri, hop);
+    int pick = w->nodes.at[cur].up ? cur : -1;
+    for (int i = 0; i < w->nodes.n && pick < 0; i++)
+        if (w->nodes.at[i].up && w->nodes.views[i].first_block == h->first_block &&
+            w->nodes.views[i].end_block == h->end_block)
             pick = i;
     q->retries++;
     if (pick < 0) {
@@ -41,30 +40,31 @@ void sim_w_recover(world *w, int64_t ri, int hop)
             sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
             return;
         }
-        sim_w_schedule(w, sim_engine_now(w->eng) + sim_w_s_to_ns(sim_w_retry_delay_s(q->retries - 1)), ev_retry,
-                 (uint64_t)ri, (uint64_t)hop);
+        int64_t delay = sim_w_s_to_ns(sim_w_retry_delay_s(q->retries - 1));
+        sim_w_schedule(w, sim_engine_now(w->run.eng) + delay, ev_retry, (uint64_t)ri,
+                       (uint64_t)hop);
         return;
     }
     sim_w_release_kv(w, ri, hop);
     h->node = pick;
-    w->route_epoch[q->route_off + (uint32_t)hop] = w->nodes[pick].epoch;
+    sim_w_slot_of(w, ri, hop)->epoch = w->nodes.at[pick].epoch;
     int replay = (int)sim_w_pass_ctx(w, ri);
-    if (w->real) {
+    if (w->cfg.real) {
         char e2[256];
-        ss_status st = real_session_replace_hop(w->sess[ri], hop, &replay, e2, sizeof e2);
+        ss_status st = real_session_replace_hop(w->sess.at[ri], hop, &replay, e2, sizeof e2);
         if (st != SS_OK) {
-            if (w->failure == SS_OK) {
-                w->failure = st;
-                ss_err(w->err, w->errlen, st, "request %lld: %s", (long long)ri, e2);
-            }
-            sim_engine_stop(w->eng);
+            char msg[400];
+            snprintf(msg, sizeof msg, "request %lld: %s", (long long)ri, e2);
+            sim_w_stop_with(w, st, msg);
             return;
         }
     }
     q->replay_rows = replay;
-    double bytes = sim_w_act_bytes(w, replay, sim_w_width_in(w, h)) +
-                   (w->real ? (double)q->wire_bytes : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h)));
-    sim_w_schedule(w, sim_w_transfer_arrival(w, -1, pick, bytes), sim_w_ev_hop_arrive, (uint64_t)ri, 0);
+    double pass = w->cfg.real ? (double)q->wire_bytes
+                              : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h));
+    double bytes = sim_w_act_bytes(w, replay, sim_w_width_in(w, h)) + pass;
+    sim_w_schedule(w, sim_w_transfer_arrival(w, -1, pick, bytes), sim_w_ev_hop_arrive,
+                   (uint64_t)ri, 0);
 }
 
 static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop)
@@ -75,16 +75,17 @@ static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop)
 
 static void node_down(world *w, int ni)
 {
-    sim_engine *e = w->eng;
-    node_state *n = &w->nodes[ni];
+    sim_engine *e = w->run.eng;
+    node_state *n = &w->nodes.at[ni];
     if (!n->up)
         return;
     n->up = 0;
     n->down_since_ns = sim_engine_now(e);
-    w->view_nodes[ni].up = 0;
+    w->nodes.views[ni].up = 0;
     n->epoch++;
     n->rec.failures++;
-    /* Work in progress and waiting work are lost; their sessions sim_w_recover. */
+    /* Work in progress and waiting work are lost; their sessions recover
+     * elsewhere (sim_w_recover). */
     int64_t *lost = n->batch;
     int n_lost = n->n_batch;
     if (n_lost > 0) {
@@ -94,32 +95,30 @@ static void node_down(world *w, int ni)
         n->batch_spare = lost;
         n->n_batch = 0;
     }
-    int64_t waiting = n->q_head, kv_waiting = n->kv_head;
-    n->q_head = n->q_tail = n->kv_head = n->kv_tail = -1;
+    /* detach both lines first: recoveries may queue elsewhere, never here
+     * (the node is down), and each member is popped before it recovers */
+    sim_queue waiting = n->compute_q, kv_waiting = n->kv_q;
+    sim_queue_init(&n->compute_q);
+    sim_queue_init(&n->kv_q);
     n->kv_used = 0; /* every cache on the node is gone */
     for (int i = 0; i < n_lost; i++)
-        sim_w_recover(w, lost[i], w->reqs[lost[i]].hop);
-    while (waiting >= 0) {
-        int64_t next = w->reqs[waiting].next_in_queue;
-        sim_w_recover(w, waiting, w->reqs[waiting].hop);
-        waiting = next;
-    }
-    while (kv_waiting >= 0) {
-        int64_t next = w->reqs[kv_waiting].next_in_queue;
-        sim_engine_cancel(e, w->reqs[kv_waiting].kv_wait_ev);
-        sim_w_recover(w, kv_waiting, w->reqs[kv_waiting].hop);
-        kv_waiting = next;
+        sim_w_recover(w, lost[i], w->reqs.at[lost[i]].hop);
+    for (int64_t ri; (ri = sim_queue_pop(&waiting, w->reqs.next)) >= 0;)
+        sim_w_recover(w, ri, w->reqs.at[ri].hop);
+    for (int64_t ri; (ri = sim_queue_pop(&kv_waiting, w->reqs.next)) >= 0;) {
+        sim_engine_cancel(e, w->reqs.at[ri].kv_wait_ev);
+        sim_w_recover(w, ri, w->reqs.at[ri].hop);
     }
 }
 
 static void node_up(world *w, int ni)
 {
-    node_state *n = &w->nodes[ni];
+    node_state *n = &w->nodes.at[ni];
     if (n->up)
         return;
     n->up = 1;
-    n->rec.down_ns += sim_engine_now(w->eng) - n->down_since_ns;
-    w->view_nodes[ni].up = 1;
+    n->rec.down_ns += sim_engine_now(w->run.eng) - n->down_since_ns;
+    w->nodes.views[ni].up = 1;
     sim_w_pull_span_queue(w, ni);
 }
 
@@ -148,7 +147,7 @@ void sim_w_ev_churn(sim_engine *e, void *ctx, uint64_t node, uint64_t up)
         node_down(w, (int)node);
     int64_t t;
     int next_up;
-    sim_churn_proc_next(&w->churn[node], &t, &next_up);
+    sim_churn_proc_next(&w->faults.churn[node], &t, &next_up);
     if (t < INT64_MAX)
         sim_w_schedule(w, t, sim_w_ev_churn, node, (uint64_t)next_up);
 }
@@ -161,5 +160,5 @@ void sim_w_ev_straggle(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     double f = 1.0;
     if (b)
         memcpy(&f, &b, sizeof f);
-    w->nodes[node].slowdown = f;
+    w->nodes.at[node].slowdown = f;
 }

@@ -8,7 +8,6 @@
 
 static double kv_need(const world *w, int64_t ri, int hop);
 static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
-static void queue_unlink(world *w, node_state *n, int64_t prev, int64_t ri);
 static ss_status batch_push(node_state *n, int64_t ri);
 static ss_status take_batch(world *w, node_state *n);
 static double batch_cost_s(world *w, node_state *n);
@@ -20,12 +19,13 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
  * first reaches the node, as Petals allocates a session's cache up front. */
 static double kv_need(const world *w, int64_t ri, int hop)
 {
-    const req_state *q = &w->reqs[ri];
-    const route_hop *h = &w->route_pool[q->route_off + (uint32_t)hop];
-    double positions = w->real ? (double)q->output : (double)q->prompt + (double)q->output;
+    const req_state *q = &w->reqs.at[ri];
+    const route_hop *h = &w->routes.slots[q->route_off + (uint32_t)hop].hop;
+    double positions = w->cfg.real ? (double)q->output : (double)q->prompt + (double)q->output;
     double per_pos = 0;
     for (int b = h->first_block; b < h->end_block; b++)
-        per_pos += (double)w->model->blocks[b].kv_elems_per_item * w->model->kv_bytes_per_elem;
+        per_pos += (double)w->cfg.model->blocks[b].kv_elems_per_item *
+                   w->cfg.model->kv_bytes_per_elem;
     return per_pos * positions;
 }
 
@@ -33,60 +33,55 @@ static double kv_need(const world *w, int64_t ri, int hop)
  * waiting sessions in. */
 void sim_w_release_kv(world *w, int64_t ri, int hop)
 {
-    req_state *q = &w->reqs[ri];
-    uint32_t idx = q->route_off + (uint32_t)hop;
-    double kv = w->route_kv[idx];
-    w->route_kv[idx] = -1;
-    if (kv < 0)
+    route_slot *slot = sim_w_slot_of(w, ri, hop);
+    if (!slot->kv_held)
         return;
-    node_state *n = &w->nodes[w->route_pool[idx].node];
-    if (!n->up || w->route_epoch[idx] != n->epoch)
+    slot->kv_held = false;
+    node_state *n = &w->nodes.at[sim_w_node_of(w, ri, hop)];
+    if (!n->up || slot->epoch != n->epoch)
         return; /* the node failed since: its memory was cleared then */
-    n->kv_used -= kv;
+    n->kv_used -= slot->kv_bytes;
     /* admit waiting sessions in arrival order while the head fits */
-    while (n->kv_head >= 0) {
-        int64_t wi = n->kv_head;
-        req_state *wq = &w->reqs[wi];
+    while (!sim_queue_empty(&n->kv_q)) {
+        int64_t wi = sim_queue_first(&n->kv_q);
+        req_state *wq = &w->reqs.at[wi];
         double need = kv_need(w, wi, wq->hop);
         if (n->kv_used + need > n->kv_capacity)
             break;
-        n->kv_head = wq->next_in_queue;
-        if (n->kv_head < 0)
-            n->kv_tail = -1;
-        sim_engine_cancel(w->eng, wq->kv_wait_ev);
+        sim_queue_pop(&n->kv_q, w->reqs.next);
+        sim_engine_cancel(w->run.eng, wq->kv_wait_ev);
         n->kv_used += need;
         if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
             n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
-        w->route_kv[wq->route_off + (uint32_t)wq->hop] = need;
+        route_slot *ws = sim_w_slot_of(w, wi, wq->hop);
+        ws->kv_held = true;
+        ws->kv_bytes = need;
         sim_w_admitted(w, wi);
     }
 }
 
 /* Reserve KV room for the request's current hop at its node, or queue it.
- * Returns 1 if sim_w_admitted now. */
+ * Returns 1 if admitted now (the caller then calls sim_w_admitted). */
 int sim_w_admit_kv(world *w, int64_t ri)
 {
-    req_state *q = &w->reqs[ri];
-    uint32_t idx = q->route_off + (uint32_t)q->hop;
-    if (w->route_kv[idx] >= 0)
+    req_state *q = &w->reqs.at[ri];
+    route_slot *slot = sim_w_slot_of(w, ri, q->hop);
+    if (slot->kv_held)
         return 1;
-    node_state *n = &w->nodes[w->route_pool[idx].node];
+    node_state *n = &w->nodes.at[sim_w_node_of(w, ri, q->hop)];
     double need = kv_need(w, ri, q->hop);
-    if (n->kv_head < 0 && n->kv_used + need <= n->kv_capacity) {
+    if (sim_queue_empty(&n->kv_q) && n->kv_used + need <= n->kv_capacity) {
         n->kv_used += need;
         if ((uint64_t)n->kv_used > n->rec.kv_peak_bytes)
             n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
-        w->route_kv[idx] = need;
+        slot->kv_held = true;
+        slot->kv_bytes = need;
         return 1;
     }
-    q->next_in_queue = -1;
-    if (n->kv_tail < 0)
-        n->kv_head = ri;
-    else
-        w->reqs[n->kv_tail].next_in_queue = ri;
-    n->kv_tail = ri;
-    ss_status st = sim_engine_schedule(w->eng, sim_engine_now(w->eng) + KV_WAIT_S * SIM_NS_PER_S,
-                                       ev_kv_timeout, w, (uint64_t)ri, 0, &q->kv_wait_ev);
+    sim_queue_push(&n->kv_q, w->reqs.next, ri);
+    int64_t deadline = sim_engine_now(w->run.eng) + KV_WAIT_S * SIM_NS_PER_S;
+    ss_status st = sim_engine_schedule(w->run.eng, deadline, ev_kv_timeout, w, (uint64_t)ri, 0,
+                                       &q->kv_wait_ev);
     if (st != SS_OK)
         sim_w_fail(w, st, "scheduling an event");
     return 0;
@@ -95,52 +90,24 @@ int sim_w_admit_kv(world *w, int64_t ri)
 /* The request holds KV room at its current hop's node: compute or queue. */
 void sim_w_admitted(world *w, int64_t ri)
 {
-    req_state *q = &w->reqs[ri];
-    int ni = sim_w_hop_of(w, ri, q->hop)->node;
-    node_state *n = &w->nodes[ni];
-    q->next_in_queue = -1;
-    if (n->q_tail < 0)
-        n->q_head = ri;
-    else
-        w->reqs[n->q_tail].next_in_queue = ri;
-    n->q_tail = ri;
+    req_state *q = &w->reqs.at[ri];
+    int ni = sim_w_node_of(w, ri, q->hop);
+    node_state *n = &w->nodes.at[ni];
+    sim_queue_push(&n->compute_q, w->reqs.next, ri);
     start_batch(w, ni);
 }
 
-/* Waited KV_WAIT_S without room: leave the node's waiting line and sim_w_fail. */
+/* Waited KV_WAIT_S without room: leave the node's waiting line and fail. */
 static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
 {
     world *w = ctx;
     (void)e;
     (void)b;
     int64_t ri = (int64_t)req;
-    req_state *q = &w->reqs[ri];
-    node_state *n = &w->nodes[sim_w_hop_of(w, ri, q->hop)->node];
-    int64_t prev = -1;
-    for (int64_t i = n->kv_head; i >= 0; prev = i, i = w->reqs[i].next_in_queue) {
-        if (i != ri)
-            continue;
-        if (prev < 0)
-            n->kv_head = q->next_in_queue;
-        else
-            w->reqs[prev].next_in_queue = q->next_in_queue;
-        if (n->kv_tail == ri)
-            n->kv_tail = prev;
-        break;
-    }
+    req_state *q = &w->reqs.at[ri];
+    node_state *n = &w->nodes.at[sim_w_node_of(w, ri, q->hop)];
+    sim_queue_remove(&n->kv_q, w->reqs.next, ri);
     sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
-}
-
-/* Unlink request `ri` (whose predecessor in the FIFO is `prev`, -1 at the head). */
-static void queue_unlink(world *w, node_state *n, int64_t prev, int64_t ri)
-{
-    int64_t next = w->reqs[ri].next_in_queue;
-    if (prev < 0)
-        n->q_head = next;
-    else
-        w->reqs[prev].next_in_queue = next;
-    if (n->q_tail == ri)
-        n->q_tail = prev;
 }
 
 static ss_status batch_push(node_state *n, int64_t ri)
@@ -168,23 +135,22 @@ static ss_status batch_push(node_state *n, int64_t ri)
  * in FIFO order up to max_batch_tokens. */
 static ss_status take_batch(world *w, node_state *n)
 {
-    int64_t max = w->synthetic ? 0 : w->scn->max_batch_tokens;
-    if (max <= 0) {
-        int64_t ri = n->q_head;
-        queue_unlink(w, n, -1, ri);
-        return batch_push(n, ri);
-    }
-    if (w->scn->prefill_first)
-        for (int64_t prev = -1, ri = n->q_head; ri >= 0; prev = ri, ri = w->reqs[ri].next_in_queue)
+    int64_t max = w->cfg.synthetic ? 0 : w->cfg.scn->max_batch_tokens;
+    int64_t *next_of = w->reqs.next;
+    if (max <= 0)
+        return batch_push(n, sim_queue_pop(&n->compute_q, next_of));
+    if (w->cfg.scn->prefill_first)
+        for (int64_t prev = -1, ri = sim_queue_first(&n->compute_q); ri >= 0;
+             prev = ri, ri = next_of[ri])
             if (sim_w_pass_rows(w, ri) > 1) {
-                queue_unlink(w, n, prev, ri);
+                sim_queue_unlink(&n->compute_q, next_of, prev, ri);
                 return batch_push(n, ri);
             }
     int64_t tokens = 0, prev = -1;
-    for (int64_t ri = n->q_head; ri >= 0 && tokens < max;) {
-        int64_t next = w->reqs[ri].next_in_queue;
+    for (int64_t ri = sim_queue_first(&n->compute_q); ri >= 0 && tokens < max;) {
+        int64_t next = next_of[ri];
         if (sim_w_pass_rows(w, ri) == 1) {
-            queue_unlink(w, n, prev, ri);
+            sim_queue_unlink(&n->compute_q, next_of, prev, ri);
             ss_status st = batch_push(n, ri);
             if (st != SS_OK)
                 return st;
@@ -194,23 +160,20 @@ static ss_status take_batch(world *w, node_state *n)
         }
         ri = next;
     }
-    if (n->n_batch == 0) { /* only prefills wait */
-        int64_t ri = n->q_head;
-        queue_unlink(w, n, -1, ri);
-        return batch_push(n, ri);
-    }
+    if (n->n_batch == 0) /* only prefills wait */
+        return batch_push(n, sim_queue_pop(&n->compute_q, next_of));
     return SS_OK;
 }
 
 /* Seconds the batch takes on node n (before straggler slowdown). */
 static double batch_cost_s(world *w, node_state *n)
 {
-    const route_hop *h = sim_w_hop_of(w, n->batch[0], w->reqs[n->batch[0]].hop);
+    const route_hop *h = sim_w_hop_of(w, n->batch[0], w->reqs.at[n->batch[0]].hop);
     double s = 0;
-    if (w->synthetic)
-        return scn_dist_draw(n->service_rng, &w->scn->model.service_time_s);
+    if (w->cfg.synthetic)
+        return scn_dist_draw(n->service_rng, &w->cfg.scn->model.service_time_s);
     if (n->n_batch == 1) {
-        s = model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
+        s = model_cost_span_s(&n->dev, w->cfg.model, h->first_block, h->end_block,
                               sim_w_pass_rows(w, n->batch[0]), sim_w_pass_ctx(w, n->batch[0]));
     } else {
         /* b decode steps: the weights stream once for the whole batch; the
@@ -220,15 +183,16 @@ static double batch_cost_s(world *w, node_state *n)
         double ctx = 0;
         for (int i = 0; i < n->n_batch; i++)
             ctx += (double)sim_w_pass_ctx(w, n->batch[i]);
-        s = model_cost_span_batch(&n->dev, w->model, h->first_block, h->end_block, n->n_batch, 1,
-                                  (int64_t)llround(ctx / n->n_batch)).total_s;
+        int64_t mean_ctx = (int64_t)llround(ctx / n->n_batch);
+        s = model_cost_span_batch(&n->dev, w->cfg.model, h->first_block, h->end_block, n->n_batch,
+                                  1, mean_ctx).total_s;
     }
     /* after a failure, a new node first rebuilds a session's cache: a
      * prefill of every earlier position (Petals' replay) */
     for (int i = 0; i < n->n_batch; i++) {
-        req_state *q = &w->reqs[n->batch[i]];
+        req_state *q = &w->reqs.at[n->batch[i]];
         if (q->replay_rows > 0)
-            s += model_cost_span_s(&n->dev, w->model, h->first_block, h->end_block,
+            s += model_cost_span_s(&n->dev, w->cfg.model, h->first_block, h->end_block,
                                    q->replay_rows, 0);
         q->replay_rows = 0;
     }
@@ -238,8 +202,8 @@ static double batch_cost_s(world *w, node_state *n)
 /* The node is free and work waits: run the next batch. */
 static void start_batch(world *w, int ni)
 {
-    node_state *n = &w->nodes[ni];
-    if (n->n_batch > 0 || n->q_head < 0 || !n->up)
+    node_state *n = &w->nodes.at[ni];
+    if (n->n_batch > 0 || sim_queue_empty(&n->compute_q) || !n->up)
         return;
     ss_status st = take_batch(w, n);
     if (st != SS_OK) {
@@ -247,10 +211,10 @@ static void start_batch(world *w, int ni)
         return;
     }
     int64_t d = sim_w_s_to_ns(batch_cost_s(w, n) * n->slowdown);
-    n->running_end_ns = sim_engine_now(w->eng) + d;
+    n->running_end_ns = sim_engine_now(w->run.eng) + d;
     n->rec.busy_ns += d;
     n->rec.n_tasks += (uint64_t)n->n_batch;
-    st = sim_engine_schedule(w->eng, n->running_end_ns, ev_compute_done, w, (uint64_t)ni, 0,
+    st = sim_engine_schedule(w->run.eng, n->running_end_ns, ev_compute_done, w, (uint64_t)ni, 0,
                              &n->running_ev);
     if (st != SS_OK)
         sim_w_fail(w, st, "scheduling an event");
@@ -262,7 +226,7 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     (void)e;
     (void)b;
     int ni = (int)node;
-    node_state *n = &w->nodes[ni];
+    node_state *n = &w->nodes.at[ni];
     /* iterate the finished batch from the spare buffer: members moving on
      * may start the node's next batch in `batch` */
     int64_t *done = n->batch;

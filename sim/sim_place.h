@@ -22,7 +22,8 @@ ss_status sim_act_codec(const scn_scenario *s, comp_codec *out, char *err, size_
 /* The chain the scenario's placement and routing give its first request,
  * on the nodes its seed draws: *hops_out (*n_out entries, ss_malloc'd, the
  * caller's to ss_free). Evaluation (real_pipeline, real_accuracy) runs the
- * data path along it without time. */
+ * data path along its spans without time; under a late-binding policy its
+ * hops are ROUTE_HOP_UNBOUND (nodes are placeholders). */
 ss_status sim_first_chain(const scn_scenario *s, const model_desc *d, route_hop **hops_out,
                           int *n_out, char *err, size_t errlen);
 

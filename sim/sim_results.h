@@ -59,7 +59,9 @@ typedef struct sim_results {
     int n_nodes;
     sim_node_rec *nodes;             /* (n_nodes) */
     uint32_t n_route_nodes;
-    int32_t *route_nodes;            /* (n_route_nodes) node ids, see sim_request_rec */
+    int32_t *route_nodes;            /* (n_route_nodes) node ids, see sim_request_rec; a hop
+                                      * never bound (late binding: the request ended first)
+                                      * is stored as -1 - the lowest id serving its span */
 } sim_results;
 
 /* Release the arrays; safe on a zeroed struct. */

@@ -3,11 +3,11 @@
  * (requests), sim_node.c (compute servers) and sim_faults.c (failures);
  * sim_run_int.h holds the world they share.
  *
- * Sizes: requests up to 1e8 over a run (state 48 bytes each, grown by
- * doubling as they arrive), nodes up to 1e6, hops per route up to the
- * model's blocks. Every queue is FIFO and every tie is broken by the
- * engine's sequence numbers, so the event order is a pure function of the
- * scenario and seed.
+ * Sizes: requests up to 1e8 over a run (state 96 bytes each plus an 8-byte
+ * queue link, grown by doubling as they arrive, and a 32-byte route slot per
+ * hop), nodes up to 1e6, hops per route up to the model's blocks. Every
+ * queue is FIFO and every tie is broken by the engine's sequence numbers, so
+ * the event order is a pure function of the scenario and seed.
  */
 #include "sim_run_int.h"
 
@@ -16,7 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const route_node_view *sort_view; /* qsort has no context argument */
+/* A node's sort key for group_spans: qsort's comparator gets no context, so
+ * the key carries everything the comparison needs. */
+typedef struct span_key {
+    int first_block, end_block, id; /* from the node's view */
+    int index;                      /* into w->nodes.at */
+} span_key;
 
 static int by_span_cmp(const void *a, const void *b);
 static ss_status group_spans(world *w);
@@ -29,11 +34,11 @@ static void start_arrivals(world *w);
 
 void sim_w_fail(world *w, ss_status st, const char *what)
 {
-    if (w->failure == SS_OK) {
-        w->failure = st;
-        ss_err(w->err, w->errlen, st, "simulation stopped: %s: %s", what, ss_strerror(st));
+    if (w->run.failure == SS_OK) {
+        w->run.failure = st;
+        ss_err(w->run.err, w->run.errlen, st, "simulation stopped: %s: %s", what, ss_strerror(st));
     }
-    sim_engine_stop(w->eng);
+    sim_engine_stop(w->run.eng);
 }
 
 int64_t sim_w_s_to_ns(double s)
@@ -48,28 +53,32 @@ int64_t sim_w_s_to_ns(double s)
 
 void sim_w_schedule(world *w, int64_t at, sim_handler fn, uint64_t a, uint64_t b)
 {
-    ss_status st = sim_engine_schedule(w->eng, at, fn, w, a, b, NULL);
+    ss_status st = sim_engine_schedule(w->run.eng, at, fn, w, a, b, NULL);
     if (st != SS_OK)
         sim_w_fail(w, st, "scheduling an event");
 }
 
 void sim_w_stop_with(world *w, ss_status st, const char *msg)
 {
-    if (w->failure == SS_OK) {
-        w->failure = st;
-        ss_err(w->err, w->errlen, st, "%s", msg);
+    if (w->run.failure == SS_OK) {
+        w->run.failure = st;
+        ss_err(w->run.err, w->run.errlen, st, "%s", msg);
     }
-    sim_engine_stop(w->eng);
+    sim_engine_stop(w->run.eng);
 }
 
+/* (first_block, end_block, id), then the index: a total order, so qsort's
+ * instability cannot show. */
 static int by_span_cmp(const void *a, const void *b)
 {
-    const route_node_view *x = &sort_view[*(const int *)a], *y = &sort_view[*(const int *)b];
+    const span_key *x = a, *y = b;
     if (x->first_block != y->first_block)
         return x->first_block < y->first_block ? -1 : 1;
     if (x->end_block != y->end_block)
         return x->end_block < y->end_block ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
 }
 
 /* Group the nodes by span: each knows its replicas (a run of by_span) and
@@ -77,23 +86,30 @@ static int by_span_cmp(const void *a, const void *b)
  * O(n log n); the order is total, so the result is deterministic. */
 static ss_status group_spans(world *w)
 {
-    w->by_span = ss_malloc_array((size_t)w->n_nodes, sizeof *w->by_span);
-    if (!w->by_span)
+    w->nodes.by_span = ss_malloc_array((size_t)w->nodes.n, sizeof *w->nodes.by_span);
+    span_key *keys = ss_malloc_array((size_t)(w->nodes.n ? w->nodes.n : 1), sizeof *keys);
+    if (!w->nodes.by_span || !keys) {
+        ss_free(keys);
         return SS_ENOMEM;
-    for (int i = 0; i < w->n_nodes; i++)
-        w->by_span[i] = i;
-    sort_view = w->view_nodes;
-    qsort(w->by_span, (size_t)w->n_nodes, sizeof *w->by_span, by_span_cmp);
-    sort_view = NULL;
-    for (int a = 0; a < w->n_nodes;) {
-        const route_node_view *v = &w->view_nodes[w->by_span[a]];
+    }
+    for (int i = 0; i < w->nodes.n; i++) {
+        const route_node_view *v = &w->nodes.views[i];
+        keys[i] = (span_key){v->first_block, v->end_block, v->id, i};
+    }
+    qsort(keys, (size_t)w->nodes.n, sizeof *keys, by_span_cmp);
+    for (int i = 0; i < w->nodes.n; i++)
+        w->nodes.by_span[i] = keys[i].index;
+    ss_free(keys);
+    for (int a = 0; a < w->nodes.n;) {
+        const route_node_view *v = &w->nodes.views[w->nodes.by_span[a]];
         int b = a + 1;
-        while (b < w->n_nodes && w->view_nodes[w->by_span[b]].first_block == v->first_block &&
-               w->view_nodes[w->by_span[b]].end_block == v->end_block)
+        while (b < w->nodes.n &&
+               w->nodes.views[w->nodes.by_span[b]].first_block == v->first_block &&
+               w->nodes.views[w->nodes.by_span[b]].end_block == v->end_block)
             b++;
         for (int k = a; k < b; k++) {
-            node_state *n = &w->nodes[w->by_span[k]];
-            n->span_leader = w->by_span[a];
+            node_state *n = &w->nodes.at[w->nodes.by_span[k]];
+            n->span_leader = w->nodes.by_span[a];
             n->span_pos = a;
             n->span_end = b;
         }
@@ -103,11 +119,11 @@ static ss_status group_spans(world *w)
 }
 
 /* Replay the scenario's churn trace: every listed transition is scheduled
- * (a node may also sim_w_fail by other causes; going down twice or up twice is
+ * (a node may also fail by other causes; going down twice or up twice is
  * harmless, the second is ignored). */
 static ss_status start_churn_trace(world *w, char *err, size_t errlen)
 {
-    const scn_scenario *s = w->scn;
+    const scn_scenario *s = w->cfg.scn;
     const char **names = ss_malloc_array((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof *names);
     if (!names)
         return SS_ENOMEM;
@@ -121,7 +137,7 @@ static ss_status start_churn_trace(world *w, char *err, size_t errlen)
     if (st != SS_OK)
         return ss_err(err, errlen, st, "%s: churn_trace: %s", s->source_path, e2);
     for (size_t k = 0; k < tr.n && st == SS_OK; k++)
-        st = sim_engine_schedule(w->eng, tr.events[k].t_ns,
+        st = sim_engine_schedule(w->run.eng, tr.events[k].t_ns,
                                  tr.events[k].up ? sim_w_ev_node_up : sim_w_ev_node_down, w,
                                  (uint64_t)tr.events[k].node, 0, NULL);
     dset_churn_trace_fini(&tr);
@@ -132,7 +148,7 @@ static ss_status start_churn_trace(world *w, char *err, size_t errlen)
  * the node's own stream; FTA presets come from the shared assets. */
 static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t errlen)
 {
-    const scn_scenario *s = w->scn;
+    const scn_scenario *s = w->cfg.scn;
     dset_churn_table table = {0};
     int loaded = 0;
     ss_status st = SS_OK;
@@ -169,19 +185,20 @@ static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t 
             up = g->up_s;
             down = g->down_s;
         }
-        if (!w->churn && !(w->churn = ss_calloc((size_t)w->n_nodes, sizeof *w->churn))) {
+        if (!w->faults.churn &&
+            !(w->faults.churn = ss_calloc((size_t)w->nodes.n, sizeof *w->faults.churn))) {
             st = SS_ENOMEM;
             break;
         }
-        if ((st = sim_churn_proc_init(&w->churn[i], &up, &down, s->seed, (uint64_t)i, 0)) !=
+        if ((st = sim_churn_proc_init(&w->faults.churn[i], &up, &down, s->seed, (uint64_t)i, 0)) !=
             SS_OK)
             break;
         int64_t t;
         int next_up;
-        sim_churn_proc_next(&w->churn[i], &t, &next_up);
+        sim_churn_proc_next(&w->faults.churn[i], &t, &next_up);
         if (t < INT64_MAX &&
-            (st = sim_engine_schedule(w->eng, t, sim_w_ev_churn, w, (uint64_t)i, (uint64_t)next_up,
-                                      NULL)) != SS_OK)
+            (st = sim_engine_schedule(w->run.eng, t, sim_w_ev_churn, w, (uint64_t)i,
+                                      (uint64_t)next_up, NULL)) != SS_OK)
             break;
     }
     if (loaded)
@@ -193,34 +210,34 @@ static ss_status start_churn(world *w, const sim_run_opts *o, char *err, size_t 
 
 static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t errlen)
 {
-    ss_status st = sim_world_materialize(w->scn, o->assets_dir, &w->wscn, err, errlen);
+    ss_status st = sim_world_materialize(w->cfg.scn, o->assets_dir, &w->cfg.wscn, err, errlen);
     if (st != SS_OK)
         return st;
-    w->scn = &w->wscn.s;
-    const scn_scenario *s = w->scn;
+    w->cfg.scn = &w->cfg.wscn.s;
+    const scn_scenario *s = w->cfg.scn;
     if (!s->rtt_s)
         return ss_err(err, errlen, SS_EINVAL, "%s: network.rtt: measured RTTs need the shared "
                       "assets folder", s->source_path);
-    st = real_model_load(s, o->presets_dir, o->model_path, &w->sm, err, errlen);
+    st = real_model_load(s, o->presets_dir, o->model_path, &w->cfg.sm, err, errlen);
     if (st != SS_OK)
         return st;
-    w->model = &w->sm.desc;
-    w->synthetic = w->sm.synthetic;
-    w->real = w->sm.net != NULL && !o->analytic;
-    if (w->real && !w->sm.tok)
+    w->cfg.model = &w->cfg.sm.desc;
+    w->cfg.synthetic = w->cfg.sm.synthetic;
+    w->cfg.real = w->cfg.sm.net != NULL && !o->analytic;
+    if (w->cfg.real && !w->cfg.sm.tok)
         return ss_err(err, errlen, SS_EUNSUPPORTED, "%s: model: this model is evaluated with "
                       "`shardsim eval`, it cannot serve generation requests", s->source_path);
-    if ((st = sim_act_codec(s, &w->act_codec, err, errlen)) != SS_OK)
+    if ((st = sim_act_codec(s, &w->cfg.act_codec, err, errlen)) != SS_OK)
         return st;
 
-    w->n_nodes = s->n_nodes;
-    w->nodes = ss_calloc((size_t)s->n_nodes, sizeof *w->nodes);
-    w->scratch_hops = ss_malloc_array(MAX_HOPS, sizeof *w->scratch_hops);
-    if (!w->nodes || !w->scratch_hops)
+    w->nodes.n = s->n_nodes;
+    w->nodes.at = ss_calloc((size_t)s->n_nodes, sizeof *w->nodes.at);
+    w->routes.scratch = ss_malloc_array(MAX_HOPS, sizeof *w->routes.scratch);
+    if (!w->nodes.at || !w->routes.scratch)
         return SS_ENOMEM;
     for (int i = 0; i < s->n_nodes; i++) {
         const scn_node *sn = &s->nodes[i];
-        node_state *n = &w->nodes[i];
+        node_state *n = &w->nodes.at[i];
         n->dev = (model_device){.peak_flops = sn->peak_flops,
                                 .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
                                 .compute_eff = sn->compute_eff, .bw_eff = sn->bw_eff,
@@ -243,48 +260,50 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         if ((st = ss_rng_create(s->seed, SS_RNG_LINK, (uint64_t)i, SS_RNG_JITTER,
                                  &n->jitter_rng)) != SS_OK)
             return st;
-        n->q_head = n->q_tail = -1;
+        sim_queue_init(&n->compute_q);
         n->up = 1;
         n->rec.id = i;
         snprintf(n->rec.name, sizeof n->rec.name, "%s", sn->name);
         snprintf(n->rec.region, sizeof n->rec.region, "%s", s->regions[sn->region]);
-        if (w->synthetic &&
+        if (w->cfg.synthetic &&
             (st = ss_rng_create(s->seed, SS_RNG_NODE, (uint64_t)i, SS_RNG_SERVICE,
                                  &n->service_rng)) != SS_OK)
             return st;
     }
-    if ((st = sim_place(s, w->model, &w->view, &w->view_nodes, err, errlen)) != SS_OK)
+    if ((st = sim_place(s, w->cfg.model, &w->nodes.view, &w->nodes.views, err, errlen)) != SS_OK)
         return st;
     for (int i = 0; i < s->n_nodes; i++) {
-        node_state *n = &w->nodes[i];
-        n->rec.first_block = w->view_nodes[i].first_block;
-        n->rec.end_block = w->view_nodes[i].end_block;
-        n->kv_head = n->kv_tail = -1;
+        node_state *n = &w->nodes.at[i];
+        n->rec.first_block = w->nodes.views[i].first_block;
+        n->rec.end_block = w->nodes.views[i].end_block;
+        sim_queue_init(&n->kv_q);
         double weights = 0;
         for (int b = n->rec.first_block; b >= 0 && b < n->rec.end_block; b++)
-            weights += model_desc_block_weight_bytes(w->model, b);
+            weights += model_desc_block_weight_bytes(w->cfg.model, b);
         n->kv_capacity = s->nodes[i].memory_bytes - weights;
-        n->sq_head = n->sq_tail = -1;
+        sim_queue_init(&n->span_q);
     }
     if ((st = group_spans(w)) != SS_OK)
         return st;
     char e2[512];
-    if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &w->routing, e2,
+    if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &w->routes.ops, e2,
                                  sizeof e2)) != SS_OK)
         return ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
-    if (w->routing->init && (st = w->routing->init(&w->view, &w->routing_state)) != SS_OK)
+    if (w->routes.ops->init &&
+        (st = w->routes.ops->init(&w->nodes.view, &w->routes.state)) != SS_OK)
         return ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
 
     if ((st = ss_rng_create(s->seed, SS_RNG_LINK, UINT64_MAX, SS_RNG_JITTER,
-                             &w->client_jitter_rng)) ||
-        (st = sim_workload_create(s, o->assets_dir, w->model->seq_len, &w->wl, err, errlen)))
+                            &w->nodes.client_jitter_rng)) ||
+        (st = sim_workload_create(s, o->assets_dir, w->cfg.model->seq_len, &w->reqs.wl, err,
+                                  errlen)))
         return st;
-    if ((st = sim_time_from_s(s->horizon_s, &w->horizon_ns)) != SS_OK)
+    if ((st = sim_time_from_s(s->horizon_s, &w->cfg.horizon_ns)) != SS_OK)
         return ss_err(err, errlen, st, "%s: horizon_s: too large", s->source_path);
-    if (w->generate && !w->real)
+    if (w->cfg.generate && !w->cfg.real)
         return ss_err(err, errlen, SS_EINVAL, "%s: model: generation needs real weights "
                       "(\"llama2c\"), not an analytic model", s->source_path);
-    if ((st = sim_engine_create(&(sim_engine_cfg){.initial_capacity = 4096}, &w->eng)) != SS_OK)
+    if ((st = sim_engine_create(&(sim_engine_cfg){.initial_capacity = 4096}, &w->run.eng)) != SS_OK)
         return st;
     for (int i = 0; i < s->n_faults; i++) {
         const scn_fault *f = &s->faults[i];
@@ -293,9 +312,10 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
             (f->up_at_s >= 0 && sim_time_from_s(f->up_at_s, &up) != SS_OK))
             return ss_err(err, errlen, SS_ERANGE, "%s: faults[%d]: time too large", s->source_path,
                           i);
-        if ((st = sim_engine_schedule(w->eng, down, sim_w_ev_node_down, w, (uint64_t)f->node, 0, NULL)) ||
-            (up >= 0 &&
-             (st = sim_engine_schedule(w->eng, up, sim_w_ev_node_up, w, (uint64_t)f->node, 0, NULL))))
+        if ((st = sim_engine_schedule(w->run.eng, down, sim_w_ev_node_down, w, (uint64_t)f->node, 0,
+                                      NULL)) ||
+            (up >= 0 && (st = sim_engine_schedule(w->run.eng, up, sim_w_ev_node_up, w,
+                                                  (uint64_t)f->node, 0, NULL))))
             return st;
     }
     for (int i = 0; i < s->n_stragglers; i++) {
@@ -306,9 +326,10 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         if (sim_time_from_s(g->from_s, &from) != SS_OK || sim_time_from_s(g->to_s, &to) != SS_OK)
             return ss_err(err, errlen, SS_ERANGE, "%s: stragglers[%d]: time too large",
                           s->source_path, i);
-        if ((st = sim_engine_schedule(w->eng, from, sim_w_ev_straggle, w, (uint64_t)g->node, bits,
-                                      NULL)) ||
-            (st = sim_engine_schedule(w->eng, to, sim_w_ev_straggle, w, (uint64_t)g->node, 0, NULL)))
+        if ((st = sim_engine_schedule(w->run.eng, from, sim_w_ev_straggle, w, (uint64_t)g->node,
+                                      bits, NULL)) ||
+            (st = sim_engine_schedule(w->run.eng, to, sim_w_ev_straggle, w, (uint64_t)g->node, 0,
+                                      NULL)))
             return st;
     }
     return start_churn(w, o, err, errlen);
@@ -316,58 +337,62 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
 
 static void world_fini(world *w)
 {
-    if (w->routing && w->routing->fini)
-        w->routing->fini(w->routing_state);
-    for (int i = 0; w->nodes && i < w->n_nodes; i++) {
-        gsl_rng_free(w->nodes[i].service_rng);
-        gsl_rng_free(w->nodes[i].jitter_rng);
-        ss_free(w->nodes[i].batch);
-        ss_free(w->nodes[i].batch_spare);
+    if (w->routes.ops && w->routes.ops->fini)
+        w->routes.ops->fini(w->routes.state);
+    for (int i = 0; w->nodes.at && i < w->nodes.n; i++) {
+        gsl_rng_free(w->nodes.at[i].service_rng);
+        gsl_rng_free(w->nodes.at[i].jitter_rng);
+        ss_free(w->nodes.at[i].batch);
+        ss_free(w->nodes.at[i].batch_spare);
     }
-    gsl_rng_free(w->client_jitter_rng);
-    sim_workload_destroy(w->wl);
-    for (int i = 0; w->churn && i < w->n_nodes; i++)
-        sim_churn_proc_fini(&w->churn[i]);
-    ss_free(w->churn);
-    sim_engine_destroy(w->eng);
-    for (int64_t i = 0; w->sess && i < w->n_arrived; i++)
-        real_session_destroy(w->sess[i]);
-    ss_free(w->sess);
-    real_model_fini(&w->sm);
-    ss_free(w->nodes);
-    ss_free(w->view_nodes);
-    ss_free(w->by_span);
-    ss_free(w->scratch_hops);
-    ss_free(w->reqs);
-    ss_free(w->route_pool);
-    ss_free(w->route_epoch);
-    ss_free(w->route_kv);
-    sim_world_fini(&w->wscn);
+    gsl_rng_free(w->nodes.client_jitter_rng);
+    sim_workload_destroy(w->reqs.wl);
+    for (int i = 0; w->faults.churn && i < w->nodes.n; i++)
+        sim_churn_proc_fini(&w->faults.churn[i]);
+    ss_free(w->faults.churn);
+    sim_engine_destroy(w->run.eng);
+    for (int64_t i = 0; w->sess.at && i < w->reqs.n_arrived; i++)
+        real_session_destroy(w->sess.at[i]);
+    ss_free(w->sess.at);
+    real_model_fini(&w->cfg.sm);
+    ss_free(w->nodes.at);
+    ss_free(w->nodes.views);
+    ss_free(w->nodes.by_span);
+    ss_free(w->routes.scratch);
+    ss_free(w->reqs.at);
+    ss_free(w->reqs.next);
+    ss_free(w->routes.slots);
+    sim_world_fini(&w->cfg.wscn);
 }
 
 static ss_status collect(world *w, sim_results *out)
 {
-    out->seed = w->scn->seed;
-    out->slo_ttft_s = w->scn->slo_ttft_s;
-    out->slo_tpot_s = w->scn->slo_tpot_s;
-    out->end_ns = sim_engine_now(w->eng);
-    out->n_events = sim_engine_n_run(w->eng);
-    out->n_requests = (int)w->n_arrived;
-    out->n_nodes = w->n_nodes;
-    out->requests = ss_calloc((size_t)(w->n_arrived ? w->n_arrived : 1), sizeof *out->requests);
-    out->nodes = ss_calloc((size_t)w->n_nodes, sizeof *out->nodes);
+    out->seed = w->cfg.scn->seed;
+    out->slo_ttft_s = w->cfg.scn->slo_ttft_s;
+    out->slo_tpot_s = w->cfg.scn->slo_tpot_s;
+    out->end_ns = sim_engine_now(w->run.eng);
+    out->n_events = sim_engine_n_run(w->run.eng);
+    out->n_requests = (int)w->reqs.n_arrived;
+    out->n_nodes = w->nodes.n;
+    out->requests =
+        ss_calloc((size_t)(w->reqs.n_arrived ? w->reqs.n_arrived : 1), sizeof *out->requests);
+    out->nodes = ss_calloc((size_t)w->nodes.n, sizeof *out->nodes);
     if (!out->requests || !out->nodes)
         return SS_ENOMEM;
-    if (w->keep_routes && w->n_route) {
-        out->route_nodes = ss_malloc_array(w->n_route, sizeof *out->route_nodes);
+    if (w->cfg.keep_routes && w->routes.n) {
+        out->route_nodes = ss_malloc_array(w->routes.n, sizeof *out->route_nodes);
         if (!out->route_nodes)
             return SS_ENOMEM;
-        for (uint32_t i = 0; i < w->n_route; i++)
-            out->route_nodes[i] = w->route_pool[i].node;
-        out->n_route_nodes = w->n_route;
+        for (uint32_t i = 0; i < w->routes.n; i++) {
+            const route_hop *h = &w->routes.slots[i].hop;
+            /* the stored form of a hop never bound (sim_results.h) */
+            out->route_nodes[i] = h->state == ROUTE_HOP_BOUND
+                                      ? h->node : -1 - w->nodes.at[h->node].span_leader;
+        }
+        out->n_route_nodes = w->routes.n;
     }
-    for (int64_t i = 0; i < w->n_arrived; i++) {
-        const req_state *q = &w->reqs[i];
+    for (int64_t i = 0; i < w->reqs.n_arrived; i++) {
+        const req_state *q = &w->reqs.at[i];
         sim_request_rec *r = &out->requests[i];
         r->id = (uint64_t)i;
         r->arrival_ns = q->arrival_ns;
@@ -383,10 +408,10 @@ static ss_status collect(world *w, sim_results *out)
             r->route_len = q->route_len;
         }
     }
-    for (int i = 0; i < w->n_nodes; i++) {
-        out->nodes[i] = w->nodes[i].rec;
-        if (!w->nodes[i].up)
-            out->nodes[i].down_ns += out->end_ns - w->nodes[i].down_since_ns;
+    for (int i = 0; i < w->nodes.n; i++) {
+        out->nodes[i] = w->nodes.at[i].rec;
+        if (!w->nodes.at[i].up)
+            out->nodes[i].down_ns += out->end_ns - w->nodes.at[i].down_since_ns;
     }
     return SS_OK;
 }
@@ -394,16 +419,16 @@ static ss_status collect(world *w, sim_results *out)
 /* The first arrivals: one open-loop arrival, or every closed-loop user's first. */
 static void start_arrivals(world *w)
 {
-    int64_t users = sim_workload_users(w->wl);
+    int64_t users = sim_workload_users(w->reqs.wl);
     if (users == 0) {
         sim_w_schedule_next_arrival(w, -1);
         return;
     }
     for (int64_t u = 0; u < users; u++) {
-        int64_t t = sim_workload_next(w->wl, 0);
+        int64_t t = sim_workload_next(w->reqs.wl, 0);
         if (t < 0)
             break;
-        w->pending_arrivals++;
+        w->reqs.pending_arrivals++;
         sim_w_schedule(w, t, sim_w_ev_arrival, (uint64_t)u + 1, 0);
     }
 }
@@ -413,18 +438,20 @@ ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *
 {
     memset(out, 0, sizeof *out);
     gsl_set_error_handler_off();
-    world w = {.scn = s, .err = err, .errlen = errlen, .keep_routes = opts->keep_routes,
-               .generate = opts->generate};
+    world w = {.cfg = {.scn = s, .keep_routes = opts->keep_routes, .generate = opts->generate},
+               .run = {.err = err, .errlen = errlen}};
     ss_status st = build_world(&w, opts, err, errlen);
     if (st == SS_ENOMEM)
         ss_err(err, errlen, st, "%s: out of memory building the world", s->source_path);
-    if (st == SS_OK && w.generate)
-        st = sim_engine_schedule(w.eng, 0, sim_w_ev_arrival, &w, 0, 0, NULL), w.pending_arrivals = 1;
-    else if (st == SS_OK)
+    if (st == SS_OK && w.cfg.generate) { /* one generation: a single arrival at 0 */
+        w.reqs.pending_arrivals = 1;
+        st = sim_engine_schedule(w.run.eng, 0, sim_w_ev_arrival, &w, 0, 0, NULL);
+    } else if (st == SS_OK) {
         start_arrivals(&w);
+    }
     if (st == SS_OK) {
-        sim_engine_run(w.eng, SIM_TIME_MAX);
-        st = w.failure;
+        sim_engine_run(w.run.eng, SIM_TIME_MAX);
+        st = w.run.failure;
     }
     if (st == SS_OK && (st = collect(&w, out)) != SS_OK)
         ss_err(err, errlen, st, "%s: out of memory collecting results", s->source_path);
@@ -437,8 +464,8 @@ ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *
 ss_status sim_check(const scn_scenario *s, const sim_run_opts *opts, char *err, size_t errlen)
 {
     gsl_set_error_handler_off();
-    world w = {.scn = s, .err = err, .errlen = errlen, .keep_routes = opts->keep_routes,
-               .generate = opts->generate};
+    world w = {.cfg = {.scn = s, .keep_routes = opts->keep_routes, .generate = opts->generate},
+               .run = {.err = err, .errlen = errlen}};
     ss_status st = build_world(&w, opts, err, errlen);
     if (st == SS_ENOMEM)
         ss_err(err, errlen, st, "%s: out of memory building the world", s->source_path);

@@ -2,12 +2,16 @@
  * modules that make up sim_run: sim_run.c (building, tearing down, results),
  * sim_flow.c (requests through the network), sim_node.c (each node's compute
  * server: KV admission and continuous batching) and sim_faults.c (failures,
- * churn, stragglers, recovery). Functions here are prefixed sim_w_. */
+ * churn, stragglers, recovery). The world is split into parts by writer
+ * (config, engine, nodes, requests, routes, faults, sessions); each part's
+ * comment names the files that write it. Functions here are prefixed sim_w_. */
 #ifndef SIM_RUN_INT_H
 #define SIM_RUN_INT_H
 
 #include "sim_run.h"
+#include <assert.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
@@ -21,6 +25,7 @@
 #include "real_model.h"
 #include "sim_nic.h"
 #include "sim_place.h"
+#include "sim_queue.h"
 #include "scn_draw.h"
 #include "ss_rng.h"
 #include "real_session.h"
@@ -37,15 +42,24 @@
  * servers queue an inference session up to 600 s), then fails. */
 #define KV_WAIT_S 600
 
+/* One hop of one request's route, with what the simulator tracks about it.
+ * Routes are stored back to back: request r's hops are route slots
+ * [route_off, route_off + route_len). */
+typedef struct route_slot {
+    route_hop hop;
+    uint32_t epoch;    /* the hop node's epoch when bound: its cache for the request is that old */
+    bool kv_held;      /* the node holds this request's KV reservation (sim_w_admit_kv) */
+    double kv_bytes;   /* the reservation's size, while kv_held */
+} route_slot;
+
 typedef struct req_state {
     int64_t arrival_ns, first_token_ns, finish_ns;
     int32_t prompt, output, done; /* tokens; real mode: output = steps, done = passes */
     int32_t hop;            /* hop of the current pass */
     int32_t retries;        /* recoveries after node failures */
     int32_t replay_rows;    /* positions to replay at the current hop before its pass */
-    uint32_t route_off;     /* hops: w->route_pool[route_off .. +route_len) */
+    uint32_t route_off;     /* hops: w->routes.slots[route_off .. +route_len) */
     uint32_t route_len;
-    int64_t next_in_queue;  /* intrusive FIFO link at a node, -1: none */
     uint64_t wire_bytes;    /* real mode: encoded activation now in flight */
     sim_request_status status;
     int finished;
@@ -65,61 +79,108 @@ typedef struct node_state {
     int up;
     int64_t down_since_ns;   /* when it went down, while !up */
     uint32_t epoch;          /* bumped at every failure: caches made before are gone */
-    int64_t q_head, q_tail;  /* FIFO of request indices waiting to compute */
+    sim_queue compute_q;     /* requests holding KV room here, waiting to compute */
     int64_t *batch;          /* (n_batch) requests computing now, as one batch */
-    int64_t *batch_spare;    /* the other buffer: compute_done iterates it while a new batch fills `batch` */
+    int64_t *batch_spare;    /* the other buffer: compute_done iterates it while a new
+                              * batch fills `batch` */
     int n_batch, cap_batch;
     sim_event_id running_ev; /* the batch's completion event (cancelled if the node fails) */
     int64_t running_end_ns;
     double kv_capacity;      /* bytes left for KV caches: memory - span weights */
-    double kv_used;          /* bytes reserved by sim_w_admitted sessions */
-    int64_t kv_head, kv_tail; /* FIFO of requests waiting for KV room */
+    double kv_used;          /* bytes reserved by sessions admitted here (sim_w_admit_kv) */
+    sim_queue kv_q;          /* requests waiting for KV room */
     int incoming;            /* late binding: sessions assigned here, still in transit */
     int span_leader;         /* lowest-id node serving the same span */
-    int span_pos;            /* replicas of the span: w->by_span[span_pos .. span_end) */
+    int span_pos;            /* replicas of the span: w->nodes.by_span[span_pos .. span_end) */
     int span_end;
-    int64_t sq_head, sq_tail; /* leader only: the span's dispatch FIFO */
+    sim_queue span_q;        /* leader only: the span's dispatch FIFO (late binding) */
     gsl_rng *service_rng;    /* synthetic models: service-time draws */
     sim_node_rec rec;
 } node_state;
 
-typedef struct world {
+/* The world of one run, split by who writes what. "Written by" names every
+ * file that changes a part after build_world (sim_run.c) has filled it. */
+
+/* The scenario, model and mode of the run. Written by sim_run.c (build_world)
+ * only; read-only while events run. */
+typedef struct world_config {
     const scn_scenario *scn;  /* = &wscn.s: the scenario with concrete nodes */
     sim_world_scn wscn;
-    gsl_rng *client_jitter_rng;
+    real_model sm;            /* description (+ network, tokenizer in real mode) */
+    const model_desc *model;  /* = &sm.desc */
+    int synthetic;            /* service times drawn from the scenario, not a cost model */
+    int real;                 /* real mode: sessions compute actual activations */
+    comp_codec act_codec;     /* activations on the wire */
+    int64_t horizon_ns;       /* checked here; sim_workload stops arrivals there itself */
+    const sim_generate_spec *generate; /* NULL unless sim_run_opts asked for one generation */
+    int keep_routes;          /* copy every route into the results */
+} world_config;
+
+/* The engine and the run's first error. Written by sim_run.c (engine, and
+ * failure through sim_w_fail / sim_w_stop_with, which handlers call). */
+typedef struct world_engine {
     sim_engine *eng;
-    real_model sm;       /* description (+ network, tokenizer in real mode) */
-    const model_desc *model;
-    int synthetic;
-    comp_codec act_codec;
-    int n_nodes;
-    node_state *nodes;
-    route_node_view *view_nodes;
-    int *by_span;           /* (n_nodes) node ids sorted by (first_block, end_block, id) */
-    route_view view;
-    const route_routing_ops *routing;
-    void *routing_state;
-    sim_workload *wl;
-    sim_churn_proc *churn;  /* (n_nodes) failure processes; NULL when no node churns */
-    int64_t horizon_ns;
-    int64_t n_arrived;
-    req_state *reqs;
-    int64_t cap_reqs;
-    route_hop *route_pool;
-    uint32_t *route_epoch;  /* (cap_route) epoch of the hop node's cache for that request */
-    double *route_kv;       /* (cap_route) KV bytes reserved there, < 0: not sim_w_admitted */
-    uint32_t n_route, cap_route;
-    int64_t n_active;       /* arrived, not finished */
-    int64_t pending_arrivals; /* arrival events scheduled, not yet run */
-    /* real mode */
-    int real;
-    real_session **sess;     /* (cap_reqs) per request, NULL once finished */
-    const sim_generate_spec *generate;
-    route_hop *scratch_hops;
-    int keep_routes;
-    ss_status failure; /* first error inside a handler; stops the run */
-    char *err;
+    ss_status failure;        /* first error inside a handler; stops the run */
+    char *err;                /* the caller's error buffer, borrowed */
     size_t errlen;
+} world_engine;
+
+/* Nodes and the view routing sees of them. Written by sim_node.c (batches,
+ * KV), sim_faults.c (up/down, epochs, slowdown, views' up flags) and
+ * sim_flow.c (NIC reservations, byte counters, late-binding arrivals). */
+typedef struct world_nodes {
+    int n;
+    node_state *at;           /* (n) */
+    route_node_view *views;   /* (n) = view.nodes, owned here (sim_place) */
+    int *by_span;             /* (n) node ids sorted by (first_block, end_block, id) */
+    route_view view;
+    gsl_rng *client_jitter_rng; /* jitter of transfers the client sends */
+} world_nodes;
+
+/* Requests and their arrivals. Written by sim_flow.c (arrival to finish,
+ * growth), sim_node.c (KV waits, replay done), sim_faults.c (retries,
+ * replay) and sim_run.c (the first arrivals). */
+typedef struct world_requests {
+    req_state *at;            /* (cap), [0, n_arrived) in use */
+    int64_t *next;            /* (cap) sim_queue links: a request is in one queue at a time */
+    int64_t cap;
+    int64_t n_arrived;
+    int64_t n_active;         /* arrived, not finished */
+    int64_t pending_arrivals; /* arrival events scheduled, not yet run */
+    sim_workload *wl;
+} world_requests;
+
+/* The routing policy and every request's route. Written by sim_flow.c
+ * (new routes, late binding), sim_node.c (KV reservations) and
+ * sim_faults.c (a hop moved to another node on recovery). */
+typedef struct world_routes {
+    const route_routing_ops *ops;
+    void *state;              /* the policy's own, written by its choose() */
+    route_slot *slots;        /* (cap), [0, n) in use: every route, in the order chosen */
+    uint32_t n, cap;
+    route_hop *scratch;       /* (MAX_HOPS) choose()'s output before it is stored */
+} world_routes;
+
+/* Failure processes. Written by sim_run.c (first transitions) and
+ * sim_faults.c (each next one). */
+typedef struct world_faults {
+    sim_churn_proc *churn;    /* (nodes.n) failure processes; NULL when no node churns */
+} world_faults;
+
+/* Real mode: one session per request. Written by sim_flow.c (growth, open,
+ * passes, close) and sim_faults.c (a hop replaced on recovery). */
+typedef struct world_sessions {
+    real_session **at;        /* (requests' cap) per request, NULL once finished */
+} world_sessions;
+
+typedef struct world {
+    world_config cfg;
+    world_engine run;
+    world_nodes nodes;
+    world_requests reqs;
+    world_routes routes;
+    world_faults faults;
+    world_sessions sess;
 } world;
 
 double sim_w_retry_delay_s(int k);
@@ -131,7 +192,10 @@ uint32_t sim_w_width_in(world *w, const route_hop *h);
 int64_t sim_w_transfer_arrival(world *w, int src, int dst, double bytes);
 int sim_w_pass_rows(const world *w, int64_t ri);
 int64_t sim_w_pass_ctx(const world *w, int64_t ri);
+route_slot *sim_w_slot_of(world *w, int64_t ri, int hop);
 route_hop *sim_w_hop_of(world *w, int64_t ri, int hop);
+/* The node serving hop `hop` of request ri; the hop must be bound. */
+int sim_w_node_of(world *w, int64_t ri, int hop);
 void sim_w_release_kv(world *w, int64_t ri, int hop);
 int sim_w_admit_kv(world *w, int64_t ri);
 void sim_w_finish_request(world *w, int64_t ri, sim_request_status status);

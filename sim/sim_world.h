@@ -35,8 +35,8 @@ enum {
 /* Draw the concrete world of `in` for seed in->seed. `assets_dir` holds the
  * shared data (network/rtt_avg_matrix.csv, cities.csv) when the scenario's
  * network.rtt names a measured data set (NULL: leave rtt_s NULL, enough for
- * placement). `in` must outlive `out`. Errors
- * name the scenario file and the node or city. */
+ * placement). `in` must outlive `out`. Errors name the scenario file and
+ * the node or city. */
 ss_status sim_world_materialize(const scn_scenario *in, const char *assets_dir, sim_world_scn *out,
                                 char *err, size_t errlen);
 void sim_world_fini(sim_world_scn *w); /* zeroed struct allowed */

@@ -1,6 +1,9 @@
-/* check_engine.c - event ordering, cancellation, time conversion, RNG streams. */
+/* check_engine.c - event ordering, cancellation, time conversion, RNG streams,
+ * and the engine against a naive sorted-list twin under random schedules and
+ * cancellations issued from inside handlers. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -152,6 +155,205 @@ START_TEST(test_engine_million_random_events_come_out_sorted)
 }
 END_TEST
 
+/* The differential test's twin of the engine: every event ever scheduled,
+ * kept sorted by (time, schedule order), which is the engine's documented
+ * order (sim_engine.h). Cancelled entries stay in the list, flagged, as the
+ * engine keeps them in its heap until their turn. Linear everything: it is
+ * obviously right, not fast. */
+typedef struct ref_event {
+    sim_time_ns t;
+    uint64_t seq;      /* schedule order, counted by the test */
+    sim_event_id id;   /* the engine's id for it */
+    int cancelled;
+    int in_list;       /* still in the sorted list (not run, not dropped) */
+} ref_event;
+
+enum { DIFF_MAX_EVENTS = 2500 };
+
+typedef struct diff_run {
+    sim_engine *e;
+    uint64_t rng;              /* xorshift64 state: the test's own, fixed seeds */
+    ref_event ev[DIFF_MAX_EVENTS];
+    int n_ev;                  /* scheduled so far (ev[0..n_ev) by seq) */
+    ref_event *sorted[DIFF_MAX_EVENTS]; /* pending entries (live or cancelled), in order */
+    int n_sorted;
+    long n_run, n_fast_path, n_cancel_hits, n_stale_cancels, mismatches;
+    uint64_t current;          /* seq of the event being run */
+} diff_run;
+
+static uint64_t diff_next(diff_run *d)
+{
+    d->rng ^= d->rng << 13;
+    d->rng ^= d->rng >> 7;
+    d->rng ^= d->rng << 17;
+    return d->rng;
+}
+
+static int ref_before(const ref_event *x, const ref_event *y)
+{
+    return x->t < y->t || (x->t == y->t && x->seq < y->seq);
+}
+
+/* b carries a check of a, so a mixed-up payload cannot pass unnoticed */
+static uint64_t diff_check(uint64_t a) { return a * UINT64_C(0x9E3779B97F4A7C15) ^ 0xabcdef; }
+
+static void diff_handler(sim_engine *e, void *ctx, uint64_t a, uint64_t b);
+
+/* Schedule one event at now + delta, in the engine and in the twin. Deltas
+ * of 0 are frequent: equal times are where order goes wrong. */
+static int diff_schedule(diff_run *d)
+{
+    if (d->n_ev == DIFF_MAX_EVENTS)
+        return 0;
+    uint64_t r = diff_next(d);
+    sim_time_ns delta = (r & 3) == 0 ? 0 : (r & 3) == 1 ? 1 : (sim_time_ns)((r >> 8) % 200);
+    ref_event *x = &d->ev[d->n_ev];
+    *x = (ref_event){.t = sim_engine_now(d->e) + delta, .seq = (uint64_t)d->n_ev, .in_list = 1};
+    ck_assert_int_eq(sim_engine_schedule(d->e, x->t, diff_handler, d, x->seq, diff_check(x->seq),
+                                         &x->id), SS_OK);
+    d->n_ev++;
+    int k = d->n_sorted++;
+    while (k > 0 && ref_before(x, d->sorted[k - 1])) {
+        d->sorted[k] = d->sorted[k - 1];
+        k--;
+    }
+    d->sorted[k] = x;
+    return 1;
+}
+
+/* Cancel a random event ever scheduled (pending, cancelled, run, or the
+ * one running now): the engine must answer 1 exactly when the twin says
+ * the event was still to run. */
+static void diff_cancel(diff_run *d)
+{
+    if (d->n_ev == 0)
+        return;
+    ref_event *x = &d->ev[diff_next(d) % (uint64_t)d->n_ev];
+    int pending = x->in_list && !x->cancelled;
+    int got = sim_engine_cancel(d->e, x->id);
+    if (got != pending)
+        d->mismatches++;
+    if (pending) {
+        x->cancelled = 1;
+        d->n_cancel_hits++;
+    } else {
+        d->n_stale_cancels++;
+    }
+}
+
+/* Remove the first k entries of the twin's list. */
+static void ref_remove_front(diff_run *d, int k)
+{
+    for (int i = 0; i < k; i++)
+        d->sorted[i]->in_list = 0;
+    memmove(d->sorted, d->sorted + k, (size_t)(d->n_sorted - k) * sizeof *d->sorted);
+    d->n_sorted -= k;
+}
+
+/* The twin's next event to run: drop cancelled entries from the front,
+ * as the engine does when they surface, and take the first live one. */
+static ref_event *ref_pop(diff_run *d)
+{
+    int k = 0;
+    while (k < d->n_sorted && d->sorted[k]->cancelled)
+        k++;
+    ref_event *x = k < d->n_sorted ? d->sorted[k] : NULL;
+    ref_remove_front(d, x ? k + 1 : k);
+    return x;
+}
+
+/* After sim_engine_run(until) returns, the engine has dropped every
+ * cancelled event up to `until` too. */
+static void ref_drop_through(diff_run *d, sim_time_ns until)
+{
+    int k = 0;
+    while (k < d->n_sorted && d->sorted[k]->cancelled && d->sorted[k]->t <= until)
+        k++;
+    ref_remove_front(d, k);
+}
+
+static void diff_handler(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
+{
+    diff_run *d = ctx;
+    ref_event *want = ref_pop(d);
+    /* event by event: the right event (seq), at the right time, with its payload */
+    if (!want || want->seq != a || want->t != sim_engine_now(e) || b != diff_check(a)) {
+        d->mismatches++;
+        return;
+    }
+    d->current = a;
+    d->n_run++;
+    /* pending counts what is left: the twin's remaining entries, cancelled
+     * ones included until they surface */
+    if (sim_engine_pending(e) != (size_t)d->n_sorted)
+        d->mismatches++;
+    /* Random work from inside the handler. When the first engine call is a
+     * schedule, it lands on the replace-root fast path (sim_engine.c:
+     * root_is_spent is set for the whole handler until the first schedule);
+     * cancels before it do not change that. */
+    uint64_t r = diff_next(d);
+    int cancels_first = (int)(r & 1) ? (int)((r >> 1) % 3) : 0;
+    static const int n_schedules[8] = {0, 0, 1, 1, 1, 2, 2, 3}; /* mean 1.25: grows, then drains */
+    int schedules = n_schedules[(r >> 4) % 8];
+    int cancels_after = (int)((r >> 8) % 2);
+    for (int i = 0; i < cancels_first; i++)
+        diff_cancel(d);
+    int scheduled = 0;
+    for (int i = 0; i < schedules; i++)
+        scheduled += diff_schedule(d);
+    if (scheduled)
+        d->n_fast_path++;
+    for (int i = 0; i < cancels_after; i++)
+        diff_cancel(d);
+    if (sim_engine_pending(e) != (size_t)d->n_sorted)
+        d->mismatches++;
+}
+
+/* Random schedules and cancellations, mostly from inside handlers (hitting
+ * the replace-root fast path), partly from outside between bounded runs,
+ * compared event by event with a sorted list over 300 fixed seeds. */
+START_TEST(test_engine_matches_a_sorted_list_under_random_handler_schedules)
+{
+    long fast = 0, hits = 0, stale = 0, events = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        diff_run *d = calloc(1, sizeof *d);
+        ck_assert_ptr_nonnull(d);
+        d->rng = seed * UINT64_C(0x2545F4914F6CDD1D) | 1;
+        /* a tiny initial capacity makes handlers grow the pool and heap too */
+        ck_assert_int_eq(sim_engine_create(&(sim_engine_cfg){.initial_capacity = 2}, &d->e), SS_OK);
+        for (int i = 0; i < 8; i++)
+            diff_schedule(d);
+        while (sim_engine_pending(d->e) > 0) {
+            /* run up to a random time, then act from outside a handler */
+            sim_time_ns until = sim_engine_now(d->e) + (sim_time_ns)(diff_next(d) % 400);
+            sim_engine_run(d->e, until);
+            ck_assert_int_eq(d->mismatches, 0);
+            ref_drop_through(d, until);
+            /* the twin agrees on what is left: everything after `until` */
+            ck_assert_uint_eq(sim_engine_pending(d->e), (size_t)d->n_sorted);
+            ck_assert(d->n_sorted == 0 || d->sorted[0]->t > until);
+            diff_cancel(d);
+            if (diff_next(d) % 4 == 0)
+                diff_schedule(d);
+        }
+        ck_assert_int_eq(d->mismatches, 0);
+        ck_assert_ptr_null(ref_pop(d)); /* nothing live left behind in the twin */
+        ck_assert_uint_eq(sim_engine_n_run(d->e), (uint64_t)d->n_run);
+        fast += d->n_fast_path;
+        hits += d->n_cancel_hits;
+        stale += d->n_stale_cancels;
+        events += d->n_run;
+        sim_engine_destroy(d->e);
+        free(d);
+    }
+    /* the test exercised what it claims to */
+    ck_assert_int_gt(events, 300 * 1000);
+    ck_assert_int_gt(fast, events / 2);
+    ck_assert_int_gt(hits, 10000);
+    ck_assert_int_gt(stale, 10000);
+}
+END_TEST
+
 START_TEST(test_engine_create_fails_cleanly_without_memory)
 {
     for (long k = 0; k < 3; k++) {
@@ -247,6 +449,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_engine_cancelled_events_never_run);
     tcase_add_test(tc, test_engine_rejects_past_times_and_null_handlers);
     tcase_add_test(tc, test_engine_million_random_events_come_out_sorted);
+    tcase_add_test(tc, test_engine_matches_a_sorted_list_under_random_handler_schedules);
     tcase_add_test(tc, test_engine_create_fails_cleanly_without_memory);
     tcase_add_test(tc, test_time_from_seconds_rounds_and_rejects_overflow);
     suite_add_tcase(s, tc);
