@@ -11,8 +11,6 @@
 #include "model_llama_files.h"
 #include "model_safetensors.h"
 
-#define LLAMA2C_MAGIC 0x616b3432u /* llama2.c's export.py: struct.pack("I", 0x616b3432) */
-
 static int sniff_gguf(const unsigned char *h, size_t n, uint64_t file_bytes)
 {
     (void)file_bytes;
@@ -22,7 +20,7 @@ static int sniff_gguf(const unsigned char *h, size_t n, uint64_t file_bytes)
 static int sniff_llama2c_v1(const unsigned char *h, size_t n, uint64_t file_bytes)
 {
     (void)file_bytes;
-    return n >= 4 && model_io_le32(h) == LLAMA2C_MAGIC;
+    return n >= 4 && model_io_le32(h) == MODEL_LLAMA2C_MAGIC;
 }
 
 static int sniff_safetensors(const unsigned char *h, size_t n, uint64_t file_bytes)
@@ -53,15 +51,6 @@ static int sniff_llama2c_v0(const unsigned char *h, size_t n, uint64_t file_byte
     return 1;
 }
 
-static ss_status load_llama2c_v1(const char *path, model_net **out, char *err, size_t errlen)
-{
-    *out = NULL;
-    return ss_err(err, errlen, SS_EUNSUPPORTED,
-                  "%s: byte offset 0: llama2.c v1/v2 checkpoint (magic \"ak42\"): not supported, "
-                  "expected the legacy v0 export (export.py --version 0), GGUF or safetensors",
-                  path);
-}
-
 /* safetensors holds either a Hugging Face Llama or the MNIST CNN: the
  * tensor names say which. */
 static ss_status load_safetensors(const char *path, model_net **out, char *err, size_t errlen)
@@ -79,7 +68,8 @@ static ss_status load_safetensors(const char *path, model_net **out, char *err, 
 
 static const model_loader registry[] = {
     {"gguf", "GGUF (magic \"GGUF\")", sniff_gguf, model_llama_gguf_load_net},
-    {"llama2c-v1", "llama2.c v1/v2 (magic \"ak42\")", sniff_llama2c_v1, load_llama2c_v1},
+    {"llama2c-v1", "llama2.c v1/v2 (magic \"ak42\")", sniff_llama2c_v1,
+     model_llama2c_v1_load_net},
     {"safetensors", "safetensors (u64 header length, then '{')", sniff_safetensors,
      load_safetensors},
     {"llama2c", "llama2.c v0 (28-byte header of 7 int32)", sniff_llama2c_v0,

@@ -5,8 +5,7 @@
  *
  *   "gguf"        bytes 0-3 "GGUF"                        model_llama_files.h
  *   "llama2c-v1"  le32 at byte 0 = 0x616b3432 ("ak42"; the bytes "24ka"):
- *                 llama2.c's v1 (float32) and v2 (Q8_0) exports; recognised,
- *                 refused with SS_EUNSUPPORTED (re-export with --version 0)
+ *                 llama2.c's v1 (float32) and v2 (Q8_0) exports (model_llama2c.h)
  *   "safetensors" le64 N at byte 0 with 2 <= N <= 100,000,000, byte 8 '{':
  *                 a Hugging Face Llama (model.embed_tokens.weight present,
  *                 model_llama_files.h) or the MNIST CNN (model_cnn.h)

@@ -1139,6 +1139,180 @@ START_TEST(test_registry_safetensors_llama_needs_config_and_is_permuted)
 }
 END_TEST
 
+/* llama2.c's export.py --version 1 (float32) and 2 (Q8_0, group size gs)
+ * of stories260K.bin, written here from the .bin: header (magic, version,
+ * 7 int32, shared byte, v2: int32 group size, zero padding to 256), the
+ * norms in float32, then the matrices. v2 quantizes each tensor as
+ * export.py's quantize_q80: per group of gs, scale = max|w| / 127,
+ * q = round(w / scale); `deq` (may be NULL) receives q * scale in the
+ * .bin's float layout (after its header) for an independent reference. */
+static void write_llama2c_versioned(const char *path, int version, int gs, float *deq)
+{
+    size_t nb;
+    unsigned char *bin = read_whole(SS_ASSET("stories260K/stories260K.bin"), &nb);
+    bin_layout L = bin_layout_of(bin);
+    const float *f0 = (const float *)(const void *)(bin + 28);
+    if (deq)
+        memcpy(deq, f0, 4 * L.end);
+    gb b = {0};
+    unsigned char hdr[256] = {0};
+    int32_t h[9] = {0x616b3432, version, L.dim, L.hidden, L.n_layers, L.n_heads, L.n_kv_heads,
+                    L.vocab, L.seq_len};
+    memcpy(hdr, h, sizeof h);
+    hdr[36] = 1; /* shared classifier */
+    memcpy(hdr + 37, &gs, 4);
+    gb_put(&b, hdr, 256);
+    const size_t d = (size_t)L.dim, nl = (size_t)L.n_layers;
+    gb_put(&b, f0 + L.rms_att, 4 * nl * d);
+    gb_put(&b, f0 + L.rms_ffn, 4 * nl * d);
+    gb_put(&b, f0 + L.rms_final, 4 * d);
+    /* matrices: (start, per-layer size, layers) */
+    const size_t kv = (size_t)L.kv_dim, hd = (size_t)L.hidden;
+    struct {
+        size_t off, per, n;
+    } m[8] = {{L.emb, (size_t)L.vocab * d, 1}, {L.wq, d * d, nl},  {L.wk, kv * d, nl},
+              {L.wv, kv * d, nl},               {L.wo, d * d, nl},  {L.w1, hd * d, nl},
+              {L.w2, d * hd, nl},               {L.w3, hd * d, nl}};
+    for (int t = 0; t < 8; t++)
+        for (size_t l = 0; l < m[t].n; l++) {
+            const float *w = f0 + m[t].off + l * m[t].per;
+            if (version == 1) {
+                gb_put(&b, w, 4 * m[t].per);
+                continue;
+            }
+            size_t ng = m[t].per / (size_t)gs;
+            int8_t *q = malloc(m[t].per);
+            float *sc = malloc(4 * ng);
+            for (size_t g = 0; g < ng; g++) {
+                float mx = 0;
+                for (int i = 0; i < gs; i++)
+                    mx = fabsf(w[g * gs + i]) > mx ? fabsf(w[g * gs + i]) : mx;
+                sc[g] = mx / 127.0f;
+                for (int i = 0; i < gs; i++) {
+                    size_t k = g * (size_t)gs + (size_t)i;
+                    q[k] = (int8_t)(sc[g] > 0 ? roundf(w[k] / sc[g]) : 0);
+                    if (deq)
+                        deq[m[t].off + l * m[t].per + k] = (float)q[k] * sc[g];
+                }
+            }
+            gb_put(&b, q, m[t].per);
+            gb_put(&b, sc, 4 * ng);
+            free(q);
+            free(sc);
+        }
+    write_bytes(path, b.p, b.n);
+    free(b.p);
+    free(bin);
+}
+
+static void expect_same_logits(const model_net *a, const model_net *b, const char *what)
+{
+    const int32_t toks[8] = {1, 403, 407, 261, 378, 432, 383, 286};
+    float x[64], y[64], la[512], lb[512];
+    model_state *sa, *sb;
+    ck_assert_int_eq(model_state_create(a, 0, 5, &sa), SS_OK);
+    ck_assert_int_eq(model_state_create(b, 0, 5, &sb), SS_OK);
+    for (int p = 0; p < 8; p++) {
+        ck_assert_int_eq(model_net_embed(a, 1, &toks[p], NULL, x), SS_OK);
+        ck_assert_int_eq(model_net_span_forward(a, sa, 0, 5, p, 1, x, y), SS_OK);
+        ck_assert_int_eq(model_net_head(a, 1, y, la), SS_OK);
+        ck_assert_int_eq(model_net_embed(b, 1, &toks[p], NULL, x), SS_OK);
+        ck_assert_int_eq(model_net_span_forward(b, sb, 0, 5, p, 1, x, y), SS_OK);
+        ck_assert_int_eq(model_net_head(b, 1, y, lb), SS_OK);
+        ck_assert_msg(memcmp(la, lb, sizeof la) == 0, "%s: logits at %d differ", what, p);
+    }
+    model_state_destroy(sa);
+    model_state_destroy(sb);
+}
+
+/* v1 is the .bin's floats reordered: the same net. v2 is the Q8_0 round
+ * trip: the same net as one built from this test's own dequantization. */
+START_TEST(test_registry_loads_llama2c_v1_and_v2_exports)
+{
+    char path[160], err[512] = "";
+    model_net *ref = NULL, *m = NULL;
+    ck_assert_int_eq(model_llama2c_load_net(SS_ASSET("stories260K/stories260K.bin"), &ref, err,
+                                            sizeof err), SS_OK);
+    snprintf(path, sizeof path, "%s/v1.bin", tmpdir);
+    write_llama2c_versioned(path, 1, 0, NULL);
+    ck_assert_str_eq(loader_of(path), "llama2c-v1");
+    ck_assert_msg(model_load_any(path, &m, NULL, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_int_eq(model_llama_net_config(m)->seq_len, 512);
+    ck_assert(model_llama_net_config(m)->shared_classifier);
+    expect_same_logits(ref, m, "v1");
+    model_net_destroy(m);
+    model_net_destroy(ref);
+
+    size_t nb;
+    unsigned char *bin = read_whole(SS_ASSET("stories260K/stories260K.bin"), &nb);
+    bin_layout L = bin_layout_of(bin);
+    float *deq = malloc(4 * L.end);
+    snprintf(path, sizeof path, "%s/v2.bin", tmpdir);
+    write_llama2c_versioned(path, 2, 32, deq);
+    model_llama_config c = {.dim = L.dim, .hidden_dim = L.hidden, .n_layers = L.n_layers,
+                            .n_heads = L.n_heads, .n_kv_heads = L.n_kv_heads,
+                            .vocab_size = L.vocab, .seq_len = L.seq_len,
+                            .shared_classifier = true};
+    model_llama_weights w = {
+        .token_embedding_table = deq + L.emb, .rms_att_weight = deq + L.rms_att,
+        .wq = deq + L.wq, .wk = deq + L.wk, .wv = deq + L.wv, .wo = deq + L.wo,
+        .rms_ffn_weight = deq + L.rms_ffn, .w1 = deq + L.w1, .w2 = deq + L.w2, .w3 = deq + L.w3,
+        .rms_final_weight = deq + L.rms_final, .wcls = deq + L.emb};
+    ck_assert_int_eq(model_llama_create(&c, &w, &ref), SS_OK);
+    ck_assert_str_eq(loader_of(path), "llama2c-v1");
+    ck_assert_msg(model_load_any(path, &m, NULL, err, sizeof err) == SS_OK, "%s", err);
+    expect_same_logits(ref, m, "v2");
+    model_net_destroy(m);
+    model_net_destroy(ref);
+
+    /* W10: bad version, group sizes; exact size; non-finite scale */
+    size_t n;
+    unsigned char *v2 = read_whole(path, &n);
+    struct {
+        size_t off;
+        int32_t v;
+        ss_status want;
+        const char *needle;
+    } bad[] = {{4, 3, SS_EVERSION, "version 1 or 2, got 3"},
+               {4, 0, SS_EVERSION, "got 0"},
+               {37, 0, SS_ESCHEMA, "group_size"},
+               {37, 24, SS_ESCHEMA, "divisor of dim 64, got 24"},
+               {12, 0, SS_ESCHEMA, "hidden_dim"},
+               {16, 1 << 30, SS_ERANGE, "n_layers"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        unsigned char *x = malloc(n);
+        memcpy(x, v2, n);
+        memcpy(x + bad[i].off, &bad[i].v, 4);
+        snprintf(path, sizeof path, "%s/bad.bin", tmpdir);
+        write_bytes(path, x, n);
+        free(x);
+        ss_status s = model_load_any(path, &m, NULL, err, sizeof err);
+        ck_assert_msg(s == bad[i].want && strstr(err, bad[i].needle) && strstr(err, "bad.bin"),
+                      "case %zu: %s (%s)", i, ss_status_name(s), err);
+        ck_assert_ptr_null(m);
+    }
+    write_bytes(path, v2, n - 1);
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "truncated") != NULL);
+    unsigned char *x = malloc(n + 4);
+    memcpy(x, v2, n);
+    memset(x + n, 0, 4);
+    write_bytes(path, x, n + 4);
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "trailing") != NULL);
+    /* the last scale of the file (wcls is shared: w3 of the last layer) NaN */
+    const float nan = NAN;
+    memcpy(x, v2, n);
+    memcpy(x + n - 4, &nan, 4);
+    write_bytes(path, x, n);
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_ENUMERIC);
+    free(x);
+    free(v2);
+    free(deq);
+    free(bin);
+}
+END_TEST
+
 /* Expects rejection by content with one line naming the file. */
 static void expect_unrecognised(const char *name, const void *bytes, size_t n, ss_status want,
                                 const char *needle)
@@ -1188,13 +1362,13 @@ START_TEST(test_registry_rejects_unknown_empty_short_and_special_files)
     /* safetensors with 8 + 0 bytes and a header length of 2^32: not safetensors */
     const unsigned char st0[9] = {0, 0, 0, 0, 1, 0, 0, 0, '{'};
     expect_unrecognised("big.safetensors", st0, 9, SS_EPARSE, expect);
-    /* llama2.c v1/v2: recognised by the magic, refused as unsupported */
+    /* llama2.c v1/v2: recognised by the magic; 32 bytes are a short header */
     const unsigned char v1[32] = {0x32, 0x34, 0x6b, 0x61, 1};
     snprintf(path, sizeof path, "%s/v1.bin", tmpdir);
     write_bytes(path, v1, sizeof v1);
     ck_assert_str_eq(loader_of(path), "llama2c-v1");
-    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_EUNSUPPORTED);
-    ck_assert(strstr(err, "v1.bin") && strstr(err, "ak42"));
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "v1.bin") && strstr(err, "truncated header"));
     ck_assert_ptr_null(m);
     /* a directory, a FIFO (never read: no writer, no hang), a missing file */
     expect_unrecognised("", NULL, 0, SS_EINVAL, "regular file");
@@ -1236,6 +1410,7 @@ static TCase *registry_tcase(void)
     tcase_add_test(tc, test_registry_safetensors_llama_needs_config_and_is_permuted);
     tcase_add_test(tc, test_registry_rejects_unknown_empty_short_and_special_files);
     tcase_add_test(tc, test_registry_signatures_are_disjoint);
+    tcase_add_test(tc, test_registry_loads_llama2c_v1_and_v2_exports);
     return tc;
 }
 
