@@ -135,10 +135,11 @@ static ss_status parse(const char *path, const unsigned char *b, uint64_t size,
     /* W09: non-finite weights (or Q8 scales) poison every metric */
     for (uint64_t i = 0; i < floats; i++)
         if (!isfinite(f[i])) {
+            const char *what = isnan(f[i]) ? "NaN" : "Inf";
             ss_free(f);
             return ss_err(err, errlen, SS_ENUMERIC,
                           "%s: weight %llu (float32 layout order): expected a finite value, got %s",
-                          path, (unsigned long long)i, isnan(f[i]) ? "NaN" : "Inf");
+                          path, (unsigned long long)i, what);
         }
     *w = (model_llama_weights){
         .rms_att_weight = f,

@@ -1313,6 +1313,37 @@ START_TEST(test_registry_loads_llama2c_v1_and_v2_exports)
 }
 END_TEST
 
+/* Every allocation of every new loader path can fail: SS_ENOMEM (or an
+ * error naming the file), *out NULL, nothing leaked (ASan's leak check). */
+START_TEST(test_registry_loaders_fail_cleanly_at_every_allocation)
+{
+    char st_file[160], v2[160], err[512];
+    snprintf(st_file, sizeof st_file, "%s/model.safetensors", tmpdir);
+    write_hf_llama_from_bin(st_file);
+    snprintf(v2, sizeof v2, "%s/v2.bin", tmpdir);
+    write_llama2c_versioned(v2, 2, 32, NULL);
+    const char *paths[3] = {SS_ASSET("stories260K/stories260K.gguf"), st_file, v2};
+    for (int i = 0; i < 3; i++) {
+        int ok = 0;
+        for (long k = 0; k < 20000 && !ok; k += (k < 200 ? 1 : 97)) {
+            model_net *m = (model_net *)0x1;
+            ss_alloc_fail_after(k);
+            ss_status s = model_load_any(paths[i], &m, NULL, err, sizeof err);
+            ss_alloc_fail_after(-1);
+            if (s == SS_OK) {
+                ok = 1;
+                model_net_destroy(m);
+            } else {
+                ck_assert_msg(s == SS_ENOMEM, "%s, failing after %ld: %s (%s)", paths[i], k,
+                              ss_status_name(s), err);
+                ck_assert_ptr_null(m);
+            }
+        }
+        ck_assert_msg(ok, "%s never loaded", paths[i]);
+    }
+}
+END_TEST
+
 /* Expects rejection by content with one line naming the file. */
 static void expect_unrecognised(const char *name, const void *bytes, size_t n, ss_status want,
                                 const char *needle)
@@ -1411,6 +1442,7 @@ static TCase *registry_tcase(void)
     tcase_add_test(tc, test_registry_rejects_unknown_empty_short_and_special_files);
     tcase_add_test(tc, test_registry_signatures_are_disjoint);
     tcase_add_test(tc, test_registry_loads_llama2c_v1_and_v2_exports);
+    tcase_add_test(tc, test_registry_loaders_fail_cleanly_at_every_allocation);
     return tc;
 }
 
