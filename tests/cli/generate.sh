@@ -61,5 +61,8 @@ if [ $rc -eq 0 ] && grep -q "^perplexity " "$tmp/out"; then passed=$((passed + 1
 printf 'not a model\n' >"$tmp/text.gguf"
 "$bin" generate "$scn" --model "$tmp/text.gguf" >/dev/null 2>"$tmp/err"; rc=$?
 if [ $rc -eq 65 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "text.gguf: unrecognised model file.*expected GGUF" "$tmp/err"; then passed=$((passed + 1)); else echo "FAIL: unrecognised model (rc $rc)"; cat "$tmp/err"; failed=$((failed + 1)); fi
+# a recognised file holding another kind of network (the MNIST CNN's safetensors): exit 65, one line
+"$bin" generate "$scn" --model "$shared/assets/mnist/mnist_cnn.safetensors" >/dev/null 2>"$tmp/err"; rc=$?
+if [ $rc -eq 65 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "expected the llama network.*got a cnn network" "$tmp/err"; then passed=$((passed + 1)); else echo "FAIL: CNN weights for a llama scenario (rc $rc)"; cat "$tmp/err"; failed=$((failed + 1)); fi
 echo "generate: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
