@@ -33,7 +33,8 @@ typedef struct model_arch {
  * (out_features, in_features): y = W x, as model_llama stores it and as
  * Hugging Face's nn.Linear keeps its weight. Names are GGUF's tensor names. */
 typedef struct model_arch_matrix {
-    const char *name; /* "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down" */
+    /* "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down" */
+    const char *name;
     uint64_t rows, cols;
 } model_arch_matrix;
 

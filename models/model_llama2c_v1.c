@@ -44,12 +44,13 @@ static ss_status parse(const char *path, const unsigned char *b, uint64_t size,
                       (unsigned long long)size, MODEL_LLAMA2C_V1_HEADER_BYTES,
                       (unsigned long long)size);
     if (model_io_le32(b) != MODEL_LLAMA2C_MAGIC)
-        return ss_err(err, errlen, SS_EPARSE, "%s: byte offset 0: expected magic 0x%08x, got 0x%08x",
-                      path, MODEL_LLAMA2C_MAGIC, (unsigned)model_io_le32(b));
+        return ss_err(err, errlen, SS_EPARSE,
+                      "%s: byte offset 0: expected magic 0x%08x, got 0x%08x", path,
+                      MODEL_LLAMA2C_MAGIC, (unsigned)model_io_le32(b));
     int32_t version = (int32_t)model_io_le32(b + 4);
     if (version != 1 && version != 2)
-        return ss_err(err, errlen, SS_EVERSION, "%s: byte offset 4: expected version 1 or 2, got %d",
-                      path, (int)version);
+        return ss_err(err, errlen, SS_EVERSION,
+                      "%s: byte offset 4: expected version 1 or 2, got %d", path, (int)version);
     int32_t h[7];
     for (int i = 0; i < 7; i++)
         h[i] = (int32_t)model_io_le32(b + 8 + 4 * i);
@@ -63,9 +64,15 @@ static ss_status parse(const char *path, const unsigned char *b, uint64_t size,
     unsigned shared = b[36];
     if (shared > 1)
         return ss_err(err, errlen, SS_ESCHEMA,
-                      "%s: byte offset 36: shared_classifier: expected 0 or 1, got %u", path, shared);
-    *c = (model_llama_config){.dim = h[0], .hidden_dim = h[1], .n_layers = h[2], .n_heads = h[3],
-                              .n_kv_heads = h[4], .vocab_size = h[5], .seq_len = h[6],
+                      "%s: byte offset 36: shared_classifier: expected 0 or 1, got %u", path,
+                      shared);
+    *c = (model_llama_config){.dim = h[0],
+                              .hidden_dim = h[1],
+                              .n_layers = h[2],
+                              .n_heads = h[3],
+                              .n_kv_heads = h[4],
+                              .vocab_size = h[5],
+                              .seq_len = h[6],
                               .shared_classifier = shared == 1};
     char why[160];
     ss_status st = model_llama_config_check(c, why, sizeof why);
@@ -80,12 +87,13 @@ static ss_status parse(const char *path, const unsigned char *b, uint64_t size,
                       "%s: byte offset 37: group_size: expected a positive divisor of dim %d, "
                       "got %d",
                       path, c->dim, (int)gs);
-    const uint64_t dim = (uint64_t)c->dim, hid = (uint64_t)c->hidden_dim, nl = (uint64_t)c->n_layers;
+    const uint64_t dim = (uint64_t)c->dim, hid = (uint64_t)c->hidden_dim,
+                   nl = (uint64_t)c->n_layers;
     const uint64_t voc = (uint64_t)c->vocab_size;
     const uint64_t kv = dim / (uint64_t)c->n_heads * (uint64_t)c->n_kv_heads;
     /* the model_llama.h limits keep these far from overflow; checked anyway */
     enum { T_EMB, T_WQ, T_WK, T_WV, T_WO, T_W1, T_W2, T_W3, T_CLS, T_N };
-    const uint64_t per[T_N] = {voc * dim, dim * dim, kv * dim, kv * dim, dim * dim,
+    const uint64_t per[T_N] = {voc * dim, dim * dim, kv * dim,  kv * dim, dim * dim,
                                hid * dim, dim * hid, hid * dim, voc * dim};
     const uint64_t count[T_N] = {1, nl, nl, nl, nl, nl, nl, nl, c->shared_classifier ? 0 : 1};
     /* float layout: norms first (as stored), then the matrices */
@@ -95,7 +103,8 @@ static ss_status parse(const char *path, const unsigned char *b, uint64_t size,
     for (int t = 0; t < T_N; t++) {
         ok &= add_mul(&floats, count[t], per[t]);
         /* v1: 4 bytes each; v2: 1 byte each + 4 per group */
-        ok &= add_mul(&body, count[t], version == 1 ? 4 * per[t] : per[t] + 4 * (per[t] / (uint64_t)gs));
+        ok &= add_mul(&body, count[t],
+                      version == 1 ? 4 * per[t] : per[t] + 4 * (per[t] / (uint64_t)gs));
     }
     uint64_t want = body;
     if (!ok || __builtin_add_overflow(want, (uint64_t)MODEL_LLAMA2C_V1_HEADER_BYTES, &want))
