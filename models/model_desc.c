@@ -231,12 +231,65 @@ static ss_status desc_alloc(model_desc *out, int n_blocks)
     return SS_OK;
 }
 
+ss_status model_arch_block_matrices(const model_arch *a, model_arch_block *out, char *err,
+                                    size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const struct {
+        const char *name;
+        int64_t v;
+    } dims[] = {{"hidden_size", a->hidden_size},
+                {"intermediate_size", a->intermediate_size},
+                {"num_attention_heads", a->num_attention_heads},
+                {"num_key_value_heads", a->num_key_value_heads}};
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+        if (dims[i].v < 1 || dims[i].v > ARCH_CAP)
+            return ss_err(err, errlen, SS_EINVAL, "%s: %s: expected 1..%lld, got %lld", a->name,
+                          dims[i].name, (long long)ARCH_CAP, (long long)dims[i].v);
+    if (a->hidden_size % a->num_attention_heads != 0 ||
+        a->num_attention_heads % a->num_key_value_heads != 0)
+        return ss_err(err, errlen, SS_EINVAL,
+                      "%s: heads: expected num_key_value_heads | num_attention_heads | "
+                      "hidden_size, got %lld, %lld, %lld",
+                      a->name, (long long)a->num_key_value_heads,
+                      (long long)a->num_attention_heads, (long long)a->hidden_size);
+    if (a->mlp_matrices != 2 && a->mlp_matrices != 3)
+        return ss_err(err, errlen, SS_EINVAL, "%s: mlp_matrices: expected 2 or 3, got %d",
+                      a->name, a->mlp_matrices);
+    if (a->norms_per_block != 1 && a->norms_per_block != 2)
+        return ss_err(err, errlen, SS_EINVAL, "%s: norms_per_block: expected 1 or 2, got %d",
+                      a->name, a->norms_per_block);
+    /* every product below is at most 2^40 (dimensions <= 2^20): exact in
+     * uint64 and in double */
+    const uint64_t h = (uint64_t)a->hidden_size, ff = (uint64_t)a->intermediate_size;
+    const uint64_t kv = h * (uint64_t)a->num_key_value_heads / (uint64_t)a->num_attention_heads;
+    const uint64_t mlp_in = (uint64_t)a->mlp_matrices - 1; /* gate and up, or up */
+    const model_arch_matrix attn[4] = {
+        {"attn_q", h, h}, {"attn_k", kv, h}, {"attn_v", kv, h}, {"attn_output", h, h}};
+    int n = 0;
+    for (int i = 0; i < 4; i++)
+        out->matrices[n++] = attn[i];
+    if (a->mlp_matrices == 3)
+        out->matrices[n++] = (model_arch_matrix){"ffn_gate", ff, h};
+    out->matrices[n++] = (model_arch_matrix){"ffn_up", ff, h};
+    out->matrices[n++] = (model_arch_matrix){"ffn_down", h, ff};
+    out->n_matrices = n;
+    for (int i = 0; i < n; i++)
+        out->matrix_params += out->matrices[i].rows * out->matrices[i].cols;
+    out->bias_params = a->linear_bias ? (h + 2 * kv) + h + mlp_in * ff + h : 0;
+    out->norm_params = (uint64_t)a->norms_per_block * h * (a->norm_bias ? 2 : 1);
+    out->kv_dim = kv;
+    return SS_OK;
+}
+
 ss_status model_desc_from_arch(const model_arch *a, const char *format, model_desc *out,
                                char *err, size_t errlen)
 {
+    memset(out, 0, sizeof *out);
     double wb = 0;
+    model_arch_block blk;
     ss_status st = format_or_err(format, &wb, err, errlen);
-    if (st != SS_OK)
+    if (st != SS_OK || (st = model_arch_block_matrices(a, &blk, err, errlen)) != SS_OK)
         return st;
     if ((st = desc_alloc(out, (int)a->num_hidden_layers)) != SS_OK)
         return st;
@@ -245,23 +298,13 @@ ss_status model_desc_from_arch(const model_arch *a, const char *format, model_de
     model_weight_format_eff(format, &out->format_compute_eff, &out->format_bw_eff);
     out->seq_len = (int)a->max_position_embeddings;
     out->vocab = (uint32_t)a->vocab_size;
-    const double h = (double)a->hidden_size, ff = (double)a->intermediate_size;
-    const double kv = h * (double)a->num_key_value_heads / (double)a->num_attention_heads;
-    /* q and o: h x h; k and v: h x kv; MLP: mlp_matrices x h x ff (Llama's
-     * SwiGLU gate, up, down: 3; GELU up, down: 2). Formulas in
-     * models/presets/README.md. */
-    const double matmul_params = 2 * h * h + 2 * h * kv + (double)a->mlp_matrices * h * ff;
-    /* biases: q, k, v (h + 2 kv), o (h), MLP up/gate ((m - 1) ff) and down (h) */
-    const double bias_params =
-        a->linear_bias ? (h + 2 * kv) + h + (double)(a->mlp_matrices - 1) * ff + h : 0;
-    const double norm_params = (double)a->norms_per_block * h * (a->norm_bias ? 2 : 1);
     for (int i = 0; i < out->n_blocks; i++) {
         model_block_desc *b = &out->blocks[i];
-        b->n_params = (uint64_t)(matmul_params + bias_params + norm_params);
-        b->flops_per_item = 2 * matmul_params;            /* one multiply-add per weight */
-        b->attn_flops_per_ctx = 4 * h;                    /* q.k and a.v over every head */
+        b->n_params = blk.matrix_params + blk.bias_params + blk.norm_params;
+        b->flops_per_item = 2 * (double)blk.matrix_params; /* one multiply-add per weight */
+        b->attn_flops_per_ctx = 4 * (double)a->hidden_size; /* q.k and a.v over every head */
         b->n_attn_heads = (uint32_t)a->num_attention_heads;
-        b->kv_elems_per_item = (uint64_t)(2 * kv);
+        b->kv_elems_per_item = 2 * blk.kv_dim;
         b->act_in_elems = b->act_out_elems = (uint32_t)a->hidden_size;
     }
     return SS_OK;

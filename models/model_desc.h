@@ -29,6 +29,44 @@ typedef struct model_arch {
     int norm_bias;       /* 1: LayerNorm (weight + bias); 0: RMSNorm (weight) */
 } model_arch;
 
+/* One weight matrix of a transformer block, row-major (rows, cols) =
+ * (out_features, in_features): y = W x, as model_llama stores it and as
+ * Hugging Face's nn.Linear keeps its weight. Names are GGUF's tensor names. */
+typedef struct model_arch_matrix {
+    /* "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down" */
+    const char *name;
+    uint64_t rows, cols;
+} model_arch_matrix;
+
+#define MODEL_ARCH_MAX_MATRICES 7
+
+/* What one block of an architecture holds. The single source of the block
+ * shapes: parameter and FLOP counts (model_desc_from_arch) and exact bytes
+ * at rest under a codec (real_weights_arch_block_bytes) both read it. */
+typedef struct model_arch_block {
+    int n_matrices;
+    model_arch_matrix matrices[MODEL_ARCH_MAX_MATRICES]; /* (n_matrices), see below */
+    uint64_t matrix_params; /* sum of rows * cols */
+    uint64_t bias_params;   /* biases of the linear layers (0 without linear_bias) */
+    uint64_t norm_params;   /* norm weights, and their biases for LayerNorm */
+    uint64_t kv_dim;        /* hidden_size * num_key_value_heads / num_attention_heads */
+} model_arch_block;
+
+/* The matrices of one block of `a`, in the order model_llama visits them
+ * (model_net_map_weights): attn_q (h x h), attn_k and attn_v (kv x h),
+ * attn_output (h x h), then for a gated MLP (mlp_matrices 3) ffn_gate and
+ * ffn_up (ff x h), ffn_down (h x ff); for a plain MLP (2) ffn_up (ff x h)
+ * and ffn_down (h x ff). Biases with linear_bias: q, k, v (h + 2 kv), o (h),
+ * the MLP's input matrices ((mlp_matrices - 1) ff) and down (h). Norms:
+ * norms_per_block x h, doubled for LayerNorm (norm_bias).
+ * Fused projections (BLOOM's and Falcon's query_key_value) are listed as
+ * their q, k, v parts. No defaults: mlp_matrices must be 2 or 3,
+ * norms_per_block 1 or 2, every dimension in [1, 2^20] and the heads must
+ * divide hidden_size and each other (as model_arch_load guarantees); else
+ * SS_EINVAL with the field named in err. O(1), no allocation. */
+ss_status model_arch_block_matrices(const model_arch *a, model_arch_block *out, char *err,
+                                    size_t errlen);
+
 typedef struct model_desc {
     char name[MODEL_NAME_MAX];
     int n_blocks;
@@ -62,8 +100,10 @@ ss_status model_arch_load(const char *dir, const char *name, model_arch *out, ch
                           size_t errlen);
 
 /* Per-block description of an architecture (formulas in
- * models/presets/README.md): parameters, FLOPs, KV elements per token.
- * `format` is a weight format name. */
+ * models/presets/README.md; shapes from model_arch_block_matrices):
+ * parameters, FLOPs, KV elements per token. `format` is a weight format
+ * name. SS_ENOTFOUND for an unknown format, SS_EINVAL for an inconsistent
+ * `a` (see model_arch_block_matrices). */
 ss_status model_desc_from_arch(const model_arch *a, const char *format, model_desc *out,
                                char *err, size_t errlen);
 

@@ -1,4 +1,4 @@
-/* model_llama2c.h - loader for llama2.c checkpoints (legacy v0 format).
+/* model_llama2c.h - loaders for llama2.c checkpoints (legacy v0; v1/v2 below).
  *
  * Layout: a 28-byte header of 7 little-endian int32 (dim, hidden_dim,
  * n_layers, n_heads, n_kv_heads, vocab_size, seq_len), then float32 tensors
@@ -49,5 +49,13 @@ void model_llama2c_destroy(model_llama2c *ck);
 
 /* Load + model_llama_create + destroy the checkpoint: the net owns a copy. */
 ss_status model_llama2c_load_net(const char *path, model_net **out, char *err, size_t errlen);
+
+/* llama2.c's versioned exports (export.py --version 1: float32; --version 2:
+ * Q8_0, dequantized as runq.c does), model_llama2c_v1.c: the magic
+ * (le32 at byte 0; the bytes "24ka"), then a 256-byte header. Same status
+ * codes as model_llama2c_load, plus SS_EVERSION (version not 1 or 2). */
+#define MODEL_LLAMA2C_MAGIC 0x616b3432u
+#define MODEL_LLAMA2C_V1_HEADER_BYTES 256
+ss_status model_llama2c_v1_load_net(const char *path, model_net **out, char *err, size_t errlen);
 
 #endif

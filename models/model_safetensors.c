@@ -360,6 +360,13 @@ static ss_status parse_header(model_st_file *f, const char *hdr, uint64_t n, cha
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &end, 0);
     if (!root) {
+        /* cJSON returns NULL both for bad text and for a failed allocation
+         * (through ss_json_init's hooks); an allocation that fails right
+         * after tells them apart, so out of memory is never "not JSON" */
+        void *probe = ss_malloc(1);
+        if (!probe)
+            return ss_err(err, errlen, SS_ENOMEM, "%s: out of memory parsing the header", path);
+        ss_free(probe);
         unsigned long long at = end ? (unsigned long long)(end - hdr) + 8 : 8;
         return ss_err(err, errlen, SS_EPARSE, "%s: byte %llu: header is not valid JSON", path,
                       at);

@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-#include "model_cnn.h"
-#include "model_llama2c.h"
+#include "model_loader.h"
 #include "real_weights.h"
 #include "ss_alloc.h"
 
@@ -76,13 +75,21 @@ ss_status real_model_load(const scn_scenario *s, const char *presets_dir, const 
     }
     case SCN_MODEL_LLAMA2C:
     case SCN_MODEL_CNN: {
+        /* the file's content picks the loader (.bin, .gguf, .safetensors
+         * alike); the scenario's key says which network it must hold */
         const char *path = model_path ? model_path : m->checkpoint_path;
-        if (m->kind == SCN_MODEL_LLAMA2C)
-            st = model_llama2c_load_net(path, &out->net, e2, sizeof e2);
-        else
-            st = model_cnn_load(path, &out->net, e2, sizeof e2);
-        if (st != SS_OK) {
+        const char *want = m->kind == SCN_MODEL_LLAMA2C ? "llama" : "cnn";
+        const model_loader *used = NULL;
+        if ((st = model_load_any(path, &out->net, &used, e2, sizeof e2)) != SS_OK) {
             ss_err(err, errlen, st, "%s", e2);
+            break;
+        }
+        if (strcmp(model_net_kind(out->net), want) != 0) {
+            st = ss_err(err, errlen, SS_ESCHEMA,
+                        "%s: expected the %s network the scenario's model.%s names, got a %s "
+                        "network (%s file)",
+                        path, want, m->kind == SCN_MODEL_LLAMA2C ? "llama2c" : "mnist_cnn",
+                        model_net_kind(out->net), used->name);
             break;
         }
         if (m->kind == SCN_MODEL_LLAMA2C &&

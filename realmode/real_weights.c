@@ -105,28 +105,22 @@ ss_status real_weights_apply(model_net *net, const comp_codec *c, uint64_t *bloc
 ss_status real_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
                                        uint64_t *bytes, char *err, size_t errlen)
 {
-    const uint64_t h = (uint64_t)a->hidden_size, ff = (uint64_t)a->intermediate_size;
-    const uint64_t kv = h * (uint64_t)a->num_key_value_heads / (uint64_t)a->num_attention_heads;
-    const uint64_t mm = a->mlp_matrices > 0 ? (uint64_t)a->mlp_matrices : 3;
-    /* as model_desc_from_arch: q, o (h x h); k, v (kv x h); the MLP's
-     * up (and gate) (ff x h) and down (h x ff) */
-    const struct {
-        uint64_t rows, cols, count;
-    } m[5] = {{h, h, 2}, {kv, h, 2}, {ff, h, mm - 1}, {h, ff, 1}, {0, 0, 0}};
+    model_arch_block blk;
+    ss_status st = model_arch_block_matrices(a, &blk, err, errlen);
+    if (st != SS_OK)
+        return st;
     /* vectors stay fp32: biases of every linear layer, norm weights (+ biases) */
-    const uint64_t bias = a->linear_bias ? (h + 2 * kv) + h + (mm - 1) * ff + h : 0;
-    const uint64_t norms =
-        (uint64_t)(a->norms_per_block > 0 ? a->norms_per_block : 2) * h * (a->norm_bias ? 2 : 1);
-    uint64_t total = 4 * (bias + norms);
-    for (int i = 0; m[i].count; i++) {
+    uint64_t total = 4 * (blk.bias_params + blk.norm_params);
+    for (int i = 0; i < blk.n_matrices; i++) {
+        const model_arch_matrix *m = &blk.matrices[i];
         uint64_t b = 0;
-        ss_status st = comp_codec_is_data_dependent(c)
-                           ? comp_llm_int8_wire_bytes((size_t)m[i].rows, (size_t)m[i].cols, 0, &b)
-                           : comp_wire_bytes(c, (size_t)m[i].rows, (size_t)m[i].cols, &b);
+        st = comp_codec_is_data_dependent(c)
+                 ? comp_llm_int8_wire_bytes((size_t)m->rows, (size_t)m->cols, 0, &b)
+                 : comp_wire_bytes(c, (size_t)m->rows, (size_t)m->cols, &b);
         if (st != SS_OK)
-            return ss_err(err, errlen, st, "weight matrix %llu x %llu: size out of range",
-                          (unsigned long long)m[i].rows, (unsigned long long)m[i].cols);
-        total += m[i].count * b;
+            return ss_err(err, errlen, st, "weight matrix %s %llu x %llu: size out of range",
+                          m->name, (unsigned long long)m->rows, (unsigned long long)m->cols);
+        total += b;
     }
     *bytes = total;
     return SS_OK;

@@ -23,9 +23,10 @@
  *    run-time X, is not used. Low-rank at rest is per matrix:
  *    r = min(R, rows, cols).
  *
- * Analytic presets use the same formula on the shapes of
- * model_desc_from_arch (q, o: h x h; k, v: kv x h; up and, for gated MLPs,
- * gate: ff x h; down: h x ff; biases and norm vectors fp32). llm-int8's
+ * Analytic presets use the same formula on the block shapes of
+ * model_arch_block_matrices (model_desc.h, the one table model_desc_from_arch
+ * also counts parameters from: q, o: h x h; k, v: kv x h; up and, for gated
+ * MLPs, gate: ff x h; down: h x ff; biases and norm vectors fp32). llm-int8's
  * size depends on the data; with no tensor at hand the preset path assumes
  * no outlier column (k = 0).
  */
@@ -56,7 +57,8 @@ ss_status real_weights_apply(model_net *net, const comp_codec *c, uint64_t *bloc
                             real_weights_stats *stats, char *err, size_t errlen);
 
 /* Analytic: bytes at rest of one block of preset `a` under `c`
- * (llm-int8: k = 0 outlier columns). */
+ * (llm-int8: k = 0 outlier columns). SS_EINVAL for an inconsistent `a`
+ * (model_arch_block_matrices), or the codec's status for a size out of range. */
 ss_status real_weights_arch_block_bytes(const model_arch *a, const comp_codec *c,
                                        uint64_t *bytes, char *err, size_t errlen);
 

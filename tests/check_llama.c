@@ -49,8 +49,19 @@ typedef struct trace_row {
     double maxlogit, l0, l1, l2;
 } trace_row;
 
+/* Rows of reference_greedy_n256_trace.txt: one per position of llama2.c's
+ * 256-step greedy run, POS 0..255. Counted independently of this parser:
+ * `wc -l` and `grep -c '^POS '` both give 256. */
+#define TRACE_ROWS 256
+/* Bytes of reference_greedy_n256.txt (`wc -c`: 566, 4 lines). */
+#define REF_BYTES 566
+
+/* Reads the whole trace and asserts it holds exactly TRACE_ROWS rows, with
+ * nothing unparsed after them, so that an empty, truncated or garbled trace
+ * fails every test that uses it instead of checking nothing. */
 static int read_trace(trace_row *rows, int cap)
 {
+    ck_assert_int_gt(cap, TRACE_ROWS); /* room to see a row too many */
     FILE *f = fopen(TRACE, "r");
     ck_assert_ptr_nonnull(f);
     int n = 0;
@@ -60,8 +71,21 @@ static int read_trace(trace_row *rows, int cap)
         ck_assert_int_eq(r.pos, n);
         rows[n++] = r;
     }
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        ck_assert_msg(c == ' ' || c == '\n', "trace: unparsed byte 0x%02x after row %d", c, n);
     fclose(f);
+    ck_assert_int_eq(n, TRACE_ROWS);
     return n;
+}
+
+/* The reference text, asserted to be the REF_BYTES-byte file (an empty file
+ * would otherwise only be caught by the length comparison of each test). */
+static unsigned char *slurp_ref(size_t *len)
+{
+    unsigned char *b = slurp(REF, len);
+    ck_assert_uint_eq(*len, REF_BYTES);
+    return b;
 }
 
 static char tmpdir[64];
@@ -386,7 +410,7 @@ START_TEST(test_tokenizer_decodes_the_reference_trace_to_the_reference_text)
     fputc('\n', f);
     fclose(f);
     size_t rn;
-    unsigned char *ref = slurp(REF, &rn);
+    unsigned char *ref = slurp_ref(&rn);
     ck_assert_uint_eq(len, rn);
     ck_assert_int_eq(memcmp(buf, ref, rn), 0);
     free(ref);
@@ -1059,7 +1083,7 @@ START_TEST(test_generate_greedy_without_prompt_reproduces_the_reference_text)
     model_tokenizer *t = load_tok();
     size_t len, rn;
     char *out = generate(m, t, NULL, 256, &len);
-    unsigned char *ref = slurp(REF, &rn);
+    unsigned char *ref = slurp_ref(&rn);
     ck_assert_uint_eq(len, rn);
     ck_assert_int_eq(memcmp(out, ref, rn), 0);
     free(out);
@@ -1082,7 +1106,7 @@ START_TEST(test_generate_greedy_with_the_reference_prefix_as_prompt_continues_id
     model_tokenizer *t = load_tok();
     size_t len, rn;
     char *out = generate(m, t, "Once upon a time", 256, &len);
-    unsigned char *ref = slurp(REF, &rn);
+    unsigned char *ref = slurp_ref(&rn);
     ck_assert_uint_eq(len, rn);
     ck_assert_int_eq(memcmp(out, ref, rn), 0);
     free(out);

@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "model_data.h"
 #include "model_eval.h"
+#include "model_generate.h"
 #include "model_gguf.h"
+#include "model_llama.h"
 #include "model_llama2c.h"
+#include "model_loader.h"
 #include "model_tokenizer.h"
 #include "model_safetensors.h"
 #include "ss_alloc.h"
@@ -888,6 +892,560 @@ static TCase *gguf_tcase(void)
     return tc;
 }
 
+/* ------------------------------------------------------------ loader registry */
+
+/* Writes stories260K.bin as a Hugging Face LlamaForCausalLM safetensors file
+ * (F32, tied embeddings: no lm_head) plus its config.json in tmpdir. q and k
+ * rows are permuted as Hugging Face's converter does
+ * (convert_llama_weights_to_hf.py, permute: w.view(heads, hs/2, 2, dim)
+ * .transpose(1, 2)): file row (h, p, i) = h*hs + p*hs/2 + i holds llama2.c
+ * row (h, i, p) = h*hs + 2i + p. The loader must undo exactly that. */
+static void write_hf_llama_from_bin(const char *st_file)
+{
+    size_t nb;
+    unsigned char *bin = read_whole(SS_ASSET("stories260K/stories260K.bin"), &nb);
+    bin_layout L = bin_layout_of(bin);
+    const float *f0 = (const float *)(const void *)(bin + 28); /* 28: 4-aligned in malloc'd memory */
+    const size_t d = (size_t)L.dim, kv = (size_t)L.kv_dim, hd = (size_t)L.hidden;
+    const size_t hs = d / (size_t)L.n_heads;
+    struct {
+        char name[96];
+        size_t rows, cols; /* cols 0: vector */
+        const float *src;
+        int heads; /* > 0: permute rows as the HF converter does */
+    } t[64];
+    int n = 0;
+#define T(nm, r, c, s, h) (snprintf(t[n].name, sizeof t[n].name, "%s", nm), t[n].rows = (r), \
+                           t[n].cols = (c), t[n].src = (s), t[n].heads = (h), n++)
+    char nm[96];
+    T("model.embed_tokens.weight", (size_t)L.vocab, d, f0 + L.emb, 0);
+    T("model.norm.weight", d, 0, f0 + L.rms_final, 0);
+    for (int l = 0; l < L.n_layers; l++) {
+#define LT(fmt, r, c, s, h) (snprintf(nm, sizeof nm, fmt, l), T(nm, r, c, s, h))
+        LT("model.layers.%d.input_layernorm.weight", d, 0, f0 + L.rms_att + l * d, 0);
+        LT("model.layers.%d.self_attn.q_proj.weight", d, d, f0 + L.wq + l * d * d, L.n_heads);
+        LT("model.layers.%d.self_attn.k_proj.weight", kv, d, f0 + L.wk + l * kv * d, L.n_kv_heads);
+        LT("model.layers.%d.self_attn.v_proj.weight", kv, d, f0 + L.wv + l * kv * d, 0);
+        LT("model.layers.%d.self_attn.o_proj.weight", d, d, f0 + L.wo + l * d * d, 0);
+        LT("model.layers.%d.post_attention_layernorm.weight", d, 0, f0 + L.rms_ffn + l * d, 0);
+        LT("model.layers.%d.mlp.gate_proj.weight", hd, d, f0 + L.w1 + l * hd * d, 0);
+        LT("model.layers.%d.mlp.down_proj.weight", d, hd, f0 + L.w2 + l * d * hd, 0);
+        LT("model.layers.%d.mlp.up_proj.weight", hd, d, f0 + L.w3 + l * hd * d, 0);
+#undef LT
+    }
+#undef T
+    ck_assert_int_eq(n, 2 + 9 * L.n_layers);
+    char *hdr = malloc(65536);
+    size_t hl = 0, off = 0;
+    hl += (size_t)sprintf(hdr + hl, "{\"__metadata__\":{\"format\":\"pt\"}");
+    for (int i = 0; i < n; i++) {
+        size_t bytes = 4 * t[i].rows * (t[i].cols ? t[i].cols : 1);
+        if (t[i].cols)
+            hl += (size_t)sprintf(hdr + hl, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%zu,%zu],"
+                                  "\"data_offsets\":[%zu,%zu]}", t[i].name, t[i].rows, t[i].cols,
+                                  off, off + bytes);
+        else
+            hl += (size_t)sprintf(hdr + hl, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%zu],"
+                                  "\"data_offsets\":[%zu,%zu]}", t[i].name, t[i].rows, off,
+                                  off + bytes);
+        off += bytes;
+    }
+    hl += (size_t)sprintf(hdr + hl, "}");
+    while (hl % 8) /* writers pad the header with spaces */
+        hdr[hl++] = ' ';
+    hdr[hl] = 0;
+    unsigned char *data = malloc(off), *p = data;
+    for (int i = 0; i < n; i++) {
+        size_t cols = t[i].cols ? t[i].cols : 1;
+        for (size_t r = 0; r < t[i].rows; r++) {
+            size_t src_row = r;
+            if (t[i].heads) {
+                size_t h = r / hs, pp = (r % hs) / (hs / 2), ii = r % (hs / 2);
+                src_row = h * hs + 2 * ii + pp;
+            }
+            memcpy(p, t[i].src + src_row * cols, 4 * cols);
+            p += 4 * cols;
+        }
+    }
+    write_st_raw(st_file, hdr, 0, data, off);
+    free(data);
+    free(hdr);
+    char cfg[160];
+    snprintf(cfg, sizeof cfg, "%s/config.json", tmpdir);
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
+             "\"hidden_size\": %d, \"intermediate_size\": %d, \"num_hidden_layers\": %d, "
+             "\"num_attention_heads\": %d, \"num_key_value_heads\": %d, \"vocab_size\": %d, "
+             "\"max_position_embeddings\": %d, \"rms_norm_eps\": 1e-05, \"rope_theta\": 10000.0, "
+             "\"tie_word_embeddings\": true}",
+             L.dim, L.hidden, L.n_layers, L.n_heads, L.n_kv_heads, L.vocab, L.seq_len);
+    write_bytes(cfg, json, strlen(json));
+    free(bin);
+}
+
+static const char *loader_of(const char *path)
+{
+    const model_loader *l = NULL;
+    char err[512] = "";
+    ck_assert_msg(model_loader_find_for_file(path, &l, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_ptr_nonnull(l);
+    return l->name;
+}
+
+/* Greedy generation of the reference run through a net. */
+static void expect_reference_text(const model_net *m, const model_tokenizer *tok)
+{
+    char *buf = NULL;
+    size_t len = 0, rn;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_int_eq(model_generate_greedy(m, tok, NULL, 256, f), SS_OK);
+    fclose(f);
+    unsigned char *ref = read_whole(SS_ASSET("stories260K/reference_greedy_n256.txt"), &rn);
+    ck_assert_uint_eq(rn, 566);
+    ck_assert_uint_eq(len, rn);
+    ck_assert_int_eq(memcmp(buf, ref, rn), 0);
+    free(ref);
+    free(buf);
+}
+
+/* The registry picks the loader by content for each of the three formats
+ * (and the CNN's safetensors), and every llama file gives the same net as
+ * the .bin: identical logits, bit for bit, at 16 positions of every layer
+ * split, and llama2.c's reference text. */
+START_TEST(test_registry_picks_the_loader_by_content_for_bin_gguf_and_safetensors)
+{
+    char st_file[160], renamed[160], err[512] = "";
+    snprintf(st_file, sizeof st_file, "%s/model.safetensors", tmpdir);
+    write_hf_llama_from_bin(st_file);
+    ck_assert_str_eq(loader_of(SS_ASSET("stories260K/stories260K.bin")), "llama2c");
+    ck_assert_str_eq(loader_of(SS_ASSET("stories260K/stories260K.gguf")), "gguf");
+    ck_assert_str_eq(loader_of(st_file), "safetensors");
+    ck_assert_str_eq(loader_of(SS_ASSET("mnist/mnist_cnn.safetensors")), "safetensors");
+    /* the extension plays no part: the GGUF file named .bin is still GGUF */
+    size_t n;
+    unsigned char *g = read_whole(SS_ASSET("stories260K/stories260K.gguf"), &n);
+    snprintf(renamed, sizeof renamed, "%s/actually_gguf.bin", tmpdir);
+    write_bytes(renamed, g, n);
+    free(g);
+    ck_assert_str_eq(loader_of(renamed), "gguf");
+
+    const char *paths[4] = {SS_ASSET("stories260K/stories260K.bin"),
+                            SS_ASSET("stories260K/stories260K.gguf"), st_file, renamed};
+    model_net *net[4] = {NULL};
+    for (int i = 0; i < 4; i++) {
+        const model_loader *used = NULL;
+        ck_assert_msg(model_load_any(paths[i], &net[i], &used, err, sizeof err) == SS_OK, "%s: %s",
+                      paths[i], err);
+        ck_assert_str_eq(model_net_kind(net[i]), "llama");
+    }
+    const model_llama_config *c0 = model_llama_net_config(net[0]);
+    for (int i = 1; i < 4; i++) {
+        const model_llama_config *c = model_llama_net_config(net[i]);
+        ck_assert_int_eq(c->dim, c0->dim);
+        ck_assert_int_eq(c->hidden_dim, c0->hidden_dim);
+        ck_assert_int_eq(c->n_layers, c0->n_layers);
+        ck_assert_int_eq(c->n_heads, c0->n_heads);
+        ck_assert_int_eq(c->n_kv_heads, c0->n_kv_heads);
+        ck_assert_int_eq(c->vocab_size, c0->vocab_size);
+        /* output.weight is a copy of token_embd: shared, as in the .bin */
+        ck_assert(c->shared_classifier == c0->shared_classifier);
+    }
+    /* the GGUF declares llama.context_length 2048; the .bin header 512 */
+    ck_assert_int_eq(c0->seq_len, 512);
+    ck_assert_int_eq(model_llama_net_config(net[1])->seq_len, 2048);
+    ck_assert_int_eq(model_llama_net_config(net[2])->seq_len, 512);
+
+    /* logits, bit for bit: the reference run's first 16 tokens, one span */
+    const int32_t toks[16] = {1, 403, 407, 261, 378, 432, 383, 286, 1, 2, 3, 100, 200, 300, 400, 511};
+    const int nb = 5, dim = 64, voc = 512;
+    float x[64], y[64], logits[4][512];
+    model_state *st[4];
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(model_state_create(net[i], 0, nb, &st[i]), SS_OK);
+    for (int p = 0; p < 16; p++) {
+        for (int i = 0; i < 4; i++) {
+            ck_assert_int_eq(model_net_embed(net[i], 1, &toks[p], NULL, x), SS_OK);
+            ck_assert_int_eq(model_net_span_forward(net[i], st[i], 0, nb, p, 1, x, y), SS_OK);
+            ck_assert_int_eq(model_net_head(net[i], 1, y, logits[i]), SS_OK);
+        }
+        for (int i = 1; i < 4; i++)
+            ck_assert_msg(memcmp(logits[i], logits[0], sizeof logits[0]) == 0,
+                          "%s: logits at position %d differ from the .bin", paths[i], p);
+    }
+    (void)dim, (void)voc;
+    model_tokenizer *tok = NULL;
+    ck_assert_int_eq(model_tokenizer_load(SS_ASSET("stories260K/tok512.bin"), 512, &tok, err,
+                                          sizeof err), SS_OK);
+    for (int i = 0; i < 4; i++) {
+        model_state_destroy(st[i]);
+        expect_reference_text(net[i], tok);
+        model_net_destroy(net[i]);
+    }
+    model_tokenizer_destroy(tok);
+
+    /* the CNN's safetensors goes to the CNN loader */
+    model_net *cnn = NULL;
+    ck_assert_msg(model_load_any(SS_ASSET("mnist/mnist_cnn.safetensors"), &cnn, NULL, err,
+                                 sizeof err) == SS_OK, "%s", err);
+    ck_assert_str_eq(model_net_kind(cnn), "cnn");
+    model_net_destroy(cnn);
+}
+END_TEST
+
+/* Without the inverse permutation the safetensors net would differ: the
+ * writer's permutation is not the identity for head_size 8, and a file
+ * without its config.json is refused, naming both. */
+START_TEST(test_registry_safetensors_llama_needs_config_and_is_permuted)
+{
+    char st_file[160], cfg[160], err[512] = "";
+    snprintf(st_file, sizeof st_file, "%s/model.safetensors", tmpdir);
+    write_hf_llama_from_bin(st_file);
+    model_st_file *f = NULL;
+    ck_assert_int_eq(model_st_open(st_file, &f, err, sizeof err), SS_OK);
+    size_t nb;
+    unsigned char *bin = read_whole(SS_ASSET("stories260K/stories260K.bin"), &nb);
+    bin_layout L = bin_layout_of(bin);
+    const model_st_tensor *q = model_st_find(f, "model.layers.0.self_attn.q_proj.weight");
+    ck_assert_ptr_nonnull(q);
+    /* row 1 of the file is llama2.c's row 2 (h 0, p 0, i 1) */
+    ck_assert_int_eq(memcmp(q->data + 4 * 64, bin + 28 + 4 * (L.wq + 2 * 64), 4 * 64), 0);
+    ck_assert_int_ne(memcmp(q->data + 4 * 64, bin + 28 + 4 * (L.wq + 1 * 64), 4 * 64), 0);
+    model_st_close(f);
+    free(bin);
+    snprintf(cfg, sizeof cfg, "%s/config.json", tmpdir);
+    ck_assert_int_eq(unlink(cfg), 0);
+    model_net *m = (model_net *)0x1;
+    ck_assert_int_eq(model_load_any(st_file, &m, NULL, err, sizeof err), SS_ENOTFOUND);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(err, "model.safetensors") && strstr(err, "config.json"), "%s", err);
+    /* a config that disagrees with the tensors (4 layers for 5) */
+    const char *bad = "{\"model_type\": \"llama\", \"hidden_size\": 64, \"intermediate_size\": 172,"
+                      " \"num_hidden_layers\": 4, \"num_attention_heads\": 8,"
+                      " \"num_key_value_heads\": 4, \"vocab_size\": 512,"
+                      " \"max_position_embeddings\": 512}";
+    write_bytes(cfg, bad, strlen(bad));
+    ck_assert_int_eq(model_load_any(st_file, &m, NULL, err, sizeof err), SS_ESCHEMA);
+    ck_assert_msg(strstr(err, "4-layer") != NULL, "%s", err);
+    /* eps the kernels do not compute with */
+    const char *eps = "{\"model_type\": \"llama\", \"hidden_size\": 64, \"intermediate_size\": 172,"
+                      " \"num_hidden_layers\": 5, \"num_attention_heads\": 8,"
+                      " \"num_key_value_heads\": 4, \"vocab_size\": 512,"
+                      " \"max_position_embeddings\": 512, \"rms_norm_eps\": 1e-06}";
+    write_bytes(cfg, eps, strlen(eps));
+    ck_assert_int_eq(model_load_any(st_file, &m, NULL, err, sizeof err), SS_EUNSUPPORTED);
+    ck_assert_msg(strstr(err, "rms_norm_eps") != NULL, "%s", err);
+    ck_assert_ptr_null(m);
+}
+END_TEST
+
+/* llama2.c's export.py --version 1 (float32) and 2 (Q8_0, group size gs)
+ * of stories260K.bin, written here from the .bin: header (magic, version,
+ * 7 int32, shared byte, v2: int32 group size, zero padding to 256), the
+ * norms in float32, then the matrices. v2 quantizes each tensor as
+ * export.py's quantize_q80: per group of gs, scale = max|w| / 127,
+ * q = round(w / scale); `deq` (may be NULL) receives q * scale in the
+ * .bin's float layout (after its header) for an independent reference. */
+static void write_llama2c_versioned(const char *path, int version, int gs, float *deq)
+{
+    size_t nb;
+    unsigned char *bin = read_whole(SS_ASSET("stories260K/stories260K.bin"), &nb);
+    bin_layout L = bin_layout_of(bin);
+    const float *f0 = (const float *)(const void *)(bin + 28);
+    if (deq)
+        memcpy(deq, f0, 4 * L.end);
+    gb b = {0};
+    unsigned char hdr[256] = {0};
+    int32_t h[9] = {0x616b3432, version, L.dim, L.hidden, L.n_layers, L.n_heads, L.n_kv_heads,
+                    L.vocab, L.seq_len};
+    memcpy(hdr, h, sizeof h);
+    hdr[36] = 1; /* shared classifier */
+    memcpy(hdr + 37, &gs, 4);
+    gb_put(&b, hdr, 256);
+    const size_t d = (size_t)L.dim, nl = (size_t)L.n_layers;
+    gb_put(&b, f0 + L.rms_att, 4 * nl * d);
+    gb_put(&b, f0 + L.rms_ffn, 4 * nl * d);
+    gb_put(&b, f0 + L.rms_final, 4 * d);
+    /* matrices: (start, per-layer size, layers) */
+    const size_t kv = (size_t)L.kv_dim, hd = (size_t)L.hidden;
+    struct {
+        size_t off, per, n;
+    } m[8] = {{L.emb, (size_t)L.vocab * d, 1}, {L.wq, d * d, nl},  {L.wk, kv * d, nl},
+              {L.wv, kv * d, nl},               {L.wo, d * d, nl},  {L.w1, hd * d, nl},
+              {L.w2, d * hd, nl},               {L.w3, hd * d, nl}};
+    for (int t = 0; t < 8; t++)
+        for (size_t l = 0; l < m[t].n; l++) {
+            const float *w = f0 + m[t].off + l * m[t].per;
+            if (version == 1) {
+                gb_put(&b, w, 4 * m[t].per);
+                continue;
+            }
+            size_t ng = m[t].per / (size_t)gs;
+            int8_t *q = malloc(m[t].per);
+            float *sc = malloc(4 * ng);
+            for (size_t g = 0; g < ng; g++) {
+                float mx = 0;
+                for (int i = 0; i < gs; i++)
+                    mx = fabsf(w[g * gs + i]) > mx ? fabsf(w[g * gs + i]) : mx;
+                sc[g] = mx / 127.0f;
+                for (int i = 0; i < gs; i++) {
+                    size_t k = g * (size_t)gs + (size_t)i;
+                    q[k] = (int8_t)(sc[g] > 0 ? roundf(w[k] / sc[g]) : 0);
+                    if (deq)
+                        deq[m[t].off + l * m[t].per + k] = (float)q[k] * sc[g];
+                }
+            }
+            gb_put(&b, q, m[t].per);
+            gb_put(&b, sc, 4 * ng);
+            free(q);
+            free(sc);
+        }
+    write_bytes(path, b.p, b.n);
+    free(b.p);
+    free(bin);
+}
+
+static void expect_same_logits(const model_net *a, const model_net *b, const char *what)
+{
+    const int32_t toks[8] = {1, 403, 407, 261, 378, 432, 383, 286};
+    float x[64], y[64], la[512], lb[512];
+    model_state *sa, *sb;
+    ck_assert_int_eq(model_state_create(a, 0, 5, &sa), SS_OK);
+    ck_assert_int_eq(model_state_create(b, 0, 5, &sb), SS_OK);
+    for (int p = 0; p < 8; p++) {
+        ck_assert_int_eq(model_net_embed(a, 1, &toks[p], NULL, x), SS_OK);
+        ck_assert_int_eq(model_net_span_forward(a, sa, 0, 5, p, 1, x, y), SS_OK);
+        ck_assert_int_eq(model_net_head(a, 1, y, la), SS_OK);
+        ck_assert_int_eq(model_net_embed(b, 1, &toks[p], NULL, x), SS_OK);
+        ck_assert_int_eq(model_net_span_forward(b, sb, 0, 5, p, 1, x, y), SS_OK);
+        ck_assert_int_eq(model_net_head(b, 1, y, lb), SS_OK);
+        ck_assert_msg(memcmp(la, lb, sizeof la) == 0, "%s: logits at %d differ", what, p);
+    }
+    model_state_destroy(sa);
+    model_state_destroy(sb);
+}
+
+/* v1 is the .bin's floats reordered: the same net. v2 is the Q8_0 round
+ * trip: the same net as one built from this test's own dequantization. */
+START_TEST(test_registry_loads_llama2c_v1_and_v2_exports)
+{
+    char path[160], err[512] = "";
+    model_net *ref = NULL, *m = NULL;
+    ck_assert_int_eq(model_llama2c_load_net(SS_ASSET("stories260K/stories260K.bin"), &ref, err,
+                                            sizeof err), SS_OK);
+    snprintf(path, sizeof path, "%s/v1.bin", tmpdir);
+    write_llama2c_versioned(path, 1, 0, NULL);
+    ck_assert_str_eq(loader_of(path), "llama2c-v1");
+    ck_assert_msg(model_load_any(path, &m, NULL, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_int_eq(model_llama_net_config(m)->seq_len, 512);
+    ck_assert(model_llama_net_config(m)->shared_classifier);
+    expect_same_logits(ref, m, "v1");
+    model_net_destroy(m);
+    model_net_destroy(ref);
+
+    size_t nb;
+    unsigned char *bin = read_whole(SS_ASSET("stories260K/stories260K.bin"), &nb);
+    bin_layout L = bin_layout_of(bin);
+    float *deq = malloc(4 * L.end);
+    snprintf(path, sizeof path, "%s/v2.bin", tmpdir);
+    write_llama2c_versioned(path, 2, 32, deq);
+    model_llama_config c = {.dim = L.dim, .hidden_dim = L.hidden, .n_layers = L.n_layers,
+                            .n_heads = L.n_heads, .n_kv_heads = L.n_kv_heads,
+                            .vocab_size = L.vocab, .seq_len = L.seq_len,
+                            .shared_classifier = true};
+    model_llama_weights w = {
+        .token_embedding_table = deq + L.emb, .rms_att_weight = deq + L.rms_att,
+        .wq = deq + L.wq, .wk = deq + L.wk, .wv = deq + L.wv, .wo = deq + L.wo,
+        .rms_ffn_weight = deq + L.rms_ffn, .w1 = deq + L.w1, .w2 = deq + L.w2, .w3 = deq + L.w3,
+        .rms_final_weight = deq + L.rms_final, .wcls = deq + L.emb};
+    ck_assert_int_eq(model_llama_create(&c, &w, &ref), SS_OK);
+    ck_assert_str_eq(loader_of(path), "llama2c-v1");
+    ck_assert_msg(model_load_any(path, &m, NULL, err, sizeof err) == SS_OK, "%s", err);
+    expect_same_logits(ref, m, "v2");
+    model_net_destroy(m);
+    model_net_destroy(ref);
+
+    /* W10: bad version, group sizes; exact size; non-finite scale */
+    size_t n;
+    unsigned char *v2 = read_whole(path, &n);
+    struct {
+        size_t off;
+        int32_t v;
+        ss_status want;
+        const char *needle;
+    } bad[] = {{4, 3, SS_EVERSION, "version 1 or 2, got 3"},
+               {4, 0, SS_EVERSION, "got 0"},
+               {37, 0, SS_ESCHEMA, "group_size"},
+               {37, 24, SS_ESCHEMA, "divisor of dim 64, got 24"},
+               {12, 0, SS_ESCHEMA, "hidden_dim"},
+               {16, 1 << 30, SS_ERANGE, "n_layers"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        unsigned char *x = malloc(n);
+        memcpy(x, v2, n);
+        memcpy(x + bad[i].off, &bad[i].v, 4);
+        snprintf(path, sizeof path, "%s/bad.bin", tmpdir);
+        write_bytes(path, x, n);
+        free(x);
+        ss_status s = model_load_any(path, &m, NULL, err, sizeof err);
+        ck_assert_msg(s == bad[i].want && strstr(err, bad[i].needle) && strstr(err, "bad.bin"),
+                      "case %zu: %s (%s)", i, ss_status_name(s), err);
+        ck_assert_ptr_null(m);
+    }
+    write_bytes(path, v2, n - 1);
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "truncated") != NULL);
+    unsigned char *x = malloc(n + 4);
+    memcpy(x, v2, n);
+    memset(x + n, 0, 4);
+    write_bytes(path, x, n + 4);
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "trailing") != NULL);
+    /* the last scale of the file (wcls is shared: w3 of the last layer) NaN */
+    const float nan = NAN;
+    memcpy(x, v2, n);
+    memcpy(x + n - 4, &nan, 4);
+    write_bytes(path, x, n);
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_ENUMERIC);
+    free(x);
+    free(v2);
+    free(deq);
+    free(bin);
+}
+END_TEST
+
+/* Every allocation of every new loader path can fail: SS_ENOMEM (or an
+ * error naming the file), *out NULL, nothing leaked (ASan's leak check). */
+START_TEST(test_registry_loaders_fail_cleanly_at_every_allocation)
+{
+    char st_file[160], v2[160], err[512];
+    snprintf(st_file, sizeof st_file, "%s/model.safetensors", tmpdir);
+    write_hf_llama_from_bin(st_file);
+    snprintf(v2, sizeof v2, "%s/v2.bin", tmpdir);
+    write_llama2c_versioned(v2, 2, 32, NULL);
+    const char *paths[3] = {SS_ASSET("stories260K/stories260K.gguf"), st_file, v2};
+    for (int i = 0; i < 3; i++) {
+        int ok = 0;
+        for (long k = 0; k < 20000 && !ok; k += (k < 200 ? 1 : 97)) {
+            model_net *m = (model_net *)0x1;
+            ss_alloc_fail_after(k);
+            ss_status s = model_load_any(paths[i], &m, NULL, err, sizeof err);
+            ss_alloc_fail_after(-1);
+            if (s == SS_OK) {
+                ok = 1;
+                model_net_destroy(m);
+            } else {
+                ck_assert_msg(s == SS_ENOMEM, "%s, failing after %ld: %s (%s)", paths[i], k,
+                              ss_status_name(s), err);
+                ck_assert_ptr_null(m);
+            }
+        }
+        ck_assert_msg(ok, "%s never loaded", paths[i]);
+    }
+}
+END_TEST
+
+/* Expects rejection by content with one line naming the file. */
+static void expect_unrecognised(const char *name, const void *bytes, size_t n, ss_status want,
+                                const char *needle)
+{
+    char path[160], err[512] = "";
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    if (bytes)
+        write_bytes(path, bytes, n);
+    const model_loader *l = (const model_loader *)0x1;
+    ss_status s = model_loader_find_for_file(path, &l, err, sizeof err);
+    ck_assert_msg(s == want, "%s: got %s (%s)", name, ss_status_name(s), err);
+    ck_assert_ptr_null(l);
+    ck_assert_msg(strstr(err, path) && strstr(err, needle), "%s: \"%s\" lacks \"%s\"", name, err,
+                  needle);
+    ck_assert_msg(strchr(err, '\n') == NULL, "%s: error is not one line", name);
+    model_net *m = (model_net *)0x1;
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), want);
+    ck_assert_ptr_null(m);
+}
+
+START_TEST(test_registry_rejects_unknown_empty_short_and_special_files)
+{
+    const char *expect = "expected GGUF";
+    expect_unrecognised("empty.bin", "", 0, SS_EPARSE, "0 bytes, empty");
+    expect_unrecognised("short.gguf", "GGU", 3, SS_EPARSE, expect);
+    expect_unrecognised("text.safetensors", "hello, this is not a model file at all\n", 39,
+                        SS_EPARSE, expect);
+    /* 27 bytes of a valid v0 header: one short */
+    size_t n;
+    unsigned char *bin = read_whole(SS_ASSET("stories260K/stories260K.bin"), &n);
+    expect_unrecognised("v0_27.bin", bin, 27, SS_EPARSE, "27 bytes");
+    /* a v0 header with dim 0 matches nothing */
+    unsigned char hdr[28];
+    memcpy(hdr, bin, 28);
+    memset(hdr, 0, 4);
+    expect_unrecognised("dim0.bin", hdr, 28, SS_EPARSE, "llama2.c v0");
+    /* a v0 header that is fine but the file truncated: recognised, and the
+     * llama2.c loader says what is wrong */
+    char path[160], err[512];
+    snprintf(path, sizeof path, "%s/trunc.bin", tmpdir);
+    write_bytes(path, bin, 1000);
+    ck_assert_str_eq(loader_of(path), "llama2c");
+    model_net *m = NULL;
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "truncated") != NULL);
+    free(bin);
+    /* safetensors with 8 + 0 bytes and a header length of 2^32: not safetensors */
+    const unsigned char st0[9] = {0, 0, 0, 0, 1, 0, 0, 0, '{'};
+    expect_unrecognised("big.safetensors", st0, 9, SS_EPARSE, expect);
+    /* llama2.c v1/v2: recognised by the magic; 32 bytes are a short header */
+    const unsigned char v1[32] = {0x32, 0x34, 0x6b, 0x61, 1};
+    snprintf(path, sizeof path, "%s/v1.bin", tmpdir);
+    write_bytes(path, v1, sizeof v1);
+    ck_assert_str_eq(loader_of(path), "llama2c-v1");
+    ck_assert_int_eq(model_load_any(path, &m, NULL, err, sizeof err), SS_EPARSE);
+    ck_assert(strstr(err, "v1.bin") && strstr(err, "truncated header"));
+    ck_assert_ptr_null(m);
+    /* a directory, a FIFO (never read: no writer, no hang), a missing file */
+    expect_unrecognised("", NULL, 0, SS_EINVAL, "regular file");
+    snprintf(path, sizeof path, "%s/fifo", tmpdir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    expect_unrecognised("fifo", NULL, 0, SS_EINVAL, "regular file");
+    expect_unrecognised("missing.gguf", NULL, 0, SS_ENOENT, "cannot open");
+}
+END_TEST
+
+/* The four signatures are disjoint on the real files' first bytes. */
+START_TEST(test_registry_signatures_are_disjoint)
+{
+    const char *files[3] = {SS_ASSET("stories260K/stories260K.bin"),
+                            SS_ASSET("stories260K/stories260K.gguf"),
+                            SS_ASSET("mnist/mnist_cnn.safetensors")};
+    const unsigned char v1[32] = {0x32, 0x34, 0x6b, 0x61, 2};
+    for (int k = 0; k < 4; k++) {
+        size_t n = sizeof v1;
+        unsigned char *h = k < 3 ? read_whole(files[k], &n) : (unsigned char *)v1;
+        int matches = 0;
+        for (int i = 0; i < model_loader_count(); i++)
+            matches += model_loader_at(i)->sniff(h, n < 32 ? n : 32, n);
+        ck_assert_int_eq(matches, 1);
+        if (k < 3)
+            free(h);
+    }
+    ck_assert_ptr_null(model_loader_at(model_loader_count()));
+    ck_assert_ptr_null(model_loader_at(-1));
+}
+END_TEST
+
+static TCase *registry_tcase(void)
+{
+    TCase *tc = tcase_create("registry");
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_registry_picks_the_loader_by_content_for_bin_gguf_and_safetensors);
+    tcase_add_test(tc, test_registry_safetensors_llama_needs_config_and_is_permuted);
+    tcase_add_test(tc, test_registry_rejects_unknown_empty_short_and_special_files);
+    tcase_add_test(tc, test_registry_signatures_are_disjoint);
+    tcase_add_test(tc, test_registry_loads_llama2c_v1_and_v2_exports);
+    tcase_add_test(tc, test_registry_loaders_fail_cleanly_at_every_allocation);
+    return tc;
+}
+
 /* ------------------------------------------------------ IDX, TinyStories, eval */
 
 START_TEST(test_idx_reads_the_mnist_test_set)
@@ -1118,6 +1676,7 @@ Suite *loaders_suite(void)
     Suite *s = suite_create("loaders");
     suite_add_tcase(s, st_tcase());
     suite_add_tcase(s, gguf_tcase());
+    suite_add_tcase(s, registry_tcase());
     suite_add_tcase(s, data_tcase());
     return s;
 }

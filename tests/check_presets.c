@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "model_desc.h"
+#include "model_llama2c.h"
+#include "real_weights.h"
 #include "test_util.h"
 
 #define PRESETS SS_SRC("models/presets")
@@ -143,6 +145,123 @@ START_TEST(test_bloom_alias_disagreement_is_rejected)
 }
 END_TEST
 
+/* The one block-shape table: Llama-2-70B (h 8192, kv 1024, ff 28672) by
+ * hand, matrix by matrix, in model_llama's visiting order. */
+START_TEST(test_block_matrices_of_llama_2_70b_by_hand)
+{
+    model_arch a;
+    model_desc d;
+    load("llama-2-70b", "fp16", &a, &d);
+    model_arch_block b;
+    char err[256] = "";
+    ck_assert_msg(model_arch_block_matrices(&a, &b, err, sizeof err) == SS_OK, "%s", err);
+    static const struct {
+        const char *name;
+        uint64_t rows, cols;
+    } want[7] = {{"attn_q", 8192, 8192},      {"attn_k", 1024, 8192},    {"attn_v", 1024, 8192},
+                 {"attn_output", 8192, 8192}, {"ffn_gate", 28672, 8192}, {"ffn_up", 28672, 8192},
+                 {"ffn_down", 8192, 28672}};
+    ck_assert_int_eq(b.n_matrices, 7);
+    for (int i = 0; i < 7; i++) {
+        ck_assert_str_eq(b.matrices[i].name, want[i].name);
+        ck_assert_uint_eq(b.matrices[i].rows, want[i].rows);
+        ck_assert_uint_eq(b.matrices[i].cols, want[i].cols);
+    }
+    ck_assert_uint_eq(b.matrix_params, 855654400u - 16384u);
+    ck_assert_uint_eq(b.bias_params, 0);
+    ck_assert_uint_eq(b.norm_params, 16384);
+    ck_assert_uint_eq(b.kv_dim, 1024);
+    ck_assert_uint_eq(d.blocks[0].n_params, b.matrix_params + b.bias_params + b.norm_params);
+    model_desc_fini(&d);
+    /* BLOOM: plain MLP, biases q,k,v (3h) + o (h) + up (4h) + down (h) = 9h */
+    load("bloom-176b", "fp16", &a, &d);
+    ck_assert_int_eq(model_arch_block_matrices(&a, &b, err, sizeof err), SS_OK);
+    ck_assert_int_eq(b.n_matrices, 6);
+    ck_assert_str_eq(b.matrices[4].name, "ffn_up");
+    ck_assert_uint_eq(b.bias_params, 9u * 14336u);
+    ck_assert_uint_eq(b.norm_params, 4u * 14336u);
+    model_desc_fini(&d);
+}
+END_TEST
+
+/* The table has no hidden defaults: a hand-built arch with fields left at
+ * zero is an error for both users (the byte count used to assume a gated
+ * MLP and two norms where the parameter count assumed none). */
+START_TEST(test_block_matrices_reject_an_arch_without_mlp_or_norm_layout)
+{
+    model_arch a;
+    model_desc d;
+    load("llama-2-7b", "fp16", &a, &d);
+    model_desc_fini(&d);
+    char err[256] = "";
+    model_arch_block b;
+    a.mlp_matrices = 0;
+    ck_assert_int_eq(model_arch_block_matrices(&a, &b, err, sizeof err), SS_EINVAL);
+    ck_assert_msg(strstr(err, "mlp_matrices: expected 2 or 3, got 0") != NULL, "%s", err);
+    ck_assert_int_eq(model_desc_from_arch(&a, "fp16", &d, err, sizeof err), SS_EINVAL);
+    ck_assert_ptr_null(d.blocks);
+    comp_codec c;
+    ck_assert_int_eq(comp_codec_parse("nf4", &c, err, sizeof err), SS_OK);
+    uint64_t bytes = 0;
+    ck_assert_int_eq(real_weights_arch_block_bytes(&a, &c, &bytes, err, sizeof err), SS_EINVAL);
+    a.mlp_matrices = 3;
+    a.norms_per_block = 0;
+    ck_assert_int_eq(model_arch_block_matrices(&a, &b, err, sizeof err), SS_EINVAL);
+    ck_assert_msg(strstr(err, "norms_per_block") != NULL, "%s", err);
+    a.norms_per_block = 2;
+    a.num_key_value_heads = 3; /* does not divide 32 */
+    ck_assert_int_eq(model_arch_block_matrices(&a, &b, err, sizeof err), SS_EINVAL);
+}
+END_TEST
+
+typedef struct shapes_seen {
+    int n;
+    const char *name[16];
+    size_t rows[16], cols[16];
+} shapes_seen;
+
+static ss_status record_block0(void *ctx, const char *name, int block, float *w, size_t rows,
+                               size_t cols)
+{
+    (void)w;
+    shapes_seen *s = ctx;
+    if (block == 0 && s->n < 16) {
+        s->name[s->n] = name;
+        s->rows[s->n] = rows;
+        s->cols[s->n] = cols;
+        s->n++;
+    }
+    return SS_OK;
+}
+
+/* Independent check of the table against the real model: stories260K's
+ * block 0 as model_llama visits it (dim 64, hidden 172, 8 heads, 4 KV
+ * heads) has exactly the shapes the table lists for that architecture. */
+START_TEST(test_block_matrices_match_the_real_llama_block_shapes)
+{
+    char err[256] = "";
+    model_net *m = NULL;
+    ck_assert_msg(model_llama2c_load_net(SS_ASSET("stories260K/stories260K.bin"), &m, err,
+                                         sizeof err) == SS_OK, "%s", err);
+    shapes_seen seen = {0};
+    ck_assert_int_eq(model_net_map_weights(m, record_block0, &seen), SS_OK);
+    model_arch a = {.name = "stories260K", .model_type = "llama", .hidden_size = 64,
+                    .intermediate_size = 172, .num_hidden_layers = 5, .num_attention_heads = 8,
+                    .num_key_value_heads = 4, .vocab_size = 512, .max_position_embeddings = 512,
+                    .mlp_matrices = 3, .linear_bias = 0, .norms_per_block = 2, .norm_bias = 0};
+    model_arch_block b;
+    ck_assert_int_eq(model_arch_block_matrices(&a, &b, err, sizeof err), SS_OK);
+    ck_assert_int_eq(seen.n, b.n_matrices);
+    for (int i = 0; i < seen.n; i++) {
+        ck_assert_uint_eq(seen.rows[i], b.matrices[i].rows);
+        ck_assert_uint_eq(seen.cols[i], b.matrices[i].cols);
+    }
+    ck_assert_uint_eq(model_net_block(m, 0)->n_params,
+                      b.matrix_params + b.bias_params + b.norm_params);
+    model_net_destroy(m);
+}
+END_TEST
+
 Suite *presets_suite(void)
 {
     Suite *s = suite_create("presets");
@@ -152,6 +271,9 @@ Suite *presets_suite(void)
     tcase_add_test(t, test_presets_work_with_fp16_int8_and_nf4_weights);
     tcase_add_test(t, test_llama_2_70b_is_unchanged);
     tcase_add_test(t, test_bloom_alias_disagreement_is_rejected);
+    tcase_add_test(t, test_block_matrices_of_llama_2_70b_by_hand);
+    tcase_add_test(t, test_block_matrices_reject_an_arch_without_mlp_or_norm_layout);
+    tcase_add_test(t, test_block_matrices_match_the_real_llama_block_shapes);
     suite_add_tcase(s, t);
     return s;
 }

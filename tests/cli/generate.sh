@@ -47,5 +47,22 @@ if [ $rc -eq 66 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q none.bin "$tmp/
 head -c 1000 "$shared/assets/stories260K/stories260K.bin" >"$tmp/trunc.bin"
 "$bin" generate "$scn" --model "$tmp/trunc.bin" >/dev/null 2>"$tmp/err"; rc=$?
 if [ $rc -eq 65 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then passed=$((passed + 1)); else echo "FAIL: truncated model (rc $rc)"; cat "$tmp/err"; failed=$((failed + 1)); fi
+# the loader is chosen by content: the GGUF copy of stories260K (bit-identical
+# weights) prints the same reference text, with the same (default) arguments
+same "GGUF weights via --model" --model "$shared/assets/stories260K/stories260K.gguf"
+# ... and a GGUF file whatever its extension
+cp "$shared/assets/stories260K/stories260K.gguf" "$tmp/gguf_named.bin"
+same "GGUF content named .bin" --model "$tmp/gguf_named.bin"
+# eval takes it too (perplexity of 3 stories; the GGUF says context_length 2048)
+"$bin" eval "$scn" --task tinystories-ppl --stories 3 --db "$tmp/e.db" -q \
+  --model "$shared/assets/stories260K/stories260K.gguf" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 0 ] && grep -q "^perplexity " "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL: eval --model gguf (rc $rc)"; cat "$tmp/err"; failed=$((failed + 1)); fi
+# content no loader recognises: one line naming the file and what was expected, exit 65
+printf 'not a model\n' >"$tmp/text.gguf"
+"$bin" generate "$scn" --model "$tmp/text.gguf" >/dev/null 2>"$tmp/err"; rc=$?
+if [ $rc -eq 65 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "text.gguf: unrecognised model file.*expected GGUF" "$tmp/err"; then passed=$((passed + 1)); else echo "FAIL: unrecognised model (rc $rc)"; cat "$tmp/err"; failed=$((failed + 1)); fi
+# a recognised file holding another kind of network (the MNIST CNN's safetensors): exit 65, one line
+"$bin" generate "$scn" --model "$shared/assets/mnist/mnist_cnn.safetensors" >/dev/null 2>"$tmp/err"; rc=$?
+if [ $rc -eq 65 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "expected the llama network.*got a cnn network" "$tmp/err"; then passed=$((passed + 1)); else echo "FAIL: CNN weights for a llama scenario (rc $rc)"; cat "$tmp/err"; failed=$((failed + 1)); fi
 echo "generate: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
