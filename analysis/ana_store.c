@@ -246,7 +246,7 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
         ana_db_rollback(db);
         ss_free(route);
         *run_id = existing;
-        return ss_err(err, errlen, SS_EDB, "%s: store run: run_key %s already stored as run %" PRId64,
+        return ss_err(err, errlen, SS_EEXIST, "%s: store run: run_key %s already stored as run %" PRId64,
                       db->name, key, existing);
     }
     if (s != SS_ENOTFOUND) {

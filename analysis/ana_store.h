@@ -45,7 +45,8 @@ typedef struct ana_run_info {
 ss_status ana_run_key(const char *scenario_json, uint64_t seed, const char *version,
                       char *key, size_t keylen);
 
-/* Look a run up by key. Status: SS_OK (*run_id set); SS_ENOTFOUND; SS_EDB... */
+/* Look a run up by key. Status: SS_OK (*run_id set); SS_ENOTFOUND (err names
+ * the key); SS_EDB... */
 ss_status ana_run_find(ana_db *db, const char *run_key, int64_t *run_id,
                        char *err, size_t errlen);
 
@@ -54,10 +55,11 @@ ss_status ana_run_find(ana_db *db, const char *run_key, int64_t *run_id,
  * and the `metrics` rows (ana_metrics.h). Any failure rolls everything
  * back: either the whole run is stored or nothing is.
  * On SS_OK *run_id is the new runs.id.
- * Already stored: if a run with the same run_key exists, nothing is
- * written, the status is SS_EDB, err says "already stored as run N" and
- * *run_id is that existing N (a rerun can treat it as done); for every
- * other error *run_id is 0.
+ * SS_EEXIST: a run with the same run_key is already stored (checked inside
+ * the write transaction, so it is exact even with concurrent writers):
+ * nothing is written, *run_id is that existing run's id and err says
+ * "already stored as run N". Not a failure for an idempotent caller: the
+ * run is done. For every other status but SS_OK *run_id is 0.
  * Other status: SS_EINVAL (bad info or inconsistent results: route out of
  * range, unterminated or non-UTF-8 names); SS_ERANGE (a uint64 counter
  * above INT64_MAX); SS_EBUSY (write lock not obtained within the bounded

@@ -306,7 +306,7 @@ int cli_eval(int argc, char **argv)
                          .wall_seconds = wall_now() - t0, .accuracy = rows, .n_accuracy = 3};
     int64_t run_id = 0;
     st = ana_store_run(db, &info, &empty, 0, &run_id, err, sizeof err);
-    if (st == SS_EDB && run_id > 0) {
+    if (st == SS_EEXIST) {
         fprintf(stderr, "shardsim eval: the same evaluation is already stored as run %lld in %s\n",
                 (long long)run_id, db_path);
     } else if (st != SS_OK) {

@@ -374,7 +374,7 @@ int cli_pareto(int argc, char **argv)
                                  .n_accuracy = na};
             st = ana_store_run(db, &info, &res, sc.record == SCN_RECORD_REQUESTS, &r->run_id, err,
                                sizeof err);
-            if (st == SS_EDB && r->run_id > 0) {
+            if (st == SS_EEXIST) {
                 if (!quiet)
                     fprintf(stderr, "shardsim pareto: %s: already stored as run %lld\n",
                             r->codec, (long long)r->run_id);
