@@ -68,6 +68,15 @@ ss_status ana_run_find(ana_db *db, const char *run_key, int64_t *run_id,
 ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results *r,
                         int record_requests, int64_t *run_id, char *err, size_t errlen);
 
+/* Read back one figure of a stored run: the `metrics` row `name`
+ * (ana_metrics.h names, e.g. "e2e_s_mean"), or the `accuracy` row
+ * (codec, metric). A NULL value (NaN when stored) reads as NaN.
+ * Status: SS_OK; SS_ENOTFOUND (no such row, err names it); SS_EDB... */
+ss_status ana_run_metric(ana_db *db, int64_t run_id, const char *name, double *value,
+                         char *err, size_t errlen);
+ss_status ana_run_accuracy(ana_db *db, int64_t run_id, const char *codec, const char *metric,
+                           double *value, char *err, size_t errlen);
+
 /* Determinism digest of a stored run: SHA-256 (lower-case hex) over every
  * result table's rows for the run, in primary-key order, values printed
  * canonically (REAL as %.17g in the C locale, TEXT length-prefixed), with
