@@ -16,6 +16,7 @@
 #include "ana_db.h"
 #include "ana_store.h"
 #include "exp_run.h"
+#include "ss_alloc.h"
 #include "test_util.h"
 
 static char dir[64];
@@ -276,6 +277,43 @@ START_TEST(test_validate_says_ok_to_what_run_accepts_and_rejects_an_unknown_pres
 }
 END_TEST
 
+START_TEST(test_every_failed_allocation_gives_enomem_and_stores_nothing)
+{
+    /* Fail the Nth allocation for N = 0, 1, ... until the run succeeds:
+     * every failure is SS_ENOMEM with a message and an empty database (the
+     * store is the last step and all-or-nothing); leaks show under ASan. */
+    ana_db *db = open_db();
+    scn_scenario s;
+    scn_override ov[] = {{"workload.n_requests", "3"}};
+    char err[1024];
+    ck_assert_msg(scn_load(SS_SRC("scenarios/default.json"), ov, 1, &s, err, sizeof err) == SS_OK,
+                  "%s", err);
+    int done = 0;
+    long n;
+    for (n = 0; n < 100000 && !done; n++) {
+        exp_run_result r;
+        err[0] = 0;
+        ss_alloc_fail_after(n);
+        ss_status st = exp_run(&s, &base_opts, db, &r, err, sizeof err);
+        ss_alloc_fail_after(-1);
+        if (st == SS_OK) {
+            done = 1;
+            ck_assert_int_eq(r.stored_before, 0);
+            break;
+        }
+        ck_assert_msg(st == SS_ENOMEM, "fail after %ld: %s (%s)", n, ss_status_name(st), err);
+        ck_assert_msg(err[0], "fail after %ld: no message", n);
+        ck_assert_int_eq(r.run_id, 0);
+        ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 0);
+    }
+    ck_assert_msg(done, "never succeeded");
+    ck_assert_int_gt(n, 10); /* the hook was hit: a run allocates */
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 1);
+    scn_scenario_fini(&s);
+    ana_db_close(db);
+}
+END_TEST
+
 START_TEST(test_dirs_come_from_shardsim_home_and_shardsim_assets)
 {
     exp_dirs d;
@@ -313,6 +351,7 @@ Suite *exp_suite(void)
     tcase_add_test(tc, test_a_run_stored_meanwhile_by_another_writer_is_reported_as_stored);
     tcase_add_test(tc, test_no_sim_stores_empty_results_with_the_seed_and_the_given_key);
     tcase_add_test(tc, test_validate_says_ok_to_what_run_accepts_and_rejects_an_unknown_preset);
+    tcase_add_test(tc, test_every_failed_allocation_gives_enomem_and_stores_nothing);
     tcase_add_test(tc, test_dirs_come_from_shardsim_home_and_shardsim_assets);
     suite_add_tcase(s, tc);
     return s;
