@@ -38,7 +38,7 @@ static int validate_one(const char *path, const validate_args *a)
 {
     char err[1024];
     scn_scenario s;
-    ss_status st = scn_load(path, NULL, 0, &s, err, sizeof err);
+    ss_status st = exp_load(path, NULL, 0, NULL, &s, err, sizeof err);
     if (st == SS_OK) {
         st = exp_validate(&s, &(exp_run_opts){.presets_dir = a->presets}, err, sizeof err);
         scn_scenario_fini(&s);
