@@ -92,6 +92,48 @@ ss_status ana_run_find(ana_db *db, const char *run_key, int64_t *run_id,
     return s;
 }
 
+/* One REAL of `sql` (run_id bound first, then up to two texts). */
+static ss_status read_value(ana_db *db, const char *sql, int64_t run_id, const char *a,
+                            const char *b, double *value, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    ss_status s = ana_db_prepare(db, sql, &st, err, errlen);
+    if (s != SS_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
+    else if (rc == SQLITE_DONE)
+        s = ss_err(err, errlen, SS_ENOTFOUND, "%s: run %" PRId64 " has no %s%s%s", db->name,
+                   run_id, a, b ? " " : "", b ? b : "");
+    else
+        s = ana_db_fail(db, rc, "read run value", err, errlen);
+    sqlite3_finalize(st);
+    return s;
+}
+
+ss_status ana_run_metric(ana_db *db, int64_t run_id, const char *name, double *value,
+                         char *err, size_t errlen)
+{
+    if (!db || !name || !value)
+        return ss_err(err, errlen, SS_EINVAL, "run metric: NULL argument");
+    return read_value(db, "SELECT value FROM metrics WHERE run_id = ? AND name = ?", run_id,
+                      name, NULL, value, err, errlen);
+}
+
+ss_status ana_run_accuracy(ana_db *db, int64_t run_id, const char *codec, const char *metric,
+                           double *value, char *err, size_t errlen)
+{
+    if (!db || !codec || !metric || !value)
+        return ss_err(err, errlen, SS_EINVAL, "run accuracy: NULL argument");
+    return read_value(db, "SELECT value FROM accuracy WHERE run_id = ? AND codec = ? AND metric = ?",
+                      run_id, codec, metric, value, err, errlen);
+}
+
 static const char *request_status_text(sim_request_status st)
 {
     switch (st) {
@@ -246,7 +288,7 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
         ana_db_rollback(db);
         ss_free(route);
         *run_id = existing;
-        return ss_err(err, errlen, SS_EDB, "%s: store run: run_key %s already stored as run %" PRId64,
+        return ss_err(err, errlen, SS_EEXIST, "%s: store run: run_key %s already stored as run %" PRId64,
                       db->name, key, existing);
     }
     if (s != SS_ENOTFOUND) {

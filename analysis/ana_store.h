@@ -45,7 +45,8 @@ typedef struct ana_run_info {
 ss_status ana_run_key(const char *scenario_json, uint64_t seed, const char *version,
                       char *key, size_t keylen);
 
-/* Look a run up by key. Status: SS_OK (*run_id set); SS_ENOTFOUND; SS_EDB... */
+/* Look a run up by key. Status: SS_OK (*run_id set); SS_ENOTFOUND (err names
+ * the key); SS_EDB... */
 ss_status ana_run_find(ana_db *db, const char *run_key, int64_t *run_id,
                        char *err, size_t errlen);
 
@@ -54,10 +55,11 @@ ss_status ana_run_find(ana_db *db, const char *run_key, int64_t *run_id,
  * and the `metrics` rows (ana_metrics.h). Any failure rolls everything
  * back: either the whole run is stored or nothing is.
  * On SS_OK *run_id is the new runs.id.
- * Already stored: if a run with the same run_key exists, nothing is
- * written, the status is SS_EDB, err says "already stored as run N" and
- * *run_id is that existing N (a rerun can treat it as done); for every
- * other error *run_id is 0.
+ * SS_EEXIST: a run with the same run_key is already stored (checked inside
+ * the write transaction, so it is exact even with concurrent writers):
+ * nothing is written, *run_id is that existing run's id and err says
+ * "already stored as run N". Not a failure for an idempotent caller: the
+ * run is done. For every other status but SS_OK *run_id is 0.
  * Other status: SS_EINVAL (bad info or inconsistent results: route out of
  * range, unterminated or non-UTF-8 names); SS_ERANGE (a uint64 counter
  * above INT64_MAX); SS_EBUSY (write lock not obtained within the bounded
@@ -65,6 +67,15 @@ ss_status ana_run_find(ana_db *db, const char *run_key, int64_t *run_id,
  * full); SS_ENOMEM; SS_EIO; SS_EDB. */
 ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results *r,
                         int record_requests, int64_t *run_id, char *err, size_t errlen);
+
+/* Read back one figure of a stored run: the `metrics` row `name`
+ * (ana_metrics.h names, e.g. "e2e_s_mean"), or the `accuracy` row
+ * (codec, metric). A NULL value (NaN when stored) reads as NaN.
+ * Status: SS_OK; SS_ENOTFOUND (no such row, err names it); SS_EDB... */
+ss_status ana_run_metric(ana_db *db, int64_t run_id, const char *name, double *value,
+                         char *err, size_t errlen);
+ss_status ana_run_accuracy(ana_db *db, int64_t run_id, const char *codec, const char *metric,
+                           double *value, char *err, size_t errlen);
 
 /* Determinism digest of a stored run: SHA-256 (lower-case hex) over every
  * result table's rows for the run, in primary-key order, values printed

@@ -27,7 +27,8 @@
     X(ENOTFOUND, "not found")                                        \
     X(EFULL, "capacity exhausted")                                   \
     X(ENUMERIC, "numerical failure")                                 \
-    X(EUNSUPPORTED, "unsupported")
+    X(EUNSUPPORTED, "unsupported")                                   \
+    X(EEXIST, "already exists")
 
 typedef enum ss_status {
 #define SS_STATUS_ENUM_(name, msg) SS_##name,

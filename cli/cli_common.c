@@ -1,49 +1,6 @@
-/* cli_common.c - status to exit-code mapping shared by the sub-commands. */
+/* cli_common.c - status to exit-code mapping and the steps every sub-command
+ * shares (load a scenario, open the database), each printing its own error. */
 #include "cli.h"
-
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-int cli_take(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n])
-        return 0;
-    *val = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
-}
-
-int cli_add_override(const char *cmd, const char *v, scn_override *ov, size_t *n)
-{
-    char *eq = v ? strchr(v, '=') : NULL;
-    if (!eq || eq == v) {
-        fprintf(stderr, "shardsim %s: --set: expected PATH=VALUE, got \"%s\"\n", cmd, v ? v : "");
-        return 0;
-    }
-    *eq = 0;
-    ov[(*n)++] = (scn_override){v, eq + 1};
-    return 1;
-}
-
-int cli_parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || *s < '0' || *s > '9') /* strtoull would accept "-1", " 7", "+7" */
-        return 0;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return 0;
-    *out = v;
-    return 1;
-}
 
 int cli_exit_for_input(ss_status st)
 {
@@ -79,4 +36,51 @@ int cli_exit_for_db(ss_status st)
     default:
         return CLI_EX_IOERR;
     }
+}
+
+int cli_exit_for_stage(exp_stage stage, ss_status st)
+{
+    switch (stage) {
+    case EXP_STAGE_NONE:
+        return st == SS_OK ? CLI_EX_OK : CLI_EX_SOFTWARE;
+    case EXP_STAGE_FIND:
+    case EXP_STAGE_STORE:
+        return cli_exit_for_db(st);
+    case EXP_STAGE_SIMULATE:
+    case EXP_STAGE_MEASURE:
+        return cli_exit_for_input(st);
+    default:
+        return CLI_EX_SOFTWARE;
+    }
+}
+
+int cli_load(const char *cmd, const char *path, const cli_parsed *p, const cli_u64 *seed,
+             scn_scenario *out)
+{
+    char err[1024];
+    ss_status st = exp_load(path, p->ov, p->n_ov, seed && seed->set ? &seed->v : NULL, out, err,
+                            sizeof err);
+    if (st == SS_OK)
+        return 0;
+    fprintf(stderr, "shardsim %s: %s\n", cmd, err);
+    return cli_exit_for_input(st);
+}
+
+int cli_open_db(const char *cmd, const char *path, ana_db **out)
+{
+    char err[1024];
+    ss_status st = ana_db_open(path, NULL, out, err, sizeof err);
+    if (st == SS_OK)
+        return 0;
+    fprintf(stderr, "shardsim %s: %s\n", cmd, err);
+    return cli_exit_for_db(st);
+}
+
+int cli_dirs(const char *cmd, exp_dirs *out)
+{
+    char err[256];
+    if (exp_dirs_resolve(out, err, sizeof err) == SS_OK)
+        return 0;
+    fprintf(stderr, "shardsim %s: %s\n", cmd, err);
+    return CLI_EX_SOFTWARE;
 }

@@ -1,47 +1,69 @@
-/* cli_validate.c - `shardsim validate FILE...`: load each scenario, run nothing. */
-#include <string.h>
+/* cli_validate.c - `shardsim validate FILE...`: every check `run` makes
+ * before simulating (exp_validate), nothing simulated or stored. */
+#include <stddef.h>
 
 #include "cli.h"
-#include "scn_scenario.h"
 
-static const char validate_usage[] =
-    "Usage: shardsim validate FILE...\n"
-    "\n"
-    "Check scenario files without running them. Prints \"FILE: ok\" for each valid\n"
-    "file and one error line (file, JSON path, what was expected) for each invalid\n"
-    "one. Exit status: 0 if all are valid, else that of the first failure (65 bad\n"
-    "data, 66 missing file, 74 I/O error).\n";
+typedef struct validate_args {
+    const char *presets;
+} validate_args;
+
+static const cli_opt validate_opts[] = {
+    CLI_OPTION("--presets", NULL, CLI_PATH, offsetof(validate_args, presets), "DIR",
+     "folder of model presets, as for run (default: models/presets\nof the shardsim home)",
+     .expect = "a folder"),
+};
+
+static const cli_cmd validate_cmd = {
+    .name = "validate",
+    .synopsis = "FILE... [OPTIONS]",
+    .description =
+        "Check scenario files without running them: everything `shardsim run` checks\n"
+        "before simulating (the scenario schema, registry names of policies and codecs,\n"
+        "device and model presets, measured-RTT cities, node memory for the placed\n"
+        "spans, trace and weights files), so a file that validates is not rejected by\n"
+        "run. Prints \"FILE: ok\" for each valid file and one error line (file, JSON\n"
+        "path, what was expected) for each invalid one.\n",
+    .opts = validate_opts,
+    .n_opts = sizeof validate_opts / sizeof validate_opts[0],
+    .noun = "file",
+    .min_pos = 1,
+    .max_pos = -1,
+    .epilogue = "Exit status: 0 if all are valid, else that of the first failure (65 bad\n"
+                "data, 66 missing file, 74 I/O error).\n",
+};
+
+/* One file: 0 if valid, else its exit code (the error line printed). */
+static int validate_one(const char *path, const validate_args *a)
+{
+    char err[1024];
+    scn_scenario s;
+    ss_status st = exp_load(path, NULL, 0, NULL, &s, err, sizeof err);
+    if (st == SS_OK) {
+        st = exp_validate(&s, &(exp_run_opts){.presets_dir = a->presets}, err, sizeof err);
+        scn_scenario_fini(&s);
+    }
+    if (st != SS_OK) {
+        fprintf(stderr, "%s\n", err);
+        return cli_exit_for_input(st);
+    }
+    printf("%s: ok\n", path);
+    return CLI_EX_OK;
+}
 
 int cli_validate(int argc, char **argv)
 {
-    int rc = CLI_EX_OK, n_files = 0;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(validate_usage, stdout);
-            return CLI_EX_OK;
-        }
-    }
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "shardsim validate: unknown option \"%s\"\n", argv[i]);
-            return CLI_EX_USAGE;
-        }
-        n_files++;
-        char err[1024];
-        scn_scenario scn;
-        ss_status st = scn_load(argv[i], NULL, 0, &scn, err, sizeof err);
-        if (st == SS_OK) {
-            printf("%s: ok\n", argv[i]);
-            scn_scenario_fini(&scn);
-        } else {
-            fprintf(stderr, "%s\n", err);
+    validate_args a = {0};
+    cli_parsed p;
+    int rc = cli_parse(&validate_cmd, argc, argv, &a, &p);
+    if (rc < 0) {
+        rc = CLI_EX_OK;
+        for (int i = 0; i < p.n_pos; i++) {
+            int one = validate_one(p.pos[i], &a);
             if (rc == CLI_EX_OK)
-                rc = cli_exit_for_input(st);
+                rc = one;
         }
     }
-    if (!n_files) {
-        fputs(validate_usage, stderr);
-        return CLI_EX_USAGE;
-    }
+    cli_parsed_fini(&p);
     return rc;
 }

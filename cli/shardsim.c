@@ -48,14 +48,6 @@ static const char usage[] =
     "unset, a generic fallback kernel (Prescott, Core2...) is replaced by the best\n"
     "one the CPU supports, checked against a naive multiply first.\n";
 
-int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
-
-const char *cli_home(void)
-{
-    const char *h = getenv("SHARDSIM_HOME");
-    return h && *h ? h : SS_SOURCE_DIR;
-}
-
 /* argv[0] is the command name, as main's argv[0] is the program's. */
 static int dispatch(const char *cmd, int argc, char **argv)
 {
@@ -124,16 +116,6 @@ static int blas_select(char **argv)
     unsetenv("OPENBLAS_CORETYPE");
     unsetenv(CLI_BLAS_FALLBACK_ENV);
     return 0;
-}
-
-const char *cli_assets(void)
-{
-    static char buf[4096];
-    const char *a = getenv("SHARDSIM_ASSETS");
-    if (a && *a)
-        return a;
-    snprintf(buf, sizeof buf, "%s/../shared/assets", cli_home());
-    return buf;
 }
 
 int main(int argc, char **argv)

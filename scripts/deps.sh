@@ -4,7 +4,7 @@
 # one command to run and fails, so `make` stops before a confusing build error.
 set -eu
 pkgs="build-essential cmake pkg-config libgsl-dev libsqlite3-dev sqlite3 libcjson-dev
-libopenblas-dev liblapacke-dev check"
+libopenblas-dev liblapacke-dev check python3"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -703,7 +703,7 @@ START_TEST(test_storing_the_same_run_key_twice_keeps_one_copy)
     again.wall_seconds = 9.0;
     int64_t id = 0;
     char err[512] = "";
-    ck_assert_int_eq(ana_store_run(db, &again, &f.r, 1, &id, err, sizeof err), SS_EDB);
+    ck_assert_int_eq(ana_store_run(db, &again, &f.r, 1, &id, err, sizeof err), SS_EEXIST);
     ck_assert_int_eq(id, first);
     ck_assert_ptr_nonnull(strstr(err, "already stored as run 1"));
     sqlite3 *h = ana_db_sqlite(db);
@@ -720,6 +720,15 @@ START_TEST(test_storing_the_same_run_key_twice_keeps_one_copy)
     f.r.seed = 2;
     ck_assert_int_eq(store(db, &info_default, &f.r), 2);
     ck_assert_int_eq(ana_run_find(db, "nope", &found, err, sizeof err), SS_ENOTFOUND);
+    /* The answer is out of band: the status says "exists", not a message. */
+    ck_assert_str_eq(ss_status_name(SS_EEXIST), "EEXIST");
+    ck_assert_int_eq(ana_store_run(db, &again, &f.r, 1, &id, NULL, 0), SS_EEXIST);
+    ck_assert_int_eq(id, 2);
+    /* Any other failure leaves *run_id at 0, never a stale id. */
+    ana_run_info bad = info_default;
+    bad.version = NULL;
+    ck_assert_int_eq(ana_store_run(db, &bad, &f.r, 1, &id, err, sizeof err), SS_EINVAL);
+    ck_assert_int_eq(id, 0);
     ana_db_close(db);
 }
 END_TEST

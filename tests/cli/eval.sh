@@ -16,9 +16,12 @@ check "mnist eval exits 0" test $rc -eq 0
 check "mnist prints accuracy" grep -q "^accuracy " <<<"$out"
 check "mnist accuracy stored" test "$(sqlite3 "$db" "select count(*) from accuracy where metric = 'accuracy' and value > 0.95")" = 1
 check "300 images stored" test "$(sqlite3 "$db" "select value from accuracy where metric = 'n_images'")" = 300.0
-"$bin" eval scenarios/mnist.json --task mnist --images 300 --db "$db" -q >/dev/null 2>"$tmp/err"; rc=$?
+"$bin" eval scenarios/mnist.json --task mnist --images 300 --db "$db" -q >"$tmp/again" 2>"$tmp/err"; rc=$?
 check "repeat exits 0" test $rc -eq 0
 check "repeat recognised" grep -q "already stored as run 1" "$tmp/err"
+# read back, not recomputed: the same figures, hops and wire bytes included
+check "repeat prints the stored figures" test "$(grep -v '^stored as run' <<<"$out")" = "$(cat "$tmp/again")"
+check "repeat stores nothing" test "$(sqlite3 "$db" 'select count(*) from runs')" = 1
 out=$("$bin" eval scenarios/stories260k.json --task tinystories-ppl --stories 3 --db "$db" -q); rc=$?
 check "ppl eval exits 0" test $rc -eq 0
 check "ppl printed" grep -q "^perplexity " <<<"$out"

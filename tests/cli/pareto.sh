@@ -73,6 +73,10 @@ check "unknown codec: named" 'grep -q "unknown codec \"fp8\"" "$tmp/e"'
 check "no --codecs: exit 64" '[ $? -eq 64 ]'
 "$bin" pareto scenarios/default.json --codecs fp16 --db "$db" >/dev/null 2>"$tmp/e"
 check "analytic model: exit 65" '[ $? -eq 65 ]'
+SHARDSIM_ASSETS=$tmp/no-assets "$bin" pareto scenarios/stories260k.json --codecs fp16 --stories 2 \
+  --db "$db" >/dev/null 2>"$tmp/e"
+check "SHARDSIM_ASSETS honoured: missing corpus exits 66" '[ $? -eq 66 ]'
+check "SHARDSIM_ASSETS honoured: names the folder" 'grep -q "$tmp/no-assets/tinystories" "$tmp/e"'
 check "database untouched by the errors" '[ "$(sqlite3 "$db" "select count(*) from runs")" -eq 7 ]'
 
 echo "pareto: $passed passed, $failed failed"

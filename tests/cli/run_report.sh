@@ -33,7 +33,11 @@ check "report names the scenario" grep -q "default" <<<"$r1"
 check "report of a missing db fails" test $rc -ne 0
 check "missing db not created" test ! -e "$tmp/nope.db"
 "$bin" run --seed -1 >/dev/null 2>&1; check "negative seed is a usage error" test $? -eq 64
+"$bin" run --seed -1 2>&1 >/dev/null | grep -qx 'shardsim run: --seed: expected an integer 0..18446744073709551615, got "-1"'
+check "negative seed message" test $? -eq 0
 "$bin" run --bogus >/dev/null 2>&1; check "unknown option is a usage error" test $? -eq 64
+"$bin" run --bogus 2>&1 >/dev/null | grep -qx 'shardsim run: unknown option "--bogus" (see shardsim run --help)'
+check "unknown option message" test $? -eq 0
 "$bin" run --set novalue >/dev/null 2>&1; check "--set without = is a usage error" test $? -eq 64
 "$bin" run "$tmp/missing.json" --db "$db" >/dev/null 2>&1; check "missing scenario exits 66" test $? -eq 66
 "$bin" run scenarios/default.json --db "$tmp/no/such/dir/x.db" -q >/dev/null 2>&1; rc=$?
