@@ -175,7 +175,7 @@ static ss_status validate(ana_db *db, const ana_run_info *info, const sim_result
                           "%s: store run: accuracy row %zu needs UTF-8 codec and metric names and a "
                           "finite value", nm, i);
     if (r->n_requests < 0 || r->n_nodes < 0 || (r->n_requests && !r->requests) ||
-        (r->n_nodes && !r->nodes) || (r->n_route_nodes && !r->route_nodes))
+        (r->n_nodes && !r->nodes) || (r->n_route && !r->route))
         return ss_err(err, errlen, SS_EINVAL, "%s: store run: results have a NULL array or a negative count", nm);
     if (r->end_ns < 0)
         return ss_err(err, errlen, SS_EINVAL, "%s: store run: negative end time %" PRId64 " ns", nm, r->end_ns);
@@ -186,10 +186,10 @@ static ss_status validate(ana_db *db, const ana_run_info *info, const sim_result
         if (q->id > INT64_MAX)
             return ss_err(err, errlen, SS_ERANGE, "%s: store run: requests[%d].id %" PRIu64 " exceeds SQLite's int64",
                           nm, i, q->id);
-        if ((uint64_t)q->route_off + q->route_len > r->n_route_nodes)
+        if ((uint64_t)q->route_off + q->route_len > r->n_route)
             return ss_err(err, errlen, SS_EINVAL,
-                          "%s: store run: requests[%d] route [%" PRIu32 ", +%" PRIu32 ") outside route_nodes (%" PRIu32 ")",
-                          nm, i, q->route_off, q->route_len, r->n_route_nodes);
+                          "%s: store run: requests[%d] route [%" PRIu32 ", +%" PRIu32 ") outside route (%" PRIu32 " hops)",
+                          nm, i, q->route_off, q->route_len, r->n_route);
         if (!request_status_text(q->status))
             return ss_err(err, errlen, SS_EINVAL, "%s: store run: requests[%d] has unknown status %d",
                           nm, i, (int)q->status);
@@ -226,13 +226,20 @@ static void bind_real(sqlite3_stmt *st, int col, double v)
         sqlite3_bind_double(st, col, v);
 }
 
-/* "3>7>12"; buf has room for route_len * 12 + 1 bytes (int32 = 11 chars + '>'). */
-static void format_route(char *buf, const int32_t *nodes, uint32_t len)
+/* "3>7>12", a hop never bound as "?" ("3>?"); buf has room for
+ * route_len * 12 + 1 bytes (int32 = 11 chars + '>'). */
+static void format_route(char *buf, const sim_route_rec *hops, uint32_t len)
 {
     char *p = buf;
     *p = '\0';
-    for (uint32_t i = 0; i < len; i++)
-        p += sprintf(p, i ? ">%" PRId32 : "%" PRId32, nodes[i]);
+    for (uint32_t i = 0; i < len; i++) {
+        if (i)
+            *p++ = '>';
+        if (hops[i].bound)
+            p += sprintf(p, "%" PRId32, hops[i].node);
+        else
+            *p++ = '?', *p = '\0';
+    }
 }
 
 static ss_status step_done(ana_db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
@@ -332,7 +339,7 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
             goto fail;
         for (int i = 0; i < r->n_requests; i++) {
             const sim_request_rec *q = &r->requests[i];
-            format_route(route, r->route_nodes + q->route_off, q->route_len);
+            format_route(route, r->route + q->route_off, q->route_len);
             sqlite3_bind_int64(st_req, 1, id);
             sqlite3_bind_int64(st_req, 2, (int64_t)q->id);
             bind_time(st_req, 3, q->arrival_ns);

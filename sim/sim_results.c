@@ -11,6 +11,6 @@ void sim_results_fini(sim_results *r)
         return;
     ss_free(r->requests);
     ss_free(r->nodes);
-    ss_free(r->route_nodes);
+    ss_free(r->route);
     memset(r, 0, sizeof *r);
 }

@@ -29,9 +29,17 @@ typedef struct sim_request_rec {
     int32_t tokens_done;       /* delivered */
     int32_t retries;
     sim_request_status status;
-    uint32_t route_off;        /* first-pass route: route_nodes[route_off .. +route_len) */
+    uint32_t route_off;        /* first-pass route: route[route_off .. +route_len) */
     uint32_t route_len;
 } sim_request_rec;
+
+/* One hop of a recorded route. Under late binding (routing "central-queue")
+ * a hop is bound to a replica only when dispatched; a request that ended
+ * before that leaves the hop unbound, and `node` then names no server. */
+typedef struct sim_route_rec {
+    int32_t node;              /* the node that served the hop; meaningful when bound */
+    int32_t bound;             /* 1: bound to `node`; 0: never bound */
+} sim_route_rec;
 
 typedef struct sim_node_rec {
     int32_t id;
@@ -58,10 +66,8 @@ typedef struct sim_results {
     sim_request_rec *requests;       /* (n_requests) */
     int n_nodes;
     sim_node_rec *nodes;             /* (n_nodes) */
-    uint32_t n_route_nodes;
-    int32_t *route_nodes;            /* (n_route_nodes) node ids, see sim_request_rec; a hop
-                                      * never bound (late binding: the request ended first)
-                                      * is stored as -1 - the lowest id serving its span */
+    uint32_t n_route;
+    sim_route_rec *route;            /* (n_route) hops, see sim_request_rec */
 } sim_results;
 
 /* Release the arrays; safe on a zeroed struct. */

@@ -380,16 +380,15 @@ static ss_status collect(world *w, sim_results *out)
     if (!out->requests || !out->nodes)
         return SS_ENOMEM;
     if (w->cfg.keep_routes && w->routes.n) {
-        out->route_nodes = ss_malloc_array(w->routes.n, sizeof *out->route_nodes);
-        if (!out->route_nodes)
+        out->route = ss_malloc_array(w->routes.n, sizeof *out->route);
+        if (!out->route)
             return SS_ENOMEM;
         for (uint32_t i = 0; i < w->routes.n; i++) {
             const route_hop *h = &w->routes.slots[i].hop;
-            /* the stored form of a hop never bound (sim_results.h) */
-            out->route_nodes[i] = h->state == ROUTE_HOP_BOUND
-                                      ? h->node : -1 - w->nodes.at[h->node].span_leader;
+            out->route[i] = h->state == ROUTE_HOP_BOUND ? (sim_route_rec){h->node, 1}
+                                                        : (sim_route_rec){-1, 0};
         }
-        out->n_route_nodes = w->routes.n;
+        out->n_route = w->routes.n;
     }
     for (int64_t i = 0; i < w->reqs.n_arrived; i++) {
         const req_state *q = &w->reqs.at[i];
@@ -403,7 +402,7 @@ static ss_status collect(world *w, sim_results *out)
         r->tokens_done = q->done;
         r->retries = q->retries;
         r->status = q->status;
-        if (out->route_nodes) {
+        if (out->route) {
             r->route_off = q->route_off;
             r->route_len = q->route_len;
         }

@@ -82,14 +82,15 @@ static const char *tpath(const char *name)
 typedef struct fixture {
     sim_request_rec req[6];
     sim_node_rec node[2];
-    int32_t route[7];
+    sim_route_rec route[7];
     sim_results r;
 } fixture;
 
 static void fixture_fill(fixture *f)
 {
     memset(f, 0, sizeof *f);
-    static const int32_t route[7] = {3, 7, 12, 3, 12, 7, 12};
+    static const sim_route_rec route[7] = {{3, 1}, {7, 1}, {12, 1}, {3, 1},
+                                           {12, 1}, {7, 1}, {12, 1}};
     memcpy(f->route, route, sizeof route);
     /* id, arrival, first, finish, prompt, out, done, retries, status, off, len */
     const sim_request_rec req[6] = {
@@ -115,7 +116,7 @@ static void fixture_fill(fixture *f)
     strcpy(f->node[1].region, "us-east");
     f->r = (sim_results){.seed = UINT64_MAX, .end_ns = S_NS(10), .n_events = 12345,
                          .n_requests = 6, .requests = f->req, .n_nodes = 2, .nodes = f->node,
-                         .n_route_nodes = 7, .route_nodes = f->route};
+                         .n_route = 7, .route = f->route};
 }
 
 static const ana_run_info info_default = {
@@ -570,6 +571,22 @@ START_TEST(test_read_only_open_of_an_empty_file_refuses_to_create_the_schema)
 END_TEST
 
 /* ---------- store ---------- */
+
+/* A hop never bound (late binding: the request ended before a replica took
+ * it) is stored as "?", not as a made-up negative node id. */
+START_TEST(test_store_writes_an_unbound_hop_as_a_question_mark)
+{
+    ana_db *db = open_db(tpath("r.db"));
+    fixture f;
+    fixture_fill(&f);
+    f.route[2] = (sim_route_rec){.node = -1, .bound = 0};
+    ck_assert_int_eq(store(db, &info_default, &f.r), 1);
+    ana_db_close(db);
+    sqlite3 *h = raw_open(tpath("r.db"));
+    ck_assert_str_eq(q_text(h, "SELECT route FROM requests WHERE id=0"), "3>7>?");
+    sqlite3_close(h);
+}
+END_TEST
 
 START_TEST(test_store_reads_back_exact_values)
 {
@@ -1040,7 +1057,7 @@ START_TEST(test_digest_changes_when_any_stored_value_changes)
     ck_assert_str_ne(base, other);
 
     fixture_fill(&f);
-    f.route[1] = 8;
+    f.route[1].node = 8;
     digest_of("route.db", &info_default, &f.r, other);
     ck_assert_str_ne(base, other);
 
@@ -1217,6 +1234,7 @@ Suite *ana_suite(void)
     tcase_add_test(tc, test_open_reports_a_directory_and_a_missing_parent);
     tcase_add_test(tc, test_read_only_open_of_an_empty_file_refuses_to_create_the_schema);
     tcase_add_test(tc, test_store_reads_back_exact_values);
+    tcase_add_test(tc, test_store_writes_an_unbound_hop_as_a_question_mark);
     tcase_add_test(tc, test_store_without_request_recording_writes_no_request_rows);
     tcase_add_test(tc, test_store_stores_undefined_metrics_of_an_empty_run_as_null);
     tcase_add_test(tc, test_store_rejects_inconsistent_results_and_writes_nothing);

@@ -181,8 +181,9 @@ START_TEST(test_two_hop_request_timing_matches_hand_computation)
     ck_assert_uint_eq(r.nodes[0].bytes_in, 2000000);
     ck_assert_uint_eq(r.nodes[1].bytes_out, 2000000);
     ck_assert_int_eq(q->route_len, 2);
-    ck_assert_int_eq(r.route_nodes[q->route_off], 0);
-    ck_assert_int_eq(r.route_nodes[q->route_off + 1], 1);
+    ck_assert_int_eq(r.route[q->route_off].node, 0);
+    ck_assert_int_eq(r.route[q->route_off + 1].node, 1);
+    ck_assert(r.route[q->route_off].bound && r.route[q->route_off + 1].bound);
     sim_results_fini(&r);
     scn_scenario_fini(&s);
     remove(path);
