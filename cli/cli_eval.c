@@ -20,7 +20,7 @@ static const cli_opt eval_opts[] = {
     CLI_OPTION("--images", NULL, CLI_INT, offsetof(eval_args, n_items), "N",
      "mnist: the first N images (default: all 10,000)", .lo = 1, .hi = 100000000),
     CLI_OPTION("--model", NULL, CLI_PATH, offsetof(eval_args, model), "FILE",
-     "use this weights file instead of the scenario's"),
+     "use this weights file instead of the scenario's (llama2.c\n.bin, GGUF or safetensors, told apart by content)"),
     CLI_OPTION("--data", NULL, CLI_PATH, offsetof(eval_args, data), "FILE",
      "corpus or IDX images (default: the shared assets)"),
     CLI_OPTION("--labels", NULL, CLI_PATH, offsetof(eval_args, labels), "FILE",

@@ -19,7 +19,7 @@ static const cli_opt generate_opts[] = {
      "positions to run, prompt included, as llama2.c's -n\n"
      "(default 256; 0 = the model's seq_len)", .lo = 0, .hi = 1000000),
     CLI_OPTION("--model", NULL, CLI_PATH, offsetof(generate_args, model), "FILE",
-     "use this llama2.c checkpoint instead of the scenario's", .expect = "a file"),
+     "use this weights file instead of the scenario's (llama2.c\n.bin, GGUF or safetensors, told apart by content)", .expect = "a file"),
     CLI_OPTION("--seed", NULL, CLI_U64, offsetof(generate_args, seed), "N",
      "seed (default: the scenario's)"),
     CLI_OPTION("--set", NULL, CLI_OVERRIDE, 0, "PATH=VALUE",
