@@ -13,10 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ana_db.h"
-#include "ana_store.h"
-#include "scn_scenario.h"
-#include "sim_run.h"
 #include "test_util.h"
 
 static void golden_digest(const char *scenario, char hex[65])
@@ -25,23 +21,7 @@ static void golden_digest(const char *scenario, char hex[65])
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char db_path[512];
     snprintf(db_path, sizeof db_path, "%s/g.db", dir);
-    char err[1024];
-    scn_scenario s;
-    ck_assert_msg(scn_load(scenario, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
-    sim_results r;
-    sim_run_opts o = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 1,
-                      .assets_dir = SS_SHARED_DIR "/assets"};
-    ck_assert_msg(sim_run(&s, &o, &r, err, sizeof err) == SS_OK, "%s", err);
-    ana_db *db;
-    ck_assert_msg(ana_db_open(db_path, NULL, &db, err, sizeof err) == SS_OK, "%s", err);
-    ana_run_info info = {.scenario_name = s.name, .scenario_json = s.canonical_json,
-                         .version = "golden", .status = "ok", .wall_seconds = 0};
-    int64_t id;
-    ck_assert_msg(ana_store_run(db, &info, &r, 1, &id, err, sizeof err) == SS_OK, "%s", err);
-    ck_assert_msg(ana_run_digest(db, id, hex, err, sizeof err) == SS_OK, "%s", err);
-    ana_db_close(db);
-    sim_results_fini(&r);
-    scn_scenario_fini(&s);
+    test_store_digest(scenario, db_path, NULL, "golden", 0, hex);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);

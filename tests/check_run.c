@@ -16,13 +16,14 @@
 #include "sim_run.h"
 #include "test_util.h"
 
-static void run_and_digest(const char *db_path, uint64_t seed, double wall_s, char hex[65])
+void test_store_digest(const char *scenario, const char *db_path, const uint64_t *seed,
+                       const char *version, double wall_s, char hex[65])
 {
     char err[1024];
     scn_scenario s;
-    ck_assert_msg(scn_load(SS_SRC("scenarios/default.json"), NULL, 0, &s, err, sizeof err) == SS_OK,
-                  "%s", err);
-    s.seed = seed;
+    ck_assert_msg(scn_load(scenario, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+    if (seed)
+        s.seed = *seed;
     sim_results r;
     sim_run_opts o = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 1,
                       .assets_dir = SS_SHARED_DIR "/assets"};
@@ -30,7 +31,7 @@ static void run_and_digest(const char *db_path, uint64_t seed, double wall_s, ch
     ana_db *db;
     ck_assert_msg(ana_db_open(db_path, NULL, &db, err, sizeof err) == SS_OK, "%s", err);
     ana_run_info info = {.scenario_name = s.name, .scenario_json = s.canonical_json,
-                         .version = "test", .status = "ok", .blas_core = NULL,
+                         .version = version, .status = "ok", .blas_core = NULL,
                          .wall_seconds = wall_s};
     int64_t id;
     ck_assert_msg(ana_store_run(db, &info, &r, 1, &id, err, sizeof err) == SS_OK, "%s", err);
@@ -38,6 +39,11 @@ static void run_and_digest(const char *db_path, uint64_t seed, double wall_s, ch
     ana_db_close(db);
     sim_results_fini(&r);
     scn_scenario_fini(&s);
+}
+
+static void run_and_digest(const char *db_path, uint64_t seed, double wall_s, char hex[65])
+{
+    test_store_digest(SS_SRC("scenarios/default.json"), db_path, &seed, "test", wall_s, hex);
 }
 
 START_TEST(test_same_seed_gives_identical_tables_other_seed_does_not)
