@@ -106,16 +106,16 @@ typedef struct scn_group {
  * preset is named inline numbers. Units SI; JSON keys in scenarios/README.md. */
 typedef struct scn_device {
     char preset[SCN_NAME_MAX]; /* preset name; "" for an inline device */
-    double peak_flops;         /* FLOP/s; JSON peak_tflops x 1e12 (a preset: max(peak_fp16, peak_fp32)) */
+    double peak_flops;         /* FLOP/s; JSON peak_tflops x 1e12 (a preset: the faster peak) */
     double mem_bw_bytes_per_s; /* JSON mem_bw_gbps x 1e9 */
     double memory_bytes;       /* JSON memory_gb x 1e9 (a preset: memory_gib x 2^30) */
-    double compute_eff;        /* 16-bit kernels' fraction of peak, (0,1], JSON compute_eff, default 0.5 */
-    double bw_eff;             /* 16-bit kernels' fraction of bandwidth, (0,1], JSON bw_eff, default 0.7 */
+    double compute_eff;        /* 16-bit kernels' share of peak, (0,1], default 0.5 */
+    double bw_eff;             /* 16-bit kernels' share of bandwidth, (0,1], default 0.7 */
     double format_compute_eff; /* the weight format's factor on compute_eff, JSON
                                 * format_eff.<format>.compute, (0, 2]; 0: not given, the model's
                                 * published default (models/COST_MODEL.md, "Weight formats") */
     double format_bw_eff;      /* likewise on bw_eff, JSON format_eff.<format>.bandwidth */
-    double overhead_s;         /* per step (one call of a span), >= 0, JSON overhead_ms, default 0 */
+    double overhead_s;         /* per step (one call of a span), >= 0, JSON overhead_ms */
     double block_overhead_s;   /* per block of each step, >= 0, JSON block_overhead_ms, default 0 */
     double attn_s_per_head_pos; /* s per (query head x attended position), >= 0, JSON
                                 * attn_ns_per_head_pos, default 0 (no separate term) */

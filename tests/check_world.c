@@ -342,7 +342,8 @@ START_TEST(test_a_preset_and_the_same_numbers_inline_cost_the_same)
             char dev[1024], json[4096], dir[64], err[512];
             inline_of_preset(presets[p], dev, sizeof dev);
             snprintf(json, sizeof json,
-                     "{\"version\": 1, \"model\": {\"preset\": \"llama-2-70b\", \"weights\": \"%s\"},\n"
+                     "{\"version\": 1,"
+                     " \"model\": {\"preset\": \"llama-2-70b\", \"weights\": \"%s\"},\n"
                      " \"nodes\": [{\"name\": \"named\", \"device\": \"%s\"},\n"
                      "  {\"name\": \"object\", \"device\": {\"preset\": \"%s\"}},\n"
                      "  {\"name\": \"mix\", \"device\": {\"%s\": 1}},\n"
@@ -396,7 +397,8 @@ START_TEST(test_the_worked_example_comes_out_of_a_preset_and_an_inline_device)
                  " \"nodes\": [{\"name\": \"inline\", \"device\": {\"peak_tflops\": 71,"
                  " \"mem_bw_gbps\": 936, \"memory_gb\": 24, \"compute_eff\": 0.5, \"bw_eff\": 0.7,"
                  " \"block_overhead_ms\": 0.1}},\n"
-                 "  {\"name\": \"preset\", \"device\": {\"preset\": \"rtx-3090\", \"compute_eff\": 0.5,"
+                 "  {\"name\": \"preset\","
+                 " \"device\": {\"preset\": \"rtx-3090\", \"compute_eff\": 0.5,"
                  " \"bw_eff\": 0.7, \"format_eff\": {\"nf4\": {\"bandwidth\": 0.9}}}},\n"
                  "  {\"name\": \"shipped\", \"device\": \"rtx-3090\"}],\n"
                  " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}},"
