@@ -26,8 +26,11 @@ model_cost_terms model_cost_span_batch(const model_device *d, const model_desc *
         t.act_bytes += act;
         t.bytes += w + kv + act; /* summed per block, as before the split (same bits) */
     }
-    double fc = d->format_eff_included ? 1.0 : factor(m->format_compute_eff);
-    double fb = d->format_eff_included ? 1.0 : factor(m->format_bw_eff);
+    /* the device's own factors for the format; without them the published
+     * defaults the description carries */
+    const double fc = d->format_compute_eff > 0 ? d->format_compute_eff
+                                                : factor(m->format_compute_eff);
+    const double fb = d->format_bw_eff > 0 ? d->format_bw_eff : factor(m->format_bw_eff);
     /* a measured attention cost replaces attention's FLOPs in the compute
      * leg; without it the expression is the plain roofline, bit for bit */
     const int attn_term = d->attn_s_per_head_pos > 0;
@@ -35,8 +38,11 @@ model_cost_terms model_cost_span_batch(const model_device *d, const model_desc *
     t.compute_s = compute_flops / (d->peak_flops * d->compute_eff * fc);
     t.memory_s = t.bytes / (d->mem_bw_bytes_per_s * d->bw_eff * fb);
     t.attn_s = attn_term ? t.head_pos * d->attn_s_per_head_pos : 0.0;
+    /* per call, plus per block: a block's kernels are launched once per call
+     * whatever the batch (COST_MODEL.md, "Overheads") */
+    t.overhead_s = d->overhead_s + (double)(end - first) * d->block_overhead_s;
     double roof = t.compute_s > t.memory_s ? t.compute_s : t.memory_s;
-    t.total_s = attn_term ? roof + t.attn_s + d->overhead_s : roof + d->overhead_s;
+    t.total_s = attn_term ? roof + t.attn_s + t.overhead_s : roof + t.overhead_s;
     return t;
 }
 

@@ -3,7 +3,8 @@
  *
  *   t = max(FLOPs / (peak_flops * compute_eff * format_compute_eff),
  *           bytes  / (mem_bw * bw_eff * format_bw_eff))
- *       + head_pos * attn_s_per_head_pos + overhead_s
+ *       + head_pos * attn_s_per_head_pos
+ *       + overhead_s + (end - first) * block_overhead_s
  *
  * for one call that processes, for each of `batch` sessions, n_new new
  * tokens on top of ctx cached positions, over blocks [first, end):
@@ -18,8 +19,11 @@
  *                             + batch * 4 * n_new * (act_in_elems + act_out_elems)
  *                                                       (fp32 activations in and out)
  * Prefill is one call with n_new = prompt length and ctx = 0; each decode
- * step is a call with n_new = 1. format_*_eff come from the weight format
- * (model_desc; 0 is read as 1). With attn_s_per_head_pos = 0 attention is
+ * step is a call with n_new = 1. format_*_eff are the device's factors for
+ * the weight format (model_device); a device that leaves one at 0 gets the
+ * description's (model_desc, the published defaults; 0 there is read as 1).
+ * overhead_s is charged once per call (per step of a node), block_overhead_s
+ * once per block of the call. With attn_s_per_head_pos = 0 attention is
  * only FLOPs and KV bytes inside the roofline (the model as it was); with a
  * measured cost it is its own term, added after the roofline, and its FLOPs
  * leave the compute leg (its KV bytes stay in the memory leg: the cache is
@@ -33,15 +37,17 @@
 #include "model_desc.h"
 
 typedef struct model_device {
-    /* 1 when peak_flops and mem_bw_bytes_per_s already include the weight
-     * format's efficiency (device presets give per-format figures): the
-     * description's format factors are then not applied again. */
-    int format_eff_included;
     double peak_flops;         /* FLOP/s at the weight format's compute type */
     double mem_bw_bytes_per_s; /* memory bandwidth, bytes/s */
-    double compute_eff;        /* fraction of peak reached, (0, 1] */
-    double bw_eff;             /* fraction of bandwidth reached, (0, 1] */
-    double overhead_s;         /* fixed cost per call, s (kernel launches, Python) */
+    double compute_eff;        /* fraction of peak reached by 16-bit kernels, (0, 1] */
+    double bw_eff;             /* fraction of bandwidth reached by 16-bit kernels, (0, 1] */
+    /* the weight format's kernels relative to the 16-bit ones on this device:
+     * multiply compute_eff and bw_eff (> 0; 0 = not given: the model
+     * description's published default, model_desc.format_*_eff) */
+    double format_compute_eff;
+    double format_bw_eff;
+    double overhead_s;         /* fixed cost per call (one step of a node), s: framework, RPC */
+    double block_overhead_s;   /* fixed cost per block per call, s: the block's kernel launches */
     /* attention kernels, s per (query head x attended position): scores,
      * softmax and weighted sum of V, measured (model_calibrate.h). 0: no
      * separate term, attention is FLOPs and KV bytes in the roofline. */
@@ -59,7 +65,8 @@ typedef struct model_cost_terms {
     double compute_s;    /* FLOPs / effective FLOP/s, s (without attn_flops when attn_s > 0) */
     double memory_s;     /* bytes / effective bandwidth, s */
     double attn_s;       /* head_pos * attn_s_per_head_pos, s (0 without the field) */
-    double total_s;      /* max(compute_s, memory_s) + attn_s + overhead, s */
+    double overhead_s;   /* overhead_s + n_blocks * block_overhead_s, s */
+    double total_s;      /* max(compute_s, memory_s) + attn_s + overhead_s, s */
 } model_cost_terms;
 
 /* Terms of one call of `batch` sessions (each n_new new tokens at context

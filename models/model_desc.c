@@ -7,16 +7,18 @@
 #include "ss_alloc.h"
 #include "ss_json.h"
 
-/* bytes per parameter; efficiency factors for compute and bandwidth
- * (COST_MODEL.md, "Weight formats": nf4 from bitsandbytes 0.40's 3.4x
- * batch-1 speed-up over fp16 on Ampere for 3.77x fewer bytes; int8 from
- * Petals' "NF4 ~2x faster than int8"; the compute factors are assumptions). */
+/* bytes per parameter; efficiency factors for compute and bandwidth, the
+ * defaults of a device that gives none (COST_MODEL.md, "Weight formats":
+ * nf4 from bitsandbytes 0.40's 3.4x batch-1 speed-up over fp16 on Ampere
+ * for 3.77x fewer bytes; int8 from LLM.int8() measured on A100 at batch 1,
+ * 0.804 of bf16 speed for 1.98x fewer bytes; the compute factors are
+ * estimates). */
 static const struct {
     const char *name;
     double bytes, compute_eff, bw_eff;
 } weight_formats[] = {
     {"fp32", 4.0, 1.0, 1.0},  {"fp16", 2.0, 1.0, 1.0}, {"bf16", 2.0, 1.0, 1.0},
-    {"int8", 1.01, 0.8, 0.85}, {"nf4", 0.53, 1.0, 0.9},
+    {"int8", 1.01, 0.82, 0.406}, {"nf4", 0.53, 1.0, 0.9},
 };
 
 ss_status model_weight_format_bytes(const char *format, double *out)

@@ -1,5 +1,6 @@
-/* scn_hardware.c - device presets (schema in scn_hardware.h and
- * scenarios/hardware/README.md). A dozen files of ~1 KB each. */
+/* scn_hardware.c - the device keys and device presets (schema in
+ * scn_hardware.h, scenarios/README.md and scenarios/hardware/README.md).
+ * A dozen preset files of ~2 KB each. */
 #include "scn_hardware.h"
 
 #include <dirent.h>
@@ -22,13 +23,136 @@ ss_status scn_hw_format_parse(const char *name, scn_hw_format *out)
     return SS_ENOTFOUND;
 }
 
-void scn_hardware_effective(const scn_hardware *hw, scn_hw_format f, double *flops,
-                            double *bytes_per_s)
+void scn_hw_device_defaults(scn_hw_device *dev)
 {
-    double peak = hw->peak_fp16_flops > hw->peak_fp32_flops ? hw->peak_fp16_flops
-                                                            : hw->peak_fp32_flops;
-    *flops = peak * hw->eff[f].compute;
-    *bytes_per_s = hw->mem_bw_bytes_per_s * hw->eff[f].bandwidth;
+    memset(dev, 0, sizeof *dev);
+    dev->compute_eff = 0.5;
+    dev->bw_eff = 0.7;
+}
+
+void scn_hw_device_resolve(const scn_hw_device *dev, const char *weights, scn_device *out)
+{
+    scn_hw_format f = SCN_HW_FP16;
+    if (scn_hw_format_parse(weights, &f) != SS_OK)
+        f = SCN_HW_FP16; /* fp32, bf16: 16-bit (or FP32) kernels, the reference */
+    out->peak_flops = dev->peak_flops;
+    out->mem_bw_bytes_per_s = dev->mem_bw_bytes_per_s;
+    out->memory_bytes = dev->memory_bytes;
+    out->compute_eff = dev->compute_eff;
+    out->bw_eff = dev->bw_eff;
+    out->format_compute_eff = dev->format[f].compute;
+    out->format_bw_eff = dev->format[f].bandwidth;
+    out->overhead_s = dev->overhead_s;
+    out->block_overhead_s = dev->block_overhead_s;
+    out->attn_s_per_head_pos = dev->attn_s_per_head_pos;
+}
+
+/* Upper bounds: generous around any device of the next decade. */
+#define MAX_TFLOPS 1e6
+#define MAX_GBPS 1e6
+#define MAX_GB 1e6
+#define MAX_OVERHEAD_MS 1e6
+#define MAX_FORMAT_FACTOR 2.0 /* a format's kernels may beat 16-bit ones' fraction (NF4 on Ada) */
+
+static ss_status opt_num(const ss_json_ctx *cx, const cJSON *obj, const char *path,
+                         const char *key, int required, double lo, int lo_open, double hi,
+                         double *out)
+{
+    ss_json_num_rule r = {lo, hi, lo_open, 0, NULL};
+    return ss_json_get_number(cx, obj, path, key, required, &r, out);
+}
+
+/* "format_eff": {"int8": {"compute": c, "bandwidth": b, "source": text}, "nf4": ...} */
+static ss_status parse_format_eff(const ss_json_ctx *cx, const cJSON *obj, const char *path,
+                                  int required, scn_hw_device *dev)
+{
+    static const char *const fmts[] = {"int8", "nf4"};
+    static const char *const keys[] = {"compute", "bandwidth", "source"};
+    const cJSON *fe = NULL;
+    char fpath[512];
+    ss_json_path_key(fpath, sizeof fpath, path, "format_eff");
+    ss_status st;
+    if ((st = ss_json_get_object(cx, obj, path, "format_eff", required, &fe)) || !fe ||
+        (st = ss_json_check_keys(cx, fe, fpath, fmts, 2)))
+        return st;
+    for (int i = 0; i < 2; i++) {
+        scn_hw_format f = i == 0 ? SCN_HW_INT8 : SCN_HW_NF4;
+        const cJSON *e = NULL;
+        char epath[600], text[1024];
+        ss_json_path_key(epath, sizeof epath, fpath, fmts[i]);
+        if ((st = ss_json_get_object(cx, fe, fpath, fmts[i], required, &e)))
+            return st;
+        if (!e)
+            continue; /* optional and absent: the format keeps its factors */
+        if ((st = ss_json_check_keys(cx, e, epath, keys, 3)) ||
+            (st = opt_num(cx, e, epath, "compute", required, 0, 1, MAX_FORMAT_FACTOR,
+                          &dev->format[f].compute)) ||
+            (st = opt_num(cx, e, epath, "bandwidth", required, 0, 1, MAX_FORMAT_FACTOR,
+                          &dev->format[f].bandwidth)) ||
+            (st = ss_json_get_string(cx, e, epath, "source", required, text, sizeof text)))
+            return st;
+    }
+    return SS_OK;
+}
+
+ss_status scn_hw_device_parse(const ss_json_ctx *cx, const cJSON *obj, const char *path,
+                              scn_hw_mode mode, const char *const *extra, size_t n_extra,
+                              scn_hw_device *dev)
+{
+    static const char *const spec[] = {"peak_tflops", "mem_bw_gbps", "memory_gb"};
+    static const char *const tuning[] = {"compute_eff",       "bw_eff",
+                                         "format_eff",        "overhead_ms",
+                                         "block_overhead_ms", "attn_ns_per_head_pos"};
+    const char *keys[32];
+    size_t n = 0;
+    if (mode != SCN_HW_PRESET)
+        for (size_t i = 0; i < 3; i++)
+            keys[n++] = spec[i];
+    for (size_t i = 0; i < 6; i++)
+        keys[n++] = tuning[i];
+    for (size_t i = 0; i < n_extra && n < 32; i++)
+        keys[n++] = extra[i];
+    const int spec_req = mode == SCN_HW_INLINE ? SS_JSON_REQUIRED : SS_JSON_OPTIONAL;
+    const int tune_req = mode == SCN_HW_PRESET ? SS_JSON_REQUIRED : SS_JSON_OPTIONAL;
+    double tflops = dev->peak_flops / 1e12, gbps = dev->mem_bw_bytes_per_s / 1e9,
+           gb = dev->memory_bytes / 1e9, ovh_ms = dev->overhead_s * 1e3,
+           blk_ms = dev->block_overhead_s * 1e3, attn_ns = dev->attn_s_per_head_pos * 1e9;
+    ss_status st;
+    if ((st = ss_json_check_keys(cx, obj, path, keys, n)))
+        return st;
+    if (mode != SCN_HW_PRESET) {
+        const cJSON *t = ss_json_find(obj, "peak_tflops"), *b = ss_json_find(obj, "mem_bw_gbps"),
+                    *m = ss_json_find(obj, "memory_gb");
+        if ((st = opt_num(cx, obj, path, "peak_tflops", spec_req, 0, 1, MAX_TFLOPS, &tflops)) ||
+            (st = opt_num(cx, obj, path, "mem_bw_gbps", spec_req, 0, 1, MAX_GBPS, &gbps)) ||
+            (st = opt_num(cx, obj, path, "memory_gb", spec_req, 0, 1, MAX_GB, &gb)))
+            return st;
+        /* converted only when given: a preset's own figures keep their bits */
+        if (t)
+            dev->peak_flops = tflops * 1e12;
+        if (b)
+            dev->mem_bw_bytes_per_s = gbps * 1e9;
+        if (m)
+            dev->memory_bytes = gb * 1e9;
+    }
+    const cJSON *o = ss_json_find(obj, "overhead_ms"), *k = ss_json_find(obj, "block_overhead_ms"),
+                *a = ss_json_find(obj, "attn_ns_per_head_pos");
+    if ((st = opt_num(cx, obj, path, "compute_eff", tune_req, 0, 1, 1, &dev->compute_eff)) ||
+        (st = opt_num(cx, obj, path, "bw_eff", tune_req, 0, 1, 1, &dev->bw_eff)) ||
+        (st = parse_format_eff(cx, obj, path, tune_req, dev)) ||
+        (st = opt_num(cx, obj, path, "overhead_ms", tune_req, 0, 0, MAX_OVERHEAD_MS, &ovh_ms)) ||
+        (st = opt_num(cx, obj, path, "block_overhead_ms", tune_req, 0, 0, MAX_OVERHEAD_MS,
+                      &blk_ms)) ||
+        (st = opt_num(cx, obj, path, "attn_ns_per_head_pos", SS_JSON_OPTIONAL, 0, 0, 1e6,
+                      &attn_ns)))
+        return st;
+    if (o)
+        dev->overhead_s = ovh_ms / 1e3;
+    if (k)
+        dev->block_overhead_s = blk_ms / 1e3;
+    if (a)
+        dev->attn_s_per_head_pos = attn_ns / 1e9;
+    return SS_OK;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -101,17 +225,16 @@ static int valid_name(const char *s)
 static ss_status num(const ss_json_ctx *cx, const cJSON *obj, const char *path, const char *key,
                      double lo, int lo_open, double hi, double *out)
 {
-    ss_json_num_rule r = {lo, hi, lo_open, 0, NULL};
-    return ss_json_get_number(cx, obj, path, key, SS_JSON_REQUIRED, &r, out);
+    return opt_num(cx, obj, path, key, SS_JSON_REQUIRED, lo, lo_open, hi, out);
 }
 
 static ss_status parse(const ss_json_ctx *cx, const cJSON *root, scn_hardware *out)
 {
-    static const char *const top[] = {"name",       "kind",      "peak_fp32_tflops",
+    /* the preset's own keys; the device keys are scn_hw_device_parse's */
+    static const char *const top[] = {"name",        "kind",       "peak_fp32_tflops",
                                       "peak_fp16_tflops", "mem_bw_gbps", "memory_gib",
-                                      "network",    "efficiency", "source"};
+                                      "network",     "source"};
     static const char *const net_keys[] = {"class", "uplink_mbps", "downlink_mbps"};
-    static const char *const eff_keys[] = {"compute", "bandwidth"};
     static const char *const kinds[] = {"gpu", "cpu", "soc"};
     static const char *const classes[] = {"residential", "prosumer", "datacenter"};
     ss_status st;
@@ -120,7 +243,9 @@ static ss_status parse(const ss_json_ctx *cx, const cJSON *root, scn_hardware *o
         ss_json_describe(root, got, sizeof got);
         return ss_json_errf(cx, SS_ESCHEMA, "", "expected an object, got %s", got);
     }
-    if ((st = ss_json_check_keys(cx, root, "", top, sizeof top / sizeof top[0])) ||
+    scn_hw_device_defaults(&out->dev);
+    if ((st = scn_hw_device_parse(cx, root, "", SCN_HW_PRESET, top, sizeof top / sizeof top[0],
+                                  &out->dev)) ||
         (st = ss_json_get_string(cx, root, "", "name", SS_JSON_REQUIRED, out->name,
                                  sizeof out->name)) ||
         (st = ss_json_get_string(cx, root, "", "kind", SS_JSON_REQUIRED, out->kind,
@@ -139,7 +264,7 @@ static ss_status parse(const ss_json_ctx *cx, const cJSON *root, scn_hardware *o
         (st = num(cx, root, "", "mem_bw_gbps", 0, 1, 1e5, &bw)) ||
         (st = num(cx, root, "", "memory_gib", 0, 1, 1e5, &mem)))
         return st;
-    const cJSON *net = NULL, *eff = NULL;
+    const cJSON *net = NULL;
     if ((st = ss_json_get_object(cx, root, "", "network", SS_JSON_REQUIRED, &net)) ||
         (st = ss_json_check_keys(cx, net, "network", net_keys, 3)) ||
         (st = ss_json_get_string(cx, net, "network", "class", SS_JSON_REQUIRED,
@@ -154,27 +279,15 @@ static ss_status parse(const ss_json_ctx *cx, const cJSON *root, scn_hardware *o
                             out->network_class);
     if ((st = num(cx, net, "network", "uplink_mbps", 0, 1, 1e6, &up)) ||
         (st = num(cx, net, "network", "downlink_mbps", 0, 1, 1e6, &down)) ||
-        (st = ss_json_get_object(cx, root, "", "efficiency", SS_JSON_REQUIRED, &eff)) ||
-        (st = ss_json_check_keys(cx, eff, "efficiency", format_names, SCN_HW_N_FORMATS)))
-        return st;
-    for (int f = 0; f < SCN_HW_N_FORMATS; f++) {
-        char path[64];
-        const cJSON *e = NULL;
-        ss_json_path_key(path, sizeof path, "efficiency", format_names[f]);
-        if ((st = ss_json_get_object(cx, eff, "efficiency", format_names[f], SS_JSON_REQUIRED,
-                                     &e)) ||
-            (st = ss_json_check_keys(cx, e, path, eff_keys, 2)) ||
-            (st = num(cx, e, path, "compute", 0, 1, 1, &out->eff[f].compute)) ||
-            (st = num(cx, e, path, "bandwidth", 0, 1, 1, &out->eff[f].bandwidth)))
-            return st;
-    }
-    if ((st = ss_json_get_string(cx, root, "", "source", SS_JSON_REQUIRED, out->source,
+        (st = ss_json_get_string(cx, root, "", "source", SS_JSON_REQUIRED, out->source,
                                  sizeof out->source)))
         return st;
     out->peak_fp32_flops = f32 * 1e12;
     out->peak_fp16_flops = f16 * 1e12;
-    out->mem_bw_bytes_per_s = bw * 1e9;
-    out->memory_bytes = mem * 1073741824.0;
+    /* the named inline numbers: peak_tflops = the faster of the two peaks */
+    out->dev.peak_flops = (f16 > f32 ? f16 : f32) * 1e12;
+    out->dev.mem_bw_bytes_per_s = bw * 1e9;
+    out->dev.memory_bytes = mem * 1073741824.0;
     out->uplink_bytes_per_s = up * 1e6 / 8;
     out->downlink_bytes_per_s = down * 1e6 / 8;
     return SS_OK;

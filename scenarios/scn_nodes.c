@@ -4,7 +4,9 @@
  * A group fixes or randomises each node property: the device (inline
  * object, one preset name, or a mix of presets), the region (a name or a
  * mix), bandwidths (a number or a DIST), churn (a preset or DISTs), the
- * last-mile delay and the relay flag. Random parts stay in scn_group for the
+ * last-mile delay and the relay flag. Every device form becomes the same
+ * numbers through scn_hw_device_parse / scn_hw_device_resolve
+ * (scn_hardware.h). Random parts stay in scn_group for the
  * simulator to draw; nodes carry fixed values, or placeholders (the first
  * region of a mix, the mean bandwidth, zeroed device fields) until drawn.
  * Presets are read once per name (a scenario uses a dozen at most); the
@@ -23,14 +25,18 @@ typedef struct group {
     int64_t count;
 } group;
 
-/* The format whose efficiency factors apply: fp32 and fp16 models run fp16
- * kernels (scn_hardware.h), int8 and nf4 their own. */
-static scn_hw_format weight_format(const scn_loader *L)
+void scn_device_to_node(const scn_device *d, scn_node *n)
 {
-    scn_hw_format f = SCN_HW_FP16;
-    if (scn_hw_format_parse(L->s->model.weights, &f) != SS_OK)
-        f = SCN_HW_FP16;
-    return f;
+    n->peak_flops = d->peak_flops;
+    n->mem_bw_bytes_per_s = d->mem_bw_bytes_per_s;
+    n->memory_bytes = d->memory_bytes;
+    n->compute_eff = d->compute_eff;
+    n->bw_eff = d->bw_eff;
+    n->format_compute_eff = d->format_compute_eff;
+    n->format_bw_eff = d->format_bw_eff;
+    n->overhead_s = d->overhead_s;
+    n->block_overhead_s = d->block_overhead_s;
+    n->attn_s_per_head_pos = d->attn_s_per_head_pos;
 }
 
 /* Index into L->hw of preset `name` (read on first use). */
@@ -74,98 +80,91 @@ static int has_inline_key(const cJSON *dev, const char *const *dkeys, size_t n)
     return 0;
 }
 
-/* "device": an inline object, a preset name, or a mix of presets. Fills the
- * node's device fields (zeroed for a mix) and the default link rates in
- * bytes/s (*up, *down); *mix set for a mix. */
+/* "device": an inline object, a preset name, a preset with overrides
+ * ({"preset": NAME, KEY: value, ...}), or a mix of presets. All but the mix
+ * become one scn_hw_device and go through scn_hw_device_resolve: one path.
+ * Fills the node's device fields (zeroed for a mix) and the default link
+ * rates in bytes/s (*up, *down). */
 static ss_status load_device(scn_loader *L, const cJSON *dev, const char *dpath, scn_node *n,
                              scn_group *sg, double *up, double *down)
 {
-    static const char *const dkeys[] = {"peak_tflops", "mem_bw_gbps", "memory_gb",
-                                        "compute_eff", "bw_eff",      "overhead_ms",
-                                        "attn_ns_per_head_pos"};
+    static const char *const dkeys[] = {"peak_tflops",       "mem_bw_gbps", "memory_gb",
+                                        "compute_eff",       "bw_eff",      "format_eff",
+                                        "overhead_ms",       "block_overhead_ms",
+                                        "attn_ns_per_head_pos", "preset"};
+    static const char *const extra[] = {"preset"};
     const size_t n_dkeys = sizeof dkeys / sizeof dkeys[0];
     char got[96];
     ss_status rc;
+    scn_hw_device hd;
+    scn_device d = {0};
     if (!dev)
         return ss_json_errf(&L->cx, SS_ESCHEMA, dpath,
                             "missing required key (expected a device object, a preset name or a "
                             "mix of presets)");
-    if (cJSON_IsString(dev)) {
-        char name[SCN_NAME_MAX];
+    if (cJSON_IsString(dev) || (cJSON_IsObject(dev) && ss_json_find(dev, "preset"))) {
+        /* a preset, alone or with overrides: its numbers, then the object's */
+        const cJSON *nv = cJSON_IsString(dev) ? dev : ss_json_find(dev, "preset");
+        char name[SCN_NAME_MAX], npath[512];
         int k;
-        if ((rc = ss_json_string(&L->cx, dev, dpath, 0, name, sizeof name)) ||
-            (rc = hw_get(L, name, dpath, &k)))
+        snprintf(npath, sizeof npath, "%s", dpath);
+        if (nv != dev)
+            ss_json_path_key(npath, sizeof npath, dpath, "preset");
+        if (nv != dev && !cJSON_IsString(nv)) {
+            ss_json_describe(nv, got, sizeof got);
+            return ss_json_errf(&L->cx, SS_ESCHEMA, npath, "expected a preset name, got %s", got);
+        }
+        if ((rc = ss_json_string(&L->cx, nv, npath, 0, name, sizeof name)) ||
+            (rc = hw_get(L, name, npath, &k)))
             return rc;
         const scn_hardware *hw = &L->hw[k].hw;
-        /* Effective rates: the format's efficiency is already applied. */
-        scn_hardware_effective(hw, weight_format(L), &n->peak_flops, &n->mem_bw_bytes_per_s);
-        n->memory_bytes = hw->memory_bytes;
-        n->compute_eff = n->bw_eff = 1;
-        n->format_eff_included = 1;
-        n->overhead_s = 0;
-        n->attn_s_per_head_pos = 0;
+        hd = hw->dev;
+        if (nv != dev &&
+            (rc = scn_hw_device_parse(&L->cx, dev, dpath, SCN_HW_OVERRIDE, extra, 1, &hd)))
+            return rc;
         *up = hw->uplink_bytes_per_s;
         *down = hw->downlink_bytes_per_s;
-        return SS_OK;
-    }
-    if (!cJSON_IsObject(dev)) {
+    } else if (!cJSON_IsObject(dev)) {
         ss_json_describe(dev, got, sizeof got);
         return ss_json_errf(&L->cx, SS_ESCHEMA, dpath,
                             "expected a device object, a preset name or a mix of presets, got %s",
                             got);
-    }
-    if (has_inline_key(dev, dkeys, n_dkeys) || cJSON_GetArraySize(dev) == 0) {
+    } else if (has_inline_key(dev, dkeys, n_dkeys) || cJSON_GetArraySize(dev) == 0) {
         if (cJSON_GetArraySize(dev) == 0)
             return ss_json_errf(&L->cx, SS_ESCHEMA, dpath,
                                 "expected a device object (peak_tflops, mem_bw_gbps, memory_gb, "
                                 "...) or a non-empty mix of presets, got an empty object");
-        double tflops, gbps, gb, ovh_ms = 0, attn_ns = 0;
-        n->compute_eff = 0.5;
-        n->bw_eff = 0.7;
-        if ((rc = ss_json_check_keys(&L->cx, dev, dpath, dkeys, n_dkeys)) ||
-            (rc = scn_number(L, dev, dpath, "peak_tflops", SS_JSON_REQUIRED, 0, 1, 1e6, &tflops)) ||
-            (rc = scn_number(L, dev, dpath, "mem_bw_gbps", SS_JSON_REQUIRED, 0, 1, 1e6, &gbps)) ||
-            (rc = scn_number(L, dev, dpath, "memory_gb", SS_JSON_REQUIRED, 0, 1, 1e6, &gb)) ||
-            (rc = scn_number(L, dev, dpath, "compute_eff", SS_JSON_OPTIONAL, 0, 1, 1,
-                             &n->compute_eff)) ||
-            (rc = scn_number(L, dev, dpath, "bw_eff", SS_JSON_OPTIONAL, 0, 1, 1, &n->bw_eff)) ||
-            (rc = scn_number(L, dev, dpath, "overhead_ms", SS_JSON_OPTIONAL, 0, 0, 1e6, &ovh_ms)) ||
-            (rc = scn_number(L, dev, dpath, "attn_ns_per_head_pos", SS_JSON_OPTIONAL, 0, 0, 1e6,
-                             &attn_ns)))
+        scn_hw_device_defaults(&hd);
+        if ((rc = scn_hw_device_parse(&L->cx, dev, dpath, SCN_HW_INLINE, NULL, 0, &hd)))
             return rc;
-        n->peak_flops = tflops * 1e12;
-        n->mem_bw_bytes_per_s = gbps * 1e9;
-        n->memory_bytes = gb * 1e9;
-        n->overhead_s = ovh_ms / 1e3;
-        n->attn_s_per_head_pos = attn_ns / 1e9;
         *up = *down = SCN_DEFAULT_MBPS * 1e6 / 8;
+    } else {
+        /* A mix: weights first (their rules), then every preset. */
+        int m;
+        if ((rc = scn_mix_parse(&L->cx, dev, dpath, "device presets", &sg->device_w, &m)))
+            return rc;
+        sg->device = ss_malloc_array((size_t)m, sizeof *sg->device);
+        if (!sg->device)
+            return scn_oom(L);
+        sg->n_devices = m;
+        *up = *down = 0;
+        int i = 0;
+        for (const cJSON *e = dev->child; e; e = e->next, i++) {
+            char sub[512];
+            ss_json_path_key(sub, sizeof sub, dpath, e->string);
+            if ((rc = hw_get(L, e->string, sub, &sg->device[i])))
+                return rc;
+            scn_hw_entry *h = &L->hw[sg->device[i]];
+            h->in_mix = 1;
+            *up += sg->device_w[i] * h->hw.uplink_bytes_per_s;
+            *down += sg->device_w[i] * h->hw.downlink_bytes_per_s;
+        }
+        /* drawn per node by the simulator (scn_device_to_node) */
+        scn_device_to_node(&d, n);
         return SS_OK;
     }
-    /* A mix: weights first (their rules), then every preset. */
-    int m;
-    if ((rc = scn_mix_parse(&L->cx, dev, dpath, "device presets", &sg->device_w, &m)))
-        return rc;
-    sg->device = ss_malloc_array((size_t)m, sizeof *sg->device);
-    if (!sg->device)
-        return scn_oom(L);
-    sg->n_devices = m;
-    *up = *down = 0;
-    int i = 0;
-    for (const cJSON *e = dev->child; e; e = e->next, i++) {
-        char sub[512];
-        ss_json_path_key(sub, sizeof sub, dpath, e->string);
-        if ((rc = hw_get(L, e->string, sub, &sg->device[i])))
-            return rc;
-        scn_hw_entry *h = &L->hw[sg->device[i]];
-        h->in_mix = 1;
-        *up += sg->device_w[i] * h->hw.uplink_bytes_per_s;
-        *down += sg->device_w[i] * h->hw.downlink_bytes_per_s;
-    }
-    /* Drawn per node by the simulator; efficiencies are in the rates. */
-    n->peak_flops = n->mem_bw_bytes_per_s = n->memory_bytes = n->overhead_s = 0;
-    n->attn_s_per_head_pos = 0;
-    n->compute_eff = n->bw_eff = 1;
-    n->format_eff_included = 1;
+    scn_hw_device_resolve(&hd, L->s->model.weights, &d);
+    scn_device_to_node(&d, n);
     return SS_OK;
 }
 
@@ -303,7 +302,7 @@ static ss_status load_group(scn_loader *L, const cJSON *g, const char *path, gro
         return ss_json_errf(&L->cx, SS_ESCHEMA, path, "expected a node group object, got %s", got);
     }
     scn_node *n = &out->proto;
-    double up, down;
+    double up = 0, down = 0;
     int up_dev = 0, down_dev = 0;
     out->count = 1;
     ss_status rc;
@@ -400,13 +399,11 @@ static ss_status build_devices(scn_loader *L)
         if (L->hw[i].in_mix)
             order[k++] = &L->hw[i];
     qsort(order, (size_t)nd, sizeof *order, hw_entry_cmp);
-    scn_hw_format f = weight_format(L);
     for (int d = 0; d < nd; d++) {
         const scn_hardware *hw = &order[d]->hw;
         scn_device *dv = &s->devices[d];
         snprintf(dv->preset, sizeof dv->preset, "%s", hw->preset);
-        scn_hardware_effective(hw, f, &dv->peak_flops, &dv->mem_bw_bytes_per_s);
-        dv->memory_bytes = hw->memory_bytes;
+        scn_hw_device_resolve(&hw->dev, s->model.weights, dv);
         dv->uplink_bytes_per_s = hw->uplink_bytes_per_s;
         dv->downlink_bytes_per_s = hw->downlink_bytes_per_s;
         order[d]->dev = d;

@@ -100,32 +100,49 @@ typedef struct scn_group {
     int relay;                /* behind NAT, traffic relayed: Petals counts 0.2 of its network rate */
 } scn_group;
 
-/* A device preset from scenarios/hardware/<name>.json, resolved at load. */
+/* One device as the cost model sees it (model_cost.h), resolved for the
+ * scenario's weight format; the same fields whatever the device's form (an
+ * inline object, a preset name, a preset with overrides, a mix's draw): a
+ * preset is named inline numbers. Units SI; JSON keys in scenarios/README.md. */
 typedef struct scn_device {
-    char preset[SCN_NAME_MAX];
-    double peak_flops;        /* effective FLOP/s for the scenario's weight format = peak x eff */
-    double mem_bw_bytes_per_s;/* effective bytes/s = bandwidth x eff */
-    double memory_bytes;
-    double uplink_bytes_per_s, downlink_bytes_per_s; /* the preset's typical network class */
+    char preset[SCN_NAME_MAX]; /* preset name; "" for an inline device */
+    double peak_flops;         /* FLOP/s; JSON peak_tflops x 1e12 (a preset: the faster peak) */
+    double mem_bw_bytes_per_s; /* JSON mem_bw_gbps x 1e9 */
+    double memory_bytes;       /* JSON memory_gb x 1e9 (a preset: memory_gib x 2^30) */
+    double compute_eff;        /* 16-bit kernels' share of peak, (0,1], default 0.5 */
+    double bw_eff;             /* 16-bit kernels' share of bandwidth, (0,1], default 0.7 */
+    double format_compute_eff; /* the weight format's factor on compute_eff, JSON
+                                * format_eff.<format>.compute, (0, 2]; 0: not given, the model's
+                                * published default (models/COST_MODEL.md, "Weight formats") */
+    double format_bw_eff;      /* likewise on bw_eff, JSON format_eff.<format>.bandwidth */
+    double overhead_s;         /* per step (one call of a span), >= 0, JSON overhead_ms */
+    double block_overhead_s;   /* per block of each step, >= 0, JSON block_overhead_ms, default 0 */
+    double attn_s_per_head_pos; /* s per (query head x attended position), >= 0, JSON
+                                * attn_ns_per_head_pos, default 0 (no separate term) */
+    double uplink_bytes_per_s, downlink_bytes_per_s; /* a preset's typical network class */
 } scn_device;
 
 typedef struct scn_node {
     char name[SCN_NAME_MAX];  /* unique; "name" of a group with count > 1 becomes "name-0", "name-1", ... */
     int group;                /* index into scn_scenario.groups */
     int region;               /* index into scn_scenario.regions (a group with a region mix: drawn later) */
-    double peak_flops;        /* FLOP/s; JSON device.peak_tflops (1e12 FLOP/s) */
-    double mem_bw_bytes_per_s;/* JSON device.mem_bw_gbps (1e9 bytes/s) */
-    double memory_bytes;      /* JSON device.memory_gb (1e9 bytes) */
-    double compute_eff;       /* fraction of peak reached, (0,1], JSON device.compute_eff, default 0.5 */
-    double bw_eff;            /* fraction of memory bandwidth reached, (0,1], default 0.7 */
-    double overhead_s;        /* per-call overhead, >= 0, JSON device.overhead_ms, default 0 */
-    double attn_s_per_head_pos; /* s per (query head x attended position), >= 0, JSON
-                               * device.attn_ns_per_head_pos, default 0 (no separate term) */
-    int format_eff_included;  /* 1: a device preset's figures, already effective for the
-                               * weight format (the cost model adds no format factor) */
+    /* the device (scn_device's fields, copied by scn_device_to_node) */
+    double peak_flops;
+    double mem_bw_bytes_per_s;
+    double memory_bytes;
+    double compute_eff;
+    double bw_eff;
+    double format_compute_eff;
+    double format_bw_eff;
+    double overhead_s;
+    double block_overhead_s;
+    double attn_s_per_head_pos;
     double uplink_bytes_per_s;   /* JSON uplink_mbps (1e6 bit/s) */
     double downlink_bytes_per_s; /* JSON downlink_mbps */
 } scn_node;
+
+/* The device's cost fields into n (name, group, region and links kept). */
+void scn_device_to_node(const scn_device *d, scn_node *n);
 
 typedef enum scn_arrival_kind {
     SCN_ARRIVAL_POISSON, /* {"poisson": {"rate_per_s": r}} */

@@ -106,12 +106,7 @@ ss_status sim_world_materialize(const scn_scenario *in, const char *assets_dir, 
             if ((st = draw(in->seed, i, SS_RNG_DEVICE, NULL, &u, NULL)) != SS_OK)
                 break;
             const scn_device *d = &in->devices[g->device[sim_world_pick(g->device_w, g->n_devices, u)]];
-            /* the preset's figures are already effective for the weight format */
-            n->peak_flops = d->peak_flops;
-            n->mem_bw_bytes_per_s = d->mem_bw_bytes_per_s;
-            n->memory_bytes = d->memory_bytes;
-            n->compute_eff = n->bw_eff = 1.0;
-            n->format_eff_included = 1;
+            scn_device_to_node(d, n); /* the preset's numbers, as a preset name gives them */
             if (g->uplink_from_device)
                 n->uplink_bytes_per_s = d->uplink_bytes_per_s;
             if (g->downlink_from_device)

@@ -28,9 +28,11 @@ static void load_70b(const char *format, model_desc *d)
 }
 
 /* RTX 3090 as COST_MODEL.md uses it: 71 TFLOP/s dense fp16 tensor, 936 GB/s,
- * the scenario defaults compute_eff 0.5 and bw_eff 0.7, 0.1 ms per call. */
+ * the scenario defaults compute_eff 0.5 and bw_eff 0.7, 0.1 ms per block
+ * (block_overhead_ms), nothing per step. */
 static const model_device rtx3090 = {.peak_flops = 71e12, .mem_bw_bytes_per_s = 936e9,
-                                     .compute_eff = 0.5, .bw_eff = 0.7, .overhead_s = 1e-4};
+                                     .compute_eff = 0.5, .bw_eff = 0.7,
+                                     .block_overhead_s = 1e-4};
 
 START_TEST(test_worked_example_block_descriptor)
 {
@@ -119,7 +121,7 @@ START_TEST(test_decode_is_memory_bound_and_tends_to_weight_streaming)
     model_desc d;
     load_70b("fp16", &d);
     model_device dev = rtx3090;
-    dev.overhead_s = 0;
+    dev.block_overhead_s = 0;
     for (int64_t ctx = 0; ctx < 4096; ctx += 511) {
         model_cost_terms t = model_cost_span(&dev, &d, 0, d.n_blocks, 1, ctx);
         ck_assert(t.memory_s > t.compute_s);
@@ -139,7 +141,7 @@ START_TEST(test_large_prefill_is_compute_bound)
     model_desc d;
     load_70b("fp16", &d);
     model_device dev = rtx3090;
-    dev.overhead_s = 0;
+    dev.block_overhead_s = 0;
     model_cost_terms t = model_cost_span(&dev, &d, 0, 4, 2048, 0);
     ck_assert(t.compute_s > 5 * t.memory_s);
     ck_assert(t.total_s == t.compute_s);
@@ -271,6 +273,7 @@ START_TEST(test_zero_attention_cost_is_the_plain_roofline)
     load_70b("nf4", &d);
     model_device dev = rtx3090;
     dev.overhead_s = 3e-5;
+    dev.block_overhead_s = 0;
     for (int64_t n = 1; n <= 1024; n *= 4)
         for (int64_t ctx = 0; ctx < 4096; ctx += 1365) {
             model_cost_terms t = model_cost_span_batch(&dev, &d, 3, 7, 2, n, ctx);
@@ -284,6 +287,76 @@ START_TEST(test_zero_attention_cost_is_the_plain_roofline)
     dev.attn_s_per_head_pos = 1e-6;
     model_cost_terms t = model_cost_span(&dev, &d, 0, 2, 4, 100);
     ck_assert(t.head_pos == 0 && t.attn_s == 0);
+    model_desc_fini(&d);
+}
+END_TEST
+
+/* The overhead rule (COST_MODEL.md, "Overheads"): overhead_s once per call
+ * (one step of a node), block_overhead_s once per block of the call,
+ * whatever the batch or the tokens. By hand, decode of (a) over blocks
+ * [0, 4) at ctx 1023: memory-bound, memory_s = 4 x 1,715,568,640 /
+ * 6.552e11 = 10.4735570 ms; with 0.25 ms per step and 0.1 ms per block the
+ * total is 10.4735570 + 0.25 + 4 x 0.1 = 11.1235570 ms. */
+START_TEST(test_step_overhead_is_per_call_and_block_overhead_per_block)
+{
+    model_desc d;
+    load_70b("fp16", &d);
+    model_device dev = rtx3090;
+    dev.overhead_s = 2.5e-4;
+    model_cost_terms t = model_cost_span(&dev, &d, 0, 4, 1, 1023);
+    ck_assert(REL(t.memory_s, 4 * 1715568640.0 / 6.552e11));
+    ck_assert(REL(t.overhead_s, 2.5e-4 + 4 * 1e-4));
+    ck_assert(REL(t.total_s, 0.010473557020757021 + 6.5e-4));
+    /* per block: 13 blocks of (a) cost 13 x 2.718 ms when nothing is per step */
+    dev.overhead_s = 0;
+    model_cost_terms one = model_cost_span(&dev, &d, 0, 1, 1, 1023);
+    model_cost_terms thirteen = model_cost_span(&dev, &d, 0, 13, 1, 1023);
+    ck_assert(REL(thirteen.total_s, 13 * one.total_s));
+    ck_assert(REL(one.total_s, 0.002718389255189255));
+    /* per step: the same 0.1 ms charged per call is paid once for the span */
+    model_device step = rtx3090;
+    step.block_overhead_s = 0;
+    step.overhead_s = 1e-4;
+    model_cost_terms s13 = model_cost_span(&step, &d, 0, 13, 1, 1023);
+    ck_assert(REL(s13.total_s, 13 * 1715568640.0 / 6.552e11 + 1e-4));
+    ck_assert(REL(thirteen.total_s - s13.total_s, 12 * 1e-4));
+    /* neither depends on the batch or on the tokens of the call */
+    for (int64_t b = 1; b <= 64; b *= 4) {
+        model_cost_terms x = model_cost_span_batch(&dev, &d, 2, 5, b, 7, 300);
+        ck_assert(REL(x.overhead_s, 3 * 1e-4));
+    }
+    model_desc_fini(&d);
+}
+END_TEST
+
+/* A device's own format factors replace the description's defaults; 0 on
+ * the device keeps them. int8 on the rtx-3090 preset's factors (0.82,
+ * 0.406): decode (a) moves 855,654,400 x 1.01 = 864,210,944 weight bytes +
+ * 4,259,840 = 868,470,784 B at 6.552e11 x 0.406 B/s = 3.2647 ms, slower
+ * than fp16's 2.6184 ms: LLM.int8() at batch 1 is (COST_MODEL.md). */
+START_TEST(test_device_format_factors_replace_the_defaults)
+{
+    model_desc d;
+    load_70b("int8", &d);
+    ck_assert_double_eq(d.format_compute_eff, 0.82); /* the published defaults */
+    ck_assert_double_eq(d.format_bw_eff, 0.406);
+    model_device dev = rtx3090;
+    dev.block_overhead_s = 0;
+    model_cost_terms def = model_cost_span(&dev, &d, 0, 1, 1, 1023);
+    dev.format_compute_eff = 0.82;
+    dev.format_bw_eff = 0.406;
+    model_cost_terms same = model_cost_span(&dev, &d, 0, 1, 1, 1023);
+    ck_assert(same.total_s == def.total_s); /* the same numbers, the same bits */
+    ck_assert(REL(same.bytes, 868470784.0));
+    ck_assert(REL(same.memory_s, 868470784.0 / (6.552e11 * 0.406)));
+    dev.format_bw_eff = 0.203; /* half the factor: twice the memory leg */
+    model_cost_terms half = model_cost_span(&dev, &d, 0, 1, 1, 1023);
+    ck_assert(REL(half.memory_s, 2 * same.memory_s));
+    dev.format_compute_eff = 0.41;
+    model_cost_terms p1 = model_cost_span(&dev, &d, 0, 1, 512, 0);
+    dev.format_compute_eff = 0.82;
+    model_cost_terms p2 = model_cost_span(&dev, &d, 0, 1, 512, 0);
+    ck_assert(REL(p1.compute_s, 2 * p2.compute_s));
     model_desc_fini(&d);
 }
 END_TEST
@@ -619,6 +692,8 @@ Suite *cost_suite(void)
     tcase_add_test(r, test_time_grows_with_tokens_context_batch_and_span);
     tcase_add_test(r, test_batch_term_shares_the_weights);
     tcase_add_test(r, test_format_factors_scale_the_effective_rates);
+    tcase_add_test(r, test_step_overhead_is_per_call_and_block_overhead_per_block);
+    tcase_add_test(r, test_device_format_factors_replace_the_defaults);
     suite_add_tcase(s, r);
     TCase *b = tcase_create("blas");
     tcase_add_checked_fixture(b, setup, NULL);

@@ -1,5 +1,5 @@
-/* check_hardware.c - device presets: every shipped preset loads, units are
- * converted, memory bandwidths agree with bus width x data rate, unknown
+/* check_hardware.c - device presets: every shipped preset loads with sourced
+ * per-format factors, units are converted, memory bandwidths agree with bus width x data rate, unknown
  * names list the known ones, bad files are rejected naming the JSON path. */
 #include <check.h>
 #include <stdio.h>
@@ -32,15 +32,20 @@ START_TEST(test_every_shipped_preset_loads_with_a_source)
     load_ok(shipped[_i], &hw);
     ck_assert_str_eq(hw.preset, shipped[_i]);
     ck_assert_uint_gt(strlen(hw.source), 40);
-    ck_assert(hw.peak_fp32_flops > 1e11 && hw.mem_bw_bytes_per_s > 1e10);
-    ck_assert(hw.memory_bytes >= 8.0 * 1073741824.0);
-    for (int f = 0; f < SCN_HW_N_FORMATS; f++) {
-        ck_assert(hw.eff[f].compute > 0 && hw.eff[f].compute <= 1);
-        ck_assert(hw.eff[f].bandwidth > 0 && hw.eff[f].bandwidth <= 1);
+    ck_assert(hw.peak_fp32_flops > 1e11 && hw.dev.mem_bw_bytes_per_s > 1e10);
+    ck_assert(hw.dev.memory_bytes >= 8.0 * 1073741824.0);
+    ck_assert(hw.dev.compute_eff > 0 && hw.dev.compute_eff <= 1);
+    ck_assert(hw.dev.bw_eff > 0 && hw.dev.bw_eff <= 1);
+    /* 16-bit is the reference: no factor of its own */
+    ck_assert(hw.dev.format[SCN_HW_FP16].compute == 0 && hw.dev.format[SCN_HW_FP16].bandwidth == 0);
+    for (int f = SCN_HW_INT8; f < SCN_HW_N_FORMATS; f++) {
+        ck_assert(hw.dev.format[f].compute > 0 && hw.dev.format[f].compute <= 2);
+        ck_assert(hw.dev.format[f].bandwidth > 0 && hw.dev.format[f].bandwidth <= 2);
+        /* what the kernels reach stays a fraction of the peaks */
+        ck_assert(hw.dev.compute_eff * hw.dev.format[f].compute <= 1);
+        ck_assert(hw.dev.bw_eff * hw.dev.format[f].bandwidth <= 1);
     }
-    /* quantised kernels never beat fp16 ones in these presets */
-    ck_assert(hw.eff[SCN_HW_INT8].bandwidth <= hw.eff[SCN_HW_FP16].bandwidth);
-    ck_assert(hw.eff[SCN_HW_NF4].bandwidth <= hw.eff[SCN_HW_FP16].bandwidth);
+    ck_assert(hw.dev.overhead_s >= 0 && hw.dev.block_overhead_s >= 0);
 }
 END_TEST
 
@@ -52,16 +57,27 @@ START_TEST(test_rtx_3090_units_are_converted)
     load_ok("rtx-3090", &hw);
     ck_assert_double_eq_tol(hw.peak_fp32_flops, 35.58e12, 1e3);
     ck_assert_double_eq_tol(hw.peak_fp16_flops, 71e12, 1e3);
-    ck_assert_double_eq(hw.mem_bw_bytes_per_s, 936e9);
-    ck_assert_double_eq(hw.memory_bytes, 24.0 * 1024 * 1024 * 1024);
+    ck_assert_double_eq(hw.dev.mem_bw_bytes_per_s, 936e9);
+    ck_assert_double_eq(hw.dev.memory_bytes, 24.0 * 1024 * 1024 * 1024);
+    ck_assert_double_eq(hw.dev.peak_flops, 71.0 * 1e12); /* the faster peak, as inline 71 gives */
     ck_assert_str_eq(hw.network_class, "residential");
     ck_assert_double_eq(hw.uplink_bytes_per_s, 5e6);
     ck_assert_double_eq(hw.downlink_bytes_per_s, 37.5e6);
     ck_assert_str_eq(hw.kind, "gpu");
-    double flops, bw;
-    scn_hardware_effective(&hw, SCN_HW_NF4, &flops, &bw);
-    ck_assert_double_eq_tol(flops, 71e12 * hw.eff[SCN_HW_NF4].compute, 1e3);
-    ck_assert_double_eq_tol(bw, 936e9 * hw.eff[SCN_HW_NF4].bandwidth, 1e-3);
+    /* the file's figures, read as written (sources in the file) */
+    ck_assert_double_eq(hw.dev.compute_eff, 0.6);
+    ck_assert_double_eq(hw.dev.bw_eff, 0.8);
+    ck_assert_double_eq(hw.dev.format[SCN_HW_INT8].compute, 0.82);
+    ck_assert_double_eq(hw.dev.format[SCN_HW_INT8].bandwidth, 0.406);
+    ck_assert_double_eq(hw.dev.format[SCN_HW_NF4].compute, 1.0);
+    ck_assert_double_eq(hw.dev.format[SCN_HW_NF4].bandwidth, 0.901);
+    ck_assert_double_eq(hw.dev.overhead_s, 0);
+    ck_assert_double_eq(hw.dev.block_overhead_s, 0.1 / 1e3);
+    scn_device d;
+    scn_hw_device_resolve(&hw.dev, "nf4", &d);
+    ck_assert(d.format_compute_eff == 1.0 && d.format_bw_eff == 0.901);
+    scn_hw_device_resolve(&hw.dev, "fp32", &d); /* the 16-bit figures: the model's factor 1 */
+    ck_assert(d.format_compute_eff == 0 && d.format_bw_eff == 0 && d.peak_flops == 71e12);
 }
 END_TEST
 
@@ -81,8 +97,8 @@ START_TEST(test_memory_bandwidth_is_bus_width_times_data_rate)
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         scn_hardware hw;
         load_ok(t[i].name, &hw);
-        ck_assert_msg(hw.mem_bw_bytes_per_s == t[i].bits * t[i].gbps / 8 * 1e9, "%s: %g",
-                      t[i].name, hw.mem_bw_bytes_per_s);
+        ck_assert_msg(hw.dev.mem_bw_bytes_per_s == t[i].bits * t[i].gbps / 8 * 1e9, "%s: %g",
+                      t[i].name, hw.dev.mem_bw_bytes_per_s);
     }
 }
 END_TEST
@@ -93,9 +109,7 @@ START_TEST(test_effective_flops_fall_back_to_fp32_when_fp16_is_slower)
     scn_hardware hw;
     load_ok("gtx-1080-ti", &hw);
     ck_assert(hw.peak_fp16_flops < hw.peak_fp32_flops / 60);
-    double flops, bw;
-    scn_hardware_effective(&hw, SCN_HW_FP16, &flops, &bw);
-    ck_assert_double_eq_tol(flops, hw.peak_fp32_flops * hw.eff[SCN_HW_FP16].compute, 1e3);
+    ck_assert(hw.dev.peak_flops == hw.peak_fp32_flops);
     scn_hw_format f;
     ck_assert_int_eq(scn_hw_format_parse("nf4", &f), SS_OK);
     ck_assert_int_eq(f, SCN_HW_NF4);
@@ -128,9 +142,10 @@ static const char good[] =
     "{\"name\": \"X\", \"kind\": \"gpu\", \"peak_fp32_tflops\": 1, \"peak_fp16_tflops\": 2,"
     " \"mem_bw_gbps\": 100, \"memory_gib\": 8,"
     " \"network\": {\"class\": \"residential\", \"uplink_mbps\": 10, \"downlink_mbps\": 100},"
-    " \"efficiency\": {\"fp16\": {\"compute\": 0.5, \"bandwidth\": 0.5},"
-    " \"int8\": {\"compute\": 0.5, \"bandwidth\": 0.5},"
-    " \"nf4\": {\"compute\": 0.5, \"bandwidth\": 0.5}}, \"source\": \"test\"}";
+    " \"compute_eff\": 0.5, \"bw_eff\": 0.5, \"format_eff\": {"
+    " \"int8\": {\"compute\": 0.5, \"bandwidth\": 0.5, \"source\": \"s\"},"
+    " \"nf4\": {\"compute\": 0.5, \"bandwidth\": 0.5, \"source\": \"s\"}},"
+    " \"overhead_ms\": 0, \"block_overhead_ms\": 0.1, \"source\": \"test\"}";
 
 /* Each case replaces the first occurrence of `from` in `good` by `to`. */
 static const struct {
@@ -142,9 +157,15 @@ static const struct {
     {"\"kind\": \"gpu\"", "\"kind\": \"tpu\"", "kind: expected \"gpu\", \"cpu\" or \"soc\", got \"tpu\"", SS_ESCHEMA},
     {"\"mem_bw_gbps\": 100", "\"mem_bw_gbps\": 0", "mem_bw_gbps: expected a positive number", SS_ERANGE},
     {"\"mem_bw_gbps\": 100", "\"mem_bw_gbps\": \"100\"", "mem_bw_gbps", SS_ESCHEMA},
-    {"\"int8\": {\"compute\": 0.5", "\"int8\": {\"compute\": 1.5", "efficiency.int8.compute", SS_ERANGE},
-    {"\"nf4\": {\"compute\": 0.5, ", "\"nf4\": {", "efficiency.nf4.compute: missing required key", SS_ESCHEMA},
-    {"\"int8\":", "\"int4\":", "efficiency.int4: unknown key", SS_ESCHEMA},
+    {"\"int8\": {\"compute\": 0.5", "\"int8\": {\"compute\": 2.5", "format_eff.int8.compute: expected a number in (0, 2], got 2.5", SS_ERANGE},
+    {"\"nf4\": {\"compute\": 0.5, ", "\"nf4\": {", "format_eff.nf4.compute: missing required key", SS_ESCHEMA},
+    {"\"int8\":", "\"int4\":", "format_eff.int4: unknown key", SS_ESCHEMA},
+    {", \"source\": \"s\"}}", "}}", "format_eff.nf4.source: missing required key", SS_ESCHEMA},
+    {"\"compute_eff\": 0.5, ", "", "compute_eff: missing required key", SS_ESCHEMA},
+    {"\"bw_eff\": 0.5", "\"bw_eff\": 1.5", "bw_eff: expected a number in (0, 1], got 1.5", SS_ERANGE},
+    {"\"block_overhead_ms\": 0.1, ", "", "block_overhead_ms: missing required key", SS_ESCHEMA},
+    {"\"overhead_ms\": 0", "\"overhead_ms\": -1", "overhead_ms: expected a non-negative number, got -1", SS_ERANGE},
+    {"\"peak_fp32_tflops\": 1", "\"peak_tflops\": 1", "unknown key \"peak_tflops\"", SS_ESCHEMA},
     {"\"class\": \"residential\"", "\"class\": \"home\"", "network.class: expected \"residential\"", SS_ESCHEMA},
     {", \"source\": \"test\"", "", "source: missing required key", SS_ESCHEMA},
     {"\"memory_gib\": 8", "\"memory_gib\": 1e999", "line 1", SS_EPARSE},
@@ -174,7 +195,9 @@ START_TEST(test_bad_preset_is_rejected_naming_the_json_path)
         ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "case %d: %s", _i, err);
         ck_assert_str_eq(hw.preset, "");
     } else {
-        ck_assert_double_eq(hw.memory_bytes, 8.0 * 1073741824.0);
+        ck_assert_double_eq(hw.dev.memory_bytes, 8.0 * 1073741824.0);
+        ck_assert_double_eq(hw.dev.peak_flops, 2e12);
+        ck_assert_double_eq(hw.dev.block_overhead_s, 0.1 / 1e3);
     }
     unlink(path);
     rmdir(dir);

@@ -522,11 +522,16 @@ START_TEST(test_a_population_with_device_region_mixes_and_lognormal_uplink_keeps
     ck_assert_str_eq(s.devices[2].preset, "rtx-3090");
     ck_assert_str_eq(s.devices[3].preset, "rtx-4090");
     scn_hardware hw;
-    double f, b;
     preset("rtx-3090", &hw);
-    scn_hardware_effective(&hw, SCN_HW_NF4, &f, &b);
-    ck_assert(s.devices[2].peak_flops == f && s.devices[2].mem_bw_bytes_per_s == b);
-    ck_assert(s.devices[2].memory_bytes == hw.memory_bytes);
+    /* the preset's numbers, resolved for nf4: the same as a preset name gives */
+    ck_assert(s.devices[2].peak_flops == hw.dev.peak_flops &&
+              s.devices[2].mem_bw_bytes_per_s == hw.dev.mem_bw_bytes_per_s);
+    ck_assert(s.devices[2].compute_eff == hw.dev.compute_eff &&
+              s.devices[2].bw_eff == hw.dev.bw_eff);
+    ck_assert(s.devices[2].format_compute_eff == hw.dev.format[SCN_HW_NF4].compute &&
+              s.devices[2].format_bw_eff == hw.dev.format[SCN_HW_NF4].bandwidth);
+    ck_assert(s.devices[2].block_overhead_s == hw.dev.block_overhead_s);
+    ck_assert(s.devices[2].memory_bytes == hw.dev.memory_bytes);
     ck_assert(s.devices[2].uplink_bytes_per_s == hw.uplink_bytes_per_s);
     const scn_group *g = &s.groups[0];
     ck_assert_int_eq(g->n_devices, 3); /* member order, weights normalised */
@@ -552,7 +557,7 @@ START_TEST(test_a_population_with_device_region_mixes_and_lognormal_uplink_keeps
         const scn_node *n = &s.nodes[i];
         ck_assert_int_eq(n->group, 0);
         ck_assert_int_eq(n->region, 1); /* first of the mix until drawn */
-        ck_assert(n->peak_flops == 0 && n->memory_bytes == 0 && n->compute_eff == 1);
+        ck_assert(n->peak_flops == 0 && n->memory_bytes == 0 && n->compute_eff == 0);
         ck_assert_double_eq_tol(n->uplink_bytes_per_s, 50 * exp(0.32) * 1e6 / 8, 1e-6);
     }
     scn_hardware h3060, ha100;
@@ -601,14 +606,16 @@ START_TEST(test_a_preset_device_fills_the_node_from_the_preset_file)
     scn_hardware hw, old;
     preset("rtx-3090", &hw);
     preset("gtx-1080-ti", &old);
-    double f, b;
     scn_scenario s;
     load_ok(path, NULL, 0, &s);
-    scn_hardware_effective(&hw, SCN_HW_FP16, &f, &b); /* fp32 weights: fp16 kernels' factors */
-    ck_assert(s.nodes[0].peak_flops == f && s.nodes[0].mem_bw_bytes_per_s == b);
-    ck_assert(s.nodes[0].peak_flops == hw.peak_fp16_flops * hw.eff[SCN_HW_FP16].compute);
-    ck_assert(s.nodes[0].memory_bytes == hw.memory_bytes);
-    ck_assert(s.nodes[0].compute_eff == 1 && s.nodes[0].bw_eff == 1);
+    /* the preset's numbers as an inline device would carry them; fp32
+     * weights: the 16-bit figures (no format factor: the model's 1) */
+    ck_assert(s.nodes[0].peak_flops == hw.peak_fp16_flops &&
+              s.nodes[0].mem_bw_bytes_per_s == hw.dev.mem_bw_bytes_per_s);
+    ck_assert(s.nodes[0].memory_bytes == hw.dev.memory_bytes);
+    ck_assert(s.nodes[0].compute_eff == hw.dev.compute_eff && s.nodes[0].bw_eff == hw.dev.bw_eff);
+    ck_assert(s.nodes[0].format_compute_eff == 0 && s.nodes[0].format_bw_eff == 0);
+    ck_assert(s.nodes[0].overhead_s == 0 && s.nodes[0].block_overhead_s == 1e-4);
     ck_assert(s.nodes[0].uplink_bytes_per_s == hw.uplink_bytes_per_s);
     ck_assert(s.nodes[0].downlink_bytes_per_s == hw.downlink_bytes_per_s);
     ck_assert_int_eq(s.groups[0].uplink_mbps.kind, SCN_DIST_CONST);
@@ -616,15 +623,15 @@ START_TEST(test_a_preset_device_fills_the_node_from_the_preset_file)
     ck_assert_int_eq(s.groups[0].uplink_from_device, 0);
     ck_assert_int_eq(s.n_devices, 0);
     /* FP16 at 1/64 rate: kernels run FP32 on the 1080 Ti. */
-    ck_assert(s.nodes[1].peak_flops == old.peak_fp32_flops * old.eff[SCN_HW_FP16].compute);
+    ck_assert(s.nodes[1].peak_flops == old.peak_fp32_flops);
     ck_assert(s.nodes[1].uplink_bytes_per_s == 20e6 / 8);
     ck_assert(s.nodes[1].downlink_bytes_per_s == old.downlink_bytes_per_s);
     scn_scenario_fini(&s);
     scn_override o[] = {{"model.weights", "int8"}};
     load_ok(path, o, 1, &s);
-    scn_hardware_effective(&hw, SCN_HW_INT8, &f, &b);
-    ck_assert(s.nodes[0].peak_flops == f && s.nodes[0].mem_bw_bytes_per_s == b);
-    ck_assert(f < hw.peak_fp16_flops * hw.eff[SCN_HW_FP16].compute);
+    ck_assert(s.nodes[0].peak_flops == hw.peak_fp16_flops);
+    ck_assert(s.nodes[0].format_compute_eff == hw.dev.format[SCN_HW_INT8].compute &&
+              s.nodes[0].format_bw_eff == hw.dev.format[SCN_HW_INT8].bandwidth);
     scn_scenario_fini(&s);
     unlink(path);
 }

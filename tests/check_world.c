@@ -1,6 +1,8 @@
 /* check_world.c - the heterogeneous world against theory and hand counts:
  * churn availability, trace replay, continuous batching cost, gamma and
- * closed-loop arrivals. Scenarios are written to a temporary folder. */
+ * closed-loop arrivals, one device model (a preset and the same numbers
+ * inline cost the same, bit for bit). Scenarios are written to a temporary
+ * folder. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,10 +12,15 @@
 
 #include "model_cost.h"
 #include "model_desc.h"
+#include "scn_hardware.h"
 #include "scn_scenario.h"
 #include "sim_run.h"
+#include "sim_world.h"
+#include "ss_json.h"
 #include "dset_trace.h"
 #include "test_util.h"
+
+#define REL(a, b) (fabs((a) - (b)) <= 1e-9 * fabs(b))
 
 static const sim_run_opts opts = {.presets_dir = SS_SRC("models/presets"), .keep_routes = 0,
                                   .assets_dir = SS_SHARED_DIR "/assets"};
@@ -244,6 +251,220 @@ START_TEST(test_churn_trace_replays_outages_of_named_nodes)
 }
 END_TEST
 
+/* ---- one device model -------------------------------------------------------- */
+
+/* The model_device a node runs with, field for field as sim_run builds it. */
+static model_device node_device(const scn_node *n)
+{
+    return (model_device){.peak_flops = n->peak_flops,
+                          .mem_bw_bytes_per_s = n->mem_bw_bytes_per_s,
+                          .compute_eff = n->compute_eff, .bw_eff = n->bw_eff,
+                          .format_compute_eff = n->format_compute_eff,
+                          .format_bw_eff = n->format_bw_eff, .overhead_s = n->overhead_s,
+                          .block_overhead_s = n->block_overhead_s,
+                          .attn_s_per_head_pos = n->attn_s_per_head_pos};
+}
+
+/* A preset file's device as an inline object: its numbers as written in
+ * the file (%.17g of the parsed doubles), peak_tflops the faster peak. */
+static void inline_of_preset(const char *name, char *dst, size_t n)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/%s.json", SS_SRC("scenarios/hardware"), name);
+    cJSON *root = NULL;
+    ck_assert_msg(ss_json_load_file(path, &root, err, sizeof err) == SS_OK, "%s", err);
+    double f32 = cJSON_GetObjectItemCaseSensitive(root, "peak_fp32_tflops")->valuedouble;
+    double f16 = cJSON_GetObjectItemCaseSensitive(root, "peak_fp16_tflops")->valuedouble;
+    const cJSON *fe = cJSON_GetObjectItemCaseSensitive(root, "format_eff");
+    const cJSON *i8 = cJSON_GetObjectItemCaseSensitive(fe, "int8");
+    const cJSON *n4 = cJSON_GetObjectItemCaseSensitive(fe, "nf4");
+#define NUM(o, k) cJSON_GetObjectItemCaseSensitive((o), (k))->valuedouble
+    snprintf(dst, n,
+             "{\"peak_tflops\": %.17g, \"mem_bw_gbps\": %.17g, \"memory_gb\": %.17g,"
+             " \"compute_eff\": %.17g, \"bw_eff\": %.17g, \"format_eff\": {"
+             "\"int8\": {\"compute\": %.17g, \"bandwidth\": %.17g},"
+             " \"nf4\": {\"compute\": %.17g, \"bandwidth\": %.17g}},"
+             " \"overhead_ms\": %.17g, \"block_overhead_ms\": %.17g}",
+             f16 > f32 ? f16 : f32, NUM(root, "mem_bw_gbps"), NUM(root, "memory_gib") * 1.073741824,
+             NUM(root, "compute_eff"), NUM(root, "bw_eff"), NUM(i8, "compute"),
+             NUM(i8, "bandwidth"), NUM(n4, "compute"), NUM(n4, "bandwidth"),
+             NUM(root, "overhead_ms"), NUM(root, "block_overhead_ms"));
+#undef NUM
+    cJSON_Delete(root);
+}
+
+static void load_text(const char *json, scn_scenario *s, char *dir)
+{
+    strcpy(dir, "/tmp/shardsim-devXXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(json, f);
+    fclose(f);
+    ck_assert_msg(scn_load(path, NULL, 0, s, err, sizeof err) == SS_OK, "%s", err);
+    remove(path);
+    rmdir(dir);
+}
+
+/* Every cost of node a equals node b's, bit for bit: decode, prefill,
+ * batched decode, a replay, over one block and a span. */
+static void assert_same_costs(const model_device *a, const model_device *b, const model_desc *d,
+                              const char *what)
+{
+    static const struct {
+        int first, end;
+        int64_t batch, n_new, ctx;
+    } calls[] = {{0, 1, 1, 1, 1023}, {0, 1, 1, 512, 0},  {0, 1, 16, 1, 1023},
+                 {3, 9, 1, 1, 0},    {3, 9, 1, 2048, 0}, {3, 9, 64, 1, 4000}};
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        double x = model_cost_span_batch(a, d, calls[i].first, calls[i].end, calls[i].batch,
+                                         calls[i].n_new, calls[i].ctx).total_s;
+        double y = model_cost_span_batch(b, d, calls[i].first, calls[i].end, calls[i].batch,
+                                         calls[i].n_new, calls[i].ctx).total_s;
+        ck_assert_msg(x == y, "%s call %zu: %.17g vs %.17g", what, i, x, y);
+    }
+}
+
+/* A preset name, {"preset": NAME}, a one-member mix of it (drawn by the
+ * world) and an inline object with the file's numbers give nodes with the
+ * same device fields and therefore the same costs, bit for bit, for every
+ * weight format: one path from JSON to model_device. */
+START_TEST(test_a_preset_and_the_same_numbers_inline_cost_the_same)
+{
+    static const char *const presets[] = {"rtx-3090", "a100-80gb", "t4", "gtx-1080-ti",
+                                          "rtx-4090", "cpu-laptop", "apple-m2-max"};
+    static const char *const formats[] = {"fp32", "fp16", "int8", "nf4"};
+    ck_assert_int_eq(setenv("SHARDSIM_HOME", SS_SOURCE_DIR, 1), 0);
+    for (size_t p = 0; p < sizeof presets / sizeof presets[0]; p++)
+        for (size_t f = 0; f < 4; f++) {
+            char dev[1024], json[4096], dir[64], err[512];
+            inline_of_preset(presets[p], dev, sizeof dev);
+            snprintf(json, sizeof json,
+                     "{\"version\": 1,"
+                     " \"model\": {\"preset\": \"llama-2-70b\", \"weights\": \"%s\"},\n"
+                     " \"nodes\": [{\"name\": \"named\", \"device\": \"%s\"},\n"
+                     "  {\"name\": \"object\", \"device\": {\"preset\": \"%s\"}},\n"
+                     "  {\"name\": \"mix\", \"device\": {\"%s\": 1}},\n"
+                     "  {\"name\": \"inline\", \"device\": %s}],\n"
+                     " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}},"
+                     " \"n_requests\": 1, \"prompt_tokens\": 4, \"output_tokens\": 4}}\n",
+                     formats[f], presets[p], presets[p], presets[p], dev);
+            scn_scenario s;
+            load_text(json, &s, dir);
+            sim_world_scn w;
+            ck_assert_msg(sim_world_materialize(&s, SS_SHARED_DIR "/assets", &w, err,
+                                                sizeof err) == SS_OK, "%s", err);
+            model_arch a;
+            model_desc d;
+            ck_assert_int_eq(model_arch_load(SS_SRC("models/presets"), "llama-2-70b", &a, err,
+                                             sizeof err), SS_OK);
+            ck_assert_int_eq(model_desc_from_arch(&a, formats[f], &d, err, sizeof err), SS_OK);
+            model_device ref = node_device(&w.nodes[0]);
+            ck_assert(ref.block_overhead_s > 0 && ref.peak_flops > 0);
+            for (int k = 1; k < 4; k++) {
+                model_device other = node_device(&w.nodes[k]);
+                char what[96];
+                snprintf(what, sizeof what, "%s %s node %d", presets[p], formats[f], k);
+                ck_assert_msg(memcmp(&ref, &other, sizeof ref) == 0, "%s: device differs", what);
+                assert_same_costs(&ref, &other, &d, what);
+                /* memory: GiB in the file, GB inline, the same bytes to 1e-6 */
+                ck_assert(fabs(w.nodes[k].memory_bytes - w.nodes[0].memory_bytes) <
+                          1e-6 * w.nodes[0].memory_bytes);
+            }
+            model_desc_fini(&d);
+            sim_world_fini(&w);
+            scn_scenario_fini(&s);
+        }
+}
+END_TEST
+
+/* COST_MODEL.md's worked example from a scenario, in both forms: the RTX
+ * 3090 inline (71 TFLOP/s, 936 GB/s, 0.5, 0.7, 0.1 ms per block) and the
+ * rtx-3090 preset with the example's efficiencies (its 0.1 ms per block is
+ * the file's). Decode (a) 2.718 ms, prefill (b) 24.902 ms, batch (c) 2.816
+ * ms; nf4 (d) 0.876 ms with the example's nf4 factor 0.9. The preset as
+ * shipped (0.6, 0.8): (f) 1,715,568,640 / (936e9 x 0.8) + 0.1 ms = 2.391 ms. */
+START_TEST(test_the_worked_example_comes_out_of_a_preset_and_an_inline_device)
+{
+    ck_assert_int_eq(setenv("SHARDSIM_HOME", SS_SOURCE_DIR, 1), 0);
+    static const char *const formats[] = {"fp16", "nf4"};
+    for (int f = 0; f < 2; f++) {
+        char json[2048], dir[64], err[512];
+        snprintf(json, sizeof json,
+                 "{\"version\": 1, \"model\": {\"preset\": \"llama-2-70b\", \"weights\": \"%s\"},\n"
+                 " \"nodes\": [{\"name\": \"inline\", \"device\": {\"peak_tflops\": 71,"
+                 " \"mem_bw_gbps\": 936, \"memory_gb\": 24, \"compute_eff\": 0.5, \"bw_eff\": 0.7,"
+                 " \"block_overhead_ms\": 0.1}},\n"
+                 "  {\"name\": \"preset\","
+                 " \"device\": {\"preset\": \"rtx-3090\", \"compute_eff\": 0.5,"
+                 " \"bw_eff\": 0.7, \"format_eff\": {\"nf4\": {\"bandwidth\": 0.9}}}},\n"
+                 "  {\"name\": \"shipped\", \"device\": \"rtx-3090\"}],\n"
+                 " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}},"
+                 " \"n_requests\": 1, \"prompt_tokens\": 4, \"output_tokens\": 4}}\n",
+                 formats[f]);
+        scn_scenario s;
+        load_text(json, &s, dir);
+        model_arch a;
+        model_desc d;
+        ck_assert_int_eq(model_arch_load(SS_SRC("models/presets"), "llama-2-70b", &a, err,
+                                         sizeof err), SS_OK);
+        ck_assert_int_eq(model_desc_from_arch(&a, formats[f], &d, err, sizeof err), SS_OK);
+        model_device in = node_device(&s.nodes[0]), pre = node_device(&s.nodes[1]),
+                     shipped = node_device(&s.nodes[2]);
+        for (int k = 0; k < 2; k++) {
+            const model_device *dv = k ? &pre : &in;
+            double dec = model_cost_span(dv, &d, 0, 1, 1, 1023).total_s;
+            if (f == 0) {
+                ck_assert(REL(dec, 0.002718389255189255));
+                ck_assert(REL(model_cost_span(dv, &d, 0, 1, 512, 0).total_s, 0.024902160120788733));
+                ck_assert(REL(model_cost_span_batch(dv, &d, 0, 1, 16, 1, 1023).total_s,
+                              0.0028159130647130645));
+            } else {
+                ck_assert_msg(REL(dec, 0.0008762797992131326), "k %d: %.17g", k, dec);
+            }
+        }
+        assert_same_costs(&in, &pre, &d, formats[f]);
+        if (f == 0)
+            ck_assert(REL(model_cost_span(&shipped, &d, 0, 1, 1, 1023).total_s,
+                          1715568640.0 / (936e9 * 0.8) + 1e-4));
+        model_desc_fini(&d);
+        scn_scenario_fini(&s);
+    }
+}
+END_TEST
+
+/* End to end: the same requests on the rtx-3090 preset and on its numbers
+ * inline finish at the same nanosecond, with the same busy time. */
+START_TEST(test_a_preset_and_its_inline_numbers_give_identical_step_times)
+{
+    ck_assert_int_eq(setenv("SHARDSIM_HOME", SS_SOURCE_DIR, 1), 0);
+    char dev[1024], json[4096];
+    inline_of_preset("rtx-3090", dev, sizeof dev);
+    sim_results r[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(json, sizeof json,
+                 "{\"version\": 1, \"seed\": 3, \"model\": {\"preset\": \"llama-2-7b\","
+                 " \"weights\": \"int8\"},\n"
+                 " \"nodes\": [{\"name\": \"g\", \"count\": 2, \"device\": %s,"
+                 " \"uplink_mbps\": 100, \"downlink_mbps\": 100}],\n"
+                 " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 2}},"
+                 " \"n_requests\": 20, \"prompt_tokens\": 64, \"output_tokens\": 16}}\n",
+                 k ? dev : "\"rtx-3090\"");
+        run_json(json, &r[k]);
+    }
+    ck_assert_int_eq(r[0].n_requests, r[1].n_requests);
+    for (int i = 0; i < r[0].n_requests; i++)
+        ck_assert_int_eq(r[0].requests[i].finish_ns, r[1].requests[i].finish_ns);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(r[0].nodes[i].busy_ns, r[1].nodes[i].busy_ns);
+    ck_assert_int_gt(r[0].nodes[0].busy_ns, 0);
+    sim_results_fini(&r[0]);
+    sim_results_fini(&r[1]);
+}
+END_TEST
+
 Suite *world_suite(void)
 {
     Suite *s = suite_create("world");
@@ -255,6 +476,9 @@ Suite *world_suite(void)
     tcase_add_test(tc, test_gamma_arrivals_have_the_requested_mean_and_burstiness);
     tcase_add_test(tc, test_closed_loop_obeys_the_interactive_response_time_law);
     tcase_add_test(tc, test_churn_trace_replays_outages_of_named_nodes);
+    tcase_add_test(tc, test_a_preset_and_the_same_numbers_inline_cost_the_same);
+    tcase_add_test(tc, test_the_worked_example_comes_out_of_a_preset_and_an_inline_device);
+    tcase_add_test(tc, test_a_preset_and_its_inline_numbers_give_identical_step_times);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -438,6 +438,41 @@ add("pop_device_mix_weight_negative", sub(DEV, '"device": {"rtx-3090": -1}'),
 add("pop_device_mix_empty", sub(DEV, '"device": {}'),
     "nodes[0].device: expected a device object (peak_tflops, mem_bw_gbps, memory_gb, ...) or a "
     "non-empty mix of presets, got an empty object")
+# One device model (issue 12): per-format factors and overheads on inline
+# devices and on presets with overrides ({"preset": NAME, KEY: value})
+DEV_KEYS = ("peak_tflops, mem_bw_gbps, memory_gb, compute_eff, bw_eff, format_eff, "
+            "overhead_ms, block_overhead_ms, attn_ns_per_head_pos, preset")
+EFF = '"compute_eff": 0.5}'
+add("dev_format_eff_unknown_format",
+    sub(EFF, '"compute_eff": 0.5, "format_eff": {"int4": {"compute": 0.5}}}'),
+    'nodes[0].device.format_eff.int4: unknown key "int4" (did you mean "int8"?)')
+add("dev_format_eff_bandwidth_zero",
+    sub(EFF, '"compute_eff": 0.5, "format_eff": {"nf4": {"bandwidth": 0}}}'),
+    "nodes[0].device.format_eff.nf4.bandwidth: expected a positive number, got 0")
+add("dev_format_eff_compute_above_2",
+    sub(EFF, '"compute_eff": 0.5, "format_eff": {"int8": {"compute": 2.5}}}'),
+    "nodes[0].device.format_eff.int8.compute: expected a number in (0, 2], got 2.5")
+add("dev_format_eff_not_object", sub(EFF, '"compute_eff": 0.5, "format_eff": 0.5}'),
+    "nodes[0].device.format_eff: expected an object, got 0.5")
+add("dev_format_eff_key_typo",
+    sub(EFF, '"compute_eff": 0.5, "format_eff": {"nf4": {"bandwith": 0.9}}}'),
+    'nodes[0].device.format_eff.nf4.bandwith: unknown key "bandwith" (did you mean "bandwidth"?)')
+add("dev_block_overhead_negative", sub(EFF, '"compute_eff": 0.5, "block_overhead_ms": -0.1}'),
+    "nodes[0].device.block_overhead_ms: expected a non-negative number, got -0.1")
+add("dev_block_overhead_too_large", sub(EFF, '"compute_eff": 0.5, "block_overhead_ms": 1e7}'),
+    "nodes[0].device.block_overhead_ms: expected a number in [0, 1000000], got 10000000")
+add("dev_overhead_string", sub(EFF, '"compute_eff": 0.5, "overhead_ms": "0.1ms"}'),
+    'nodes[0].device.overhead_ms: expected a non-negative number, got "0.1ms"')
+add("dev_preset_override_unknown_key",
+    sub(DEV, '"device": {"preset": "rtx-3090", "uplink_mbps": 10}'),
+    f'nodes[0].device.uplink_mbps: unknown key "uplink_mbps" (expected one of: {DEV_KEYS})')
+add("dev_preset_override_name_not_string", sub(DEV, '"device": {"preset": 3090}'),
+    "nodes[0].device.preset: expected a preset name, got 3090")
+add("dev_preset_override_unknown_preset",
+    sub(DEV, '"device": {"preset": "rtx-9090", "bw_eff": 0.5}'),
+    f'nodes[0].device.preset: unknown device preset "rtx-9090" (known: {HW_KNOWN})')
+add("dev_preset_override_bw_eff_above_1", sub(DEV, '"device": {"preset": "t4", "bw_eff": 1.2}'),
+    "nodes[0].device.bw_eff: expected a number in (0, 1], got 1.2")
 add("pop_region_mix_empty", sub('"region": "eu"', '"region": {}'),
     'nodes[0].region: expected a non-empty mix of regions {"NAME": weight, ...}, got an empty '
     'object')
