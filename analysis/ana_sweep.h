@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ana_db.h"
 #include "ss_status.h"
@@ -39,5 +40,19 @@ ss_status ana_sweep_point_store(ana_db *db, int64_t sweep_id, int64_t combo, uin
  * run ids, wall-clock columns and the build identity are left out).
  * Status: SS_OK; SS_ENOTFOUND (no such sweep); database statuses. */
 ss_status ana_sweep_digest(ana_db *db, const char *name, char hex[65], char *err, size_t errlen);
+
+/* Print sweep `name` of the database at db_path (opened read-only) to out:
+ * one row per axis combination (axis values, ok/failed point counts), then
+ * for e2e_s_mean, e2e_s_p99, ttft_s_mean, tpot_s_mean,
+ * throughput_tokens_per_s, n_failed (and `sort_by` if it is another
+ * metric) the mean over the combination's ok points (seeds) +- the
+ * half-width of its 95 % confidence interval, mean +- t(0.975, n-1) s/sqrt(n)
+ * (Student's t quantile from GSL; no interval with one seed, "-" with
+ * none); rows in combination order, or by ascending mean of `sort_by`
+ * (undefined last); tab-separated; last line "digest <ana_sweep_digest>".
+ * Status: SS_OK; SS_EINVAL (sort_by is not a metric name); SS_ENOTFOUND
+ * (no such sweep); SS_EIO (writing failed); the ana_db_open errors. */
+ss_status ana_sweep_report(const char *db_path, const char *name, const char *sort_by, FILE *out,
+                           char *err, size_t errlen);
 
 #endif
