@@ -5,10 +5,12 @@
 # Writes OUT only when the identity changed, so an unchanged tree rebuilds
 # nothing. The identity (exp_build_id(), part of every run key):
 #   git:<40-hex commit>            a clean git checkout
-#   git:<commit>-dirty.<12 hex>    uncommitted changes to tracked files: the
-#                                  suffix is the SHA-256 of `git diff HEAD`,
-#                                  so two different dirty trees differ
-#                                  (untracked files are not covered)
+#   git:<commit>-dirty.<12 hex>    `git status --porcelain` not empty
+#                                  (uncommitted changes or untracked files
+#                                  not ignored): the suffix is the SHA-256 of
+#                                  `git diff HEAD` plus the name and SHA-256
+#                                  of every untracked file, so two different
+#                                  dirty trees differ
 #   src:<64 hex>                   no git: SHA-256 over the sources (every
 #                                  *.c, *.h, *.json and CMakeLists.txt of the
 #                                  tree's folders, path and content, sorted)
@@ -18,7 +20,7 @@ if(GIT_FOUND)
   execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SRC} rev-parse HEAD
     OUTPUT_VARIABLE head RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   if(rc EQUAL 0 AND head MATCHES "^[0-9a-f]+$")
-    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SRC} status --porcelain --untracked-files=no
+    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SRC} status --porcelain
       OUTPUT_VARIABLE porcelain RESULT_VARIABLE rc2 ERROR_QUIET)
     set(id "git:${head}")
     if(NOT rc2 EQUAL 0)
@@ -26,6 +28,15 @@ if(GIT_FOUND)
     elseif(NOT porcelain STREQUAL "")
       execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SRC} diff HEAD --no-ext-diff --binary
         OUTPUT_VARIABLE diff ERROR_QUIET)
+      execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SRC} ls-files --others --exclude-standard
+        OUTPUT_VARIABLE untracked ERROR_QUIET)
+      string(REPLACE "\n" ";" untracked "${untracked}")
+      foreach(f ${untracked})
+        if(EXISTS ${SRC}/${f} AND NOT IS_DIRECTORY ${SRC}/${f})
+          file(SHA256 ${SRC}/${f} fh)
+          string(APPEND diff "\nuntracked ${f} ${fh}")
+        endif()
+      endforeach()
       string(SHA256 dh "${diff}")
       string(SUBSTRING "${dh}" 0 12 dh)
       set(id "${id}-dirty.${dh}")

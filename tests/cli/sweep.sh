@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `shardsim sweep` end to end: --list, -j 1 and -j 2 store identical content
 # (the sweep digest covers every point row and its run's digest), a sweep
-# whose parent is killed with SIGKILL mid-way and rerun completes with no
+# whose parent (or one worker) is killed with SIGKILL mid-way and rerun completes with no
 # duplicate and no partial run and equals the uninterrupted sweep, a bad
 # axis value fails only its points (exit status = their number), bad sweep
 # files and a reused name are one-line errors with exit 65, the sweep
@@ -82,6 +82,27 @@ check "rerun after the kill exits 0" test $rc -eq 0
 check "no duplicate run" test "$(q "$tmp/k.db" 'select count(*) from runs')" = 20
 check "killed + rerun equals the uninterrupted sweep" \
   test "$(digest "$tmp/k.db" kill)" = "$(digest "$tmp/whole.db" kill)"
+
+# --- SIGKILL of one worker mid-sweep: the others go on, its point is redone --
+"$bin" sweep "$tmp/k.json" --db "$tmp/w.db" -j 2 -q &
+pid=$!
+for _ in $(seq 1 400); do
+  n=$(q "$tmp/w.db" 'select count(*) from runs' 2>/dev/null || echo 0)
+  [ "${n:-0}" -ge 2 ] && break
+  sleep 0.02
+done
+worker=$(ps -o pid= --ppid $pid | head -1)
+check "a worker was running" test -n "$worker"
+[ -n "$worker" ] && kill -9 $worker
+wait $pid; rc=$?
+# 1: the point the worker was running is reported not done (0 if it was
+# killed between two points)
+check "killed worker: exit status counts its lost point ($rc)" test $rc -le 1
+"$bin" sweep "$tmp/k.json" --db "$tmp/w.db" -j 2 -q; rc=$?
+check "rerun after a killed worker exits 0" test $rc -eq 0
+check "killed worker + rerun equals the uninterrupted sweep" \
+  test "$(digest "$tmp/w.db" kill)" = "$(digest "$tmp/whole.db" kill)" -a \
+  "$(q "$tmp/w.db" 'select count(*) from runs')" = 20
 
 # --- a bad axis value fails its points only --------------------------------
 sweep b.json bad '"grid": {"workload.n_requests": [5, -1]}, "seeds": 2'
