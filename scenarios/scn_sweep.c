@@ -8,6 +8,7 @@
  */
 #include "scn_sweep.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ static ss_status load_version(const sweep_loader *L, const cJSON *root)
                             "missing required key (this build reads sweep version %d)",
                             SCN_SWEEP_VERSION);
     ss_json_describe(v, got, sizeof got);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble)
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
         return ss_json_errf(&L->cx, SS_ESCHEMA, "version", "expected the integer %d, got %s",
                             SCN_SWEEP_VERSION, got);
     if (v->valuedouble != SCN_SWEEP_VERSION)

@@ -179,6 +179,15 @@ START_TEST(test_bad_sweep_files_are_one_line_naming_file_path_and_expectation)
     fclose(f);
     ck_assert_int_eq(scn_sweep_load(p, &sw, err, sizeof err), SS_EVERSION);
     f = fopen(p, "w");
+    fputs("{\"version\": 1e300, \"name\": \"t\", \"base\": \"nope.json\", \"seeds\": 1}", f);
+    fclose(f);
+    ck_assert_int_eq(scn_sweep_load(p, &sw, err, sizeof err), SS_EVERSION);
+    f = fopen(p, "w");
+    fputs("{\"version\": 1.5, \"name\": \"t\", \"base\": \"nope.json\", \"seeds\": 1}", f);
+    fclose(f);
+    ck_assert_int_eq(scn_sweep_load(p, &sw, err, sizeof err), SS_ESCHEMA);
+    ck_assert_ptr_nonnull(strstr(err, "version: expected the integer 1, got 1.5"));
+    f = fopen(p, "w");
     fputs("{\"version\": 1, \"name\": \"t\", \"base\": \"nope.json\", \"seeds\": 1}", f);
     fclose(f);
     ck_assert_int_eq(scn_sweep_load(p, &sw, err, sizeof err), SS_ENOENT);
