@@ -88,6 +88,24 @@ static const struct {
      " PRIMARY KEY (run_id, codec, metric)) WITHOUT ROWID;"},
     {"v2: nodes.down_s (time each node spent failed)",
      "ALTER TABLE nodes ADD COLUMN down_s REAL NOT NULL DEFAULT 0;"},
+    {"v3: runs.build_id (the build's identity, part of run_key), sweeps, sweep_points",
+     "ALTER TABLE runs ADD COLUMN build_id TEXT;"
+     "CREATE TABLE sweeps ("
+     " id INTEGER PRIMARY KEY,"
+     " name TEXT NOT NULL UNIQUE,"
+     " spec_json TEXT NOT NULL,"
+     " axes_json TEXT NOT NULL,"
+     " created_at_wall TEXT NOT NULL);"
+     "CREATE TABLE sweep_points ("
+     " sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,"
+     " combo INTEGER NOT NULL,"
+     " seed TEXT NOT NULL,"
+     " axes_json TEXT NOT NULL,"
+     " status TEXT NOT NULL,"
+     " run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+     " error TEXT,"
+     " PRIMARY KEY (sweep_id, combo, seed)) WITHOUT ROWID;"
+     "CREATE INDEX sweep_points_run ON sweep_points(run_id);"},
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ANA_SCHEMA_VERSION,
                "one migration per schema version");

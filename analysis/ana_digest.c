@@ -32,13 +32,32 @@ static const struct {
     {"accuracy", "SELECT * FROM accuracy WHERE run_id = ?1 ORDER BY codec, metric"},
 };
 
-/* Columns that identify the storage slot or measure the host, not the run. */
+/* Columns that identify the storage slot, measure the host or name the
+ * build, not the run. */
 static int excluded(const char *table, const char *col)
 {
     if (strcmp(table, "runs") == 0)
         return strcmp(col, "id") == 0 || strcmp(col, "wall_seconds") == 0 ||
-               strcmp(col, "created_at_wall") == 0;
+               strcmp(col, "created_at_wall") == 0 || strcmp(col, "build_id") == 0;
     return strcmp(col, "run_id") == 0;
+}
+
+/* Bytes of runs.run_key to hash: without its ":<build_id>" suffix, so the
+ * key's build part is excluded like the build_id column (a run stored
+ * without a build identity hashes exactly as before schema v3). */
+static int key_len_without_build(sqlite3_stmt *st, int n_cols, const unsigned char *key, int len)
+{
+    for (int i = 0; i < n_cols; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        if (!name || strcmp(name, "build_id") != 0 || sqlite3_column_type(st, i) != SQLITE_TEXT)
+            continue;
+        const unsigned char *b = sqlite3_column_text(st, i);
+        int bl = sqlite3_column_bytes(st, i);
+        if (b && bl > 0 && len > bl && key[len - bl - 1] == ':' &&
+            memcmp(key + len - bl, b, (size_t)bl) == 0)
+            return len - bl - 1;
+    }
+    return len;
 }
 
 static void put(ana_sha256 *c, const char *s) { ana_sha256_update(c, s, strlen(s)); }
@@ -98,6 +117,8 @@ static ss_status hash_table(ana_db *db, ana_sha256 *c, const char *table, const 
                     sqlite3_finalize(st);
                     return ss_err(err, errlen, SS_ENOMEM, "%s: digest: out of memory", db->name);
                 }
+                if (strcmp(table, "runs") == 0 && strcmp(name, "run_key") == 0)
+                    len = key_len_without_build(st, n_cols, t, len);
                 snprintf(num, sizeof num, "T%d:", len);
                 put(c, num);
                 ana_sha256_update(c, t, (size_t)len);

@@ -77,10 +77,10 @@ static ss_status print_run(report *rp, FILE *out)
     ss_status s;
     const char *sql = rp->run_id == ANA_RUN_LATEST
                           ? "SELECT id, scenario_name, seed, status, version, blas_core, sim_end_s,"
-                            " n_events, n_requests, requests_recorded, wall_seconds, run_key"
+                            " n_events, n_requests, requests_recorded, wall_seconds, run_key, build_id"
                             " FROM runs ORDER BY id DESC LIMIT 1"
                           : "SELECT id, scenario_name, seed, status, version, blas_core, sim_end_s,"
-                            " n_events, n_requests, requests_recorded, wall_seconds, run_key"
+                            " n_events, n_requests, requests_recorded, wall_seconds, run_key, build_id"
                             " FROM runs WHERE id = ?";
     if ((s = ana_db_prepare(db, sql, &st, rp->err, rp->errlen)) != SS_OK)
         return s;
@@ -106,6 +106,7 @@ static ss_status print_run(report *rp, FILE *out)
     fprintf(out, "  seed           %s\n", text_or(st, 2, "?"));
     fprintf(out, "  status         %s\n", text_or(st, 3, "?"));
     fprintf(out, "  version        %s\n", text_or(st, 4, "?"));
+    fprintf(out, "  build          %s\n", text_or(st, 12, "-"));
     fprintf(out, "  blas core      %s\n", text_or(st, 5, "-"));
     fprintf(out, "  run key        %s\n", text_or(st, 11, "?"));
     fprintf(out, "  simulated      %.9g s, %" PRId64 " events\n", sqlite3_column_double(st, 6),

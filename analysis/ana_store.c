@@ -61,15 +61,23 @@ static int field_ok(const char *f, size_t cap)
     return nul && utf8_valid((const unsigned char *)f, (size_t)(nul - f));
 }
 
-ss_status ana_run_key(const char *scenario_json, uint64_t seed, const char *version,
-                      char *key, size_t keylen)
+ss_status ana_run_key_build(const char *scenario_json, uint64_t seed, const char *version,
+                            const char *build_id, char *key, size_t keylen)
 {
     char hex[65];
     if (!scenario_json || !version || !key)
         return SS_EINVAL;
     ana_sha256_hex(scenario_json, strlen(scenario_json), hex);
-    int n = snprintf(key, keylen, "%s:%" PRIu64 ":%s", hex, seed, version);
+    int has_build = build_id && *build_id;
+    int n = snprintf(key, keylen, "%s:%" PRIu64 ":%s%s%s", hex, seed, version,
+                     has_build ? ":" : "", has_build ? build_id : "");
     return n < 0 || (size_t)n >= keylen ? SS_ERANGE : SS_OK;
+}
+
+ss_status ana_run_key(const char *scenario_json, uint64_t seed, const char *version,
+                      char *key, size_t keylen)
+{
+    return ana_run_key_build(scenario_json, seed, version, NULL, key, keylen);
 }
 
 ss_status ana_run_find(ana_db *db, const char *run_key, int64_t *run_id,
@@ -161,8 +169,9 @@ static ss_status validate(ana_db *db, const ana_run_info *info, const sim_result
                       nm);
     if ((info->status && (!*info->status || !str_ok(info->status))) ||
         (info->blas_core && !str_ok(info->blas_core)) ||
-        (info->created_at_wall && !str_ok(info->created_at_wall)))
-        return ss_err(err, errlen, SS_EINVAL, "%s: store run: status, blas_core or created_at_wall is not valid UTF-8 (or status is empty)", nm);
+        (info->created_at_wall && !str_ok(info->created_at_wall)) ||
+        (info->build_id && (!str_ok(info->build_id) || strlen(info->build_id) >= ANA_BUILD_ID_MAX)))
+        return ss_err(err, errlen, SS_EINVAL, "%s: store run: status, blas_core, created_at_wall or build_id is not valid UTF-8 (or status is empty, or build_id too long)", nm);
     if (!isfinite(info->wall_seconds) || info->wall_seconds < 0)
         return ss_err(err, errlen, SS_EINVAL, "%s: store run: wall_seconds must be finite and >= 0, got %g",
                       nm, info->wall_seconds);
@@ -271,7 +280,9 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
     if ((s = ana_metrics_compute(r, &m, err, errlen)) != SS_OK)
         return s;
     ana_sha256_hex(info->scenario_json, strlen(info->scenario_json), sha);
-    if (ana_run_key(info->scenario_json, r->seed, info->version, key, sizeof key) != SS_OK)
+    const char *build = info->build_id && *info->build_id ? info->build_id : NULL;
+    if (ana_run_key_build(info->scenario_json, r->seed, info->version, build, key, sizeof key) !=
+        SS_OK)
         return ss_err(err, errlen, SS_EINVAL, "%s: store run: version string too long for the run key", db->name);
     snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
 
@@ -306,8 +317,8 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
     if ((s = ana_db_prepare(db,
                             "INSERT INTO runs(run_key, scenario_name, scenario_json, scenario_sha256, seed,"
                             " version, status, blas_core, sim_end_s, n_events, n_requests, requests_recorded,"
-                            " wall_seconds, created_at_wall) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                            " coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+                            " wall_seconds, created_at_wall, build_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                            " coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?)",
                             &st_run, err, errlen)) != SS_OK)
         goto fail;
     sqlite3_bind_text(st_run, 1, key, -1, SQLITE_STATIC);
@@ -326,6 +337,8 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
     sqlite3_bind_double(st_run, 13, info->wall_seconds);
     if (info->created_at_wall)
         sqlite3_bind_text(st_run, 14, info->created_at_wall, -1, SQLITE_STATIC);
+    if (build)
+        sqlite3_bind_text(st_run, 15, build, -1, SQLITE_STATIC);
     if ((s = step_done(db, st_run, "store run: insert runs row", err, errlen)) != SS_OK)
         goto fail;
     int64_t id = sqlite3_last_insert_rowid(db->h);

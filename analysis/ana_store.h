@@ -1,8 +1,10 @@
 /* ana_store.h - store one simulated run in the results database.
  *
  * A run is identified by its run_key "<sha256 of scenario JSON>:<seed>:<version>"
- * (UNIQUE in `runs`), so a sweep re-executed after a crash recognises runs
- * that were committed but never acknowledged (PITFALLS D08, D15).
+ * followed by ":<build_id>" when the run carries a build identity (UNIQUE in
+ * `runs`), so a sweep re-executed after a crash recognises runs that were
+ * committed but never acknowledged (PITFALLS D08, D15), and a run made by a
+ * different build of the simulator is never served for this one.
  */
 #ifndef ANA_STORE_H
 #define ANA_STORE_H
@@ -14,8 +16,10 @@
 #include "sim_results.h"
 #include "ss_status.h"
 
-/* Longest run key: 64 hex + ':' + 20 digits + ':' + version. */
-#define ANA_RUN_KEY_MAX 256
+/* Longest run key: 64 hex + ':' + 20 digits + ':' + version [+ ':' + build_id]. */
+#define ANA_RUN_KEY_MAX 512
+/* Longest build identity (runs.build_id). */
+#define ANA_BUILD_ID_MAX 200
 
 /* What the recorder knows about a run besides sim_results. All strings are
  * borrowed for the call and must be valid UTF-8. */
@@ -31,6 +35,9 @@ typedef struct ana_run_info {
     const char *scenario_name;   /* required */
     const char *scenario_json;   /* required: the exact scenario text run; hashed into the key */
     const char *version;         /* required: shardsim version, e.g. "0.1.0" (<= 150 bytes) */
+    const char *build_id;        /* the build's identity ("git:<commit>[-dirty.<hash>]",
+                                    "src:<sha256>"; < ANA_BUILD_ID_MAX bytes); part of the
+                                    run key; excluded from the digest. NULL or "": none */
     const char *status;          /* "ok", "failed", "rejected", ...; NULL = "ok" */
     const char *blas_core;       /* OpenBLAS kernel name; NULL = none (analytic mode) */
     double wall_seconds;         /* host wall-clock seconds of the run, finite and >= 0;
@@ -41,9 +48,12 @@ typedef struct ana_run_info {
 } ana_run_info;
 
 /* Format the run key into key[0..keylen). Status: SS_OK; SS_EINVAL (NULL
- * argument); SS_ERANGE (does not fit). */
+ * argument); SS_ERANGE (does not fit). ana_run_key is ana_run_key_build
+ * without a build identity (build_id NULL or "" adds nothing). */
 ss_status ana_run_key(const char *scenario_json, uint64_t seed, const char *version,
                       char *key, size_t keylen);
+ss_status ana_run_key_build(const char *scenario_json, uint64_t seed, const char *version,
+                            const char *build_id, char *key, size_t keylen);
 
 /* Look a run up by key. Status: SS_OK (*run_id set); SS_ENOTFOUND (err names
  * the key); SS_EDB... */
@@ -80,8 +90,10 @@ ss_status ana_run_accuracy(ana_db *db, int64_t run_id, const char *codec, const 
 /* Determinism digest of a stored run: SHA-256 (lower-case hex) over every
  * result table's rows for the run, in primary-key order, values printed
  * canonically (REAL as %.17g in the C locale, TEXT length-prefixed), with
- * column names; excluding runs.id, the run_id columns and the wall-clock
- * columns wall_seconds and created_at_wall. Same seed => same digest.
+ * column names; excluding runs.id, the run_id columns, the wall-clock
+ * columns wall_seconds and created_at_wall, and the build: runs.build_id
+ * and its ":<build_id>" suffix of runs.run_key (a build property, so equal
+ * results from two builds have equal digests). Same seed => same digest.
  * Status: SS_OK; SS_ENOTFOUND (no such run); SS_EDB... */
 ss_status ana_run_digest(ana_db *db, int64_t run_id, char hex[65], char *err, size_t errlen);
 

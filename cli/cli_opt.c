@@ -106,6 +106,15 @@ static int matches(const cli_opt *o, int argc, char **argv, int *i, const char *
     *v = NULL;
     if (o->kind == CLI_FLAG)
         return strcmp(a, o->name) == 0 || (o->short_name && strcmp(a, o->short_name) == 0);
+    /* A short option with a value: "-j 2" or "-j2". */
+    size_t sn = o->short_name ? strlen(o->short_name) : 0;
+    if (sn && strncmp(a, o->short_name, sn) == 0) {
+        if (a[sn])
+            *v = a + sn;
+        else if (*i + 1 < argc)
+            *v = argv[++*i];
+        return 1;
+    }
     if (strncmp(a, o->name, n) != 0 || (a[n] && a[n] != '='))
         return 0;
     if (a[n] == '=')
@@ -200,7 +209,9 @@ void cli_usage(const cli_cmd *cmd, FILE *out)
     for (size_t k = 0; k < cmd->n_opts; k++) {
         const cli_opt *o = &cmd->opts[k];
         char label[64];
-        if (o->short_name)
+        if (o->short_name && o->metavar)
+            snprintf(label, sizeof label, "%s, %s %s", o->short_name, o->name, o->metavar);
+        else if (o->short_name)
             snprintf(label, sizeof label, "%s, %s", o->short_name, o->name);
         else if (o->metavar)
             snprintf(label, sizeof label, "%s %s", o->name, o->metavar);

@@ -34,9 +34,10 @@ static const cli_cmd run_cmd = {
     .description =
         "Simulate SCENARIO (default: scenarios/default.json in the current folder, else\n"
         "the bundled one), store the run in the results database in one transaction and\n"
-        "print its report. A run is identified by its scenario (after --set), seed and\n"
-        "shardsim version: running the same again reports the stored run instead of\n"
-        "storing a duplicate.\n",
+        "print its report. A run is identified by its scenario (after --set), seed,\n"
+        "shardsim version and build identity (source commit, dirty flag): running the\n"
+        "same again reports the stored run instead of storing a duplicate; a rebuilt,\n"
+        "changed shardsim runs it anew.\n",
     .opts = run_opts,
     .n_opts = sizeof run_opts / sizeof run_opts[0],
     .noun = "scenario",
@@ -68,9 +69,9 @@ static int run_stored(const run_args *a, const scn_scenario *s)
         return cli_exit_for_stage(r.stage, st);
     }
     if (r.stored_before)
-        fprintf(stderr, "shardsim run: this scenario, seed %llu and version %s are already "
-                        "stored as run %lld in %s (runs are deterministic); reporting it\n",
-                (unsigned long long)s->seed, SS_VERSION, (long long)r.run_id, a->db);
+        fprintf(stderr, "shardsim run: this scenario, seed %llu, version %s and build %s are "
+                        "already stored as run %lld in %s (runs are deterministic); reporting it\n",
+                (unsigned long long)s->seed, SS_VERSION, exp_build_id(), (long long)r.run_id, a->db);
     if (!a->quiet && (st = ana_report_print(a->db, r.run_id, stdout, err, sizeof err)) != SS_OK) {
         fprintf(stderr, "shardsim run: %s\n", err);
         return cli_exit_for_db(st);

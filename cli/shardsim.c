@@ -31,6 +31,8 @@ static const char usage[] =
     "                        on TinyStories, MNIST accuracy), stored in the DB\n"
     "  pareto SCENARIO --codecs LIST  wire bytes x latency x accuracy per\n"
     "                        activation codec, Pareto front marked, stored in the DB\n"
+    "  sweep SWEEP.json [-j N]  every point (axis values x seeds) of a sweep file,\n"
+    "                        in N worker processes, stored once each; --list prints them\n"
     "  help [COMMAND]        this text, or a command's own help\n"
     "\n"
     "Options:\n"
@@ -65,8 +67,10 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_pareto(argc, argv);
     if (strcmp(cmd, "calibrate") == 0)
         return cli_calibrate(argc, argv);
+    if (strcmp(cmd, "sweep") == 0)
+        return cli_sweep(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 

@@ -112,7 +112,7 @@ static ss_status fail(exp_run_result *out, exp_stage stage, ss_status st)
 
 /* Simulate (or not), measure, store: the part done only for a new run. */
 static ss_status run_new(const scn_scenario *s, const exp_run_opts *o, const char *json,
-                         const char *version, ana_db *db, exp_run_result *out, char *err,
+                         const char *version, const char *build, ana_db *db, exp_run_result *out, char *err,
                          size_t errlen)
 {
     sim_results res;
@@ -134,6 +134,7 @@ static ss_status run_new(const scn_scenario *s, const exp_run_opts *o, const cha
         .scenario_name = s->name,
         .scenario_json = json,
         .version = version,
+        .build_id = build,
         .status = "ok",
         .blas_core = openblas_get_corename(),
         .wall_seconds = wall_now() - t0,
@@ -162,7 +163,8 @@ ss_status exp_run(const scn_scenario *s, const exp_run_opts *o, ana_db *db, exp_
                       "experiment: NULL scenario or database");
     const char *json = o->key_json ? o->key_json : s->canonical_json;
     const char *version = o->version ? o->version : SS_VERSION;
-    ss_status st = ana_run_key(json, s->seed, version, out->key, sizeof out->key);
+    const char *build = o->build_id ? o->build_id : exp_build_id();
+    ss_status st = ana_run_key_build(json, s->seed, version, build, out->key, sizeof out->key);
     if (st != SS_OK)
         return ss_err(err, errlen, fail(out, EXP_STAGE_SETUP, st),
                       "%s: cannot compute the run key: %s", s->source_path, ss_strerror(st));
@@ -175,5 +177,5 @@ ss_status exp_run(const scn_scenario *s, const exp_run_opts *o, ana_db *db, exp_
         return fail(out, EXP_STAGE_FIND, st);
     if (err && errlen)
         err[0] = 0;
-    return run_new(s, o, json, version, db, out, err, errlen);
+    return run_new(s, o, json, version, build, db, out, err, errlen);
 }

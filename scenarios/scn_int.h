@@ -51,6 +51,19 @@ typedef struct scn_loader {
 } scn_loader;
 
 void scn_loader_fini(scn_loader *L);
+
+/* scn_load of a document already in memory: `len` bytes of `text` labelled
+ * `label` in messages (and in source_path), relative file paths resolved
+ * against `dir` (a directory with its trailing '/', or "" / NULL for the
+ * current one). Status and *out as scn_load's. */
+ss_status scn_load_text(const char *label, const char *dir, const char *text, size_t len,
+                        const scn_override *overrides, size_t n_overrides, scn_scenario *out,
+                        char *err, size_t errlen);
+
+/* The member of `root` at override path `path` ("a.b[2].c", scn_override
+ * syntax), or NULL when it does not exist; *malformed = 1 for a path that
+ * is not in that syntax. */
+const cJSON *scn_override_lookup(const cJSON *root, const char *path, int *malformed);
 ss_status scn_oom(const scn_loader *L);
 /* Member `key` of obj: a number in [min, max] ((min, max] with min_open). */
 ss_status scn_number(const scn_loader *L, const cJSON *obj, const char *path, const char *key,

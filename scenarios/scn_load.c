@@ -619,24 +619,31 @@ static ss_status validate(scn_loader *L, const cJSON *root)
     return SS_OK;
 }
 
-ss_status scn_load(const char *path, const scn_override *overrides, size_t n_overrides,
-                   scn_scenario *out, char *err, size_t errlen)
+/* The common part of scn_load and scn_load_text: `text` (NULL: read the
+ * file `path`) parsed, overridden, printed canonically and validated.
+ * `dir` (NULL: the directory of `path`) resolves relative file paths. */
+static ss_status load_doc(const char *path, const char *dir, const char *text, size_t len,
+                          const scn_override *overrides, size_t n_overrides, scn_scenario *out,
+                          char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     scn_loader L = {.cx = {.file = path, .err = err, .errlen = errlen}, .s = out};
     if (!path || !path[0])
         return ss_err(err, errlen, SS_EINVAL, "scenario path is empty");
-    if (strlen(path) >= SCN_PATH_MAX)
+    if (strlen(path) >= SCN_PATH_MAX || (dir && strlen(dir) >= SCN_PATH_MAX))
         return ss_err(err, errlen, SS_EINVAL, "%.80s...: scenario path longer than %d bytes", path,
                       SCN_PATH_MAX - 1);
     snprintf(out->source_path, sizeof out->source_path, "%s", path);
     const char *slash = strrchr(path, '/');
-    if (slash)
+    if (dir)
+        snprintf(L.dir, sizeof L.dir, "%s", dir);
+    else if (slash)
         snprintf(L.dir, sizeof L.dir, "%.*s", (int)(slash - path + 1), path);
 
     cJSON *root = NULL;
     char *printed = NULL;
-    ss_status rc = ss_json_load_file(path, &root, err, errlen);
+    ss_status rc = text ? ss_json_parse(path, text, len, &root, err, errlen)
+                        : ss_json_load_file(path, &root, err, errlen);
     if (rc != SS_OK)
         goto fail;
     for (size_t i = 0; i < n_overrides; i++)
@@ -665,6 +672,23 @@ fail:
     scn_scenario_fini(out);
     memset(out, 0, sizeof *out);
     return rc;
+}
+
+ss_status scn_load(const char *path, const scn_override *overrides, size_t n_overrides,
+                   scn_scenario *out, char *err, size_t errlen)
+{
+    return load_doc(path, NULL, NULL, 0, overrides, n_overrides, out, err, errlen);
+}
+
+ss_status scn_load_text(const char *label, const char *dir, const char *text, size_t len,
+                        const scn_override *overrides, size_t n_overrides, scn_scenario *out,
+                        char *err, size_t errlen)
+{
+    if (!text) {
+        memset(out, 0, sizeof *out);
+        return ss_err(err, errlen, SS_EINVAL, "scenario text is NULL");
+    }
+    return load_doc(label, dir ? dir : "", text, len, overrides, n_overrides, out, err, errlen);
 }
 
 void scn_scenario_fini(scn_scenario *s)

@@ -64,6 +64,31 @@ static int split_path(const char *p, seg *segs, size_t *n)
     return k ? 0 : -1;
 }
 
+const cJSON *scn_override_lookup(const cJSON *root, const char *path, int *malformed)
+{
+    seg segs[MAX_SEGMENTS];
+    size_t n;
+    *malformed = 0;
+    if (!path || split_path(path, segs, &n) != 0) {
+        *malformed = 1;
+        return NULL;
+    }
+    const cJSON *cur = root;
+    for (size_t i = 0; i < n && cur; i++) {
+        const seg *g = &segs[i];
+        const cJSON *next = NULL;
+        if (g->key && cJSON_IsObject(cur)) {
+            for (const cJSON *c = cur->child; c; c = c->next)
+                if (strlen(c->string) == g->key_len && memcmp(c->string, g->key, g->key_len) == 0)
+                    next = c;
+        } else if (!g->key && cJSON_IsArray(cur) && g->index < (size_t)cJSON_GetArraySize(cur)) {
+            next = cJSON_GetArrayItem(cur, (int)g->index);
+        }
+        cur = next;
+    }
+    return cur;
+}
+
 static const char *type_noun(const cJSON *v)
 {
     if (cJSON_IsObject(v))

@@ -396,8 +396,14 @@ START_TEST(test_new_database_has_the_current_schema_application_id_and_wal)
 }
 END_TEST
 
-/* A file written by schema v1 (no nodes.down_s) migrates to v2 in place:
- * its runs survive, old node rows read down_s = 0, new runs store it. */
+/* Schema v3's additions, undone: what a v2 file looks like. */
+static const char undo_v3[] =
+    "DROP INDEX sweep_points_run; DROP TABLE sweep_points; DROP TABLE sweeps;"
+    " ALTER TABLE runs DROP COLUMN build_id; DELETE FROM schema_version WHERE version = 3;";
+
+/* A file written by schema v1 (no nodes.down_s) migrates to the current
+ * schema in place: its runs survive, old node rows read down_s = 0, new
+ * runs store it. */
 START_TEST(test_open_migrates_a_v1_database_keeping_its_runs)
 {
     ana_db *db = open_db(tpath("v1.db"));
@@ -406,21 +412,65 @@ START_TEST(test_open_migrates_a_v1_database_keeping_its_runs)
     store(db, &info_default, &f.r);
     ana_db_close(db);
     sqlite3 *h = raw_open(tpath("v1.db"));
-    raw_exec(h, "BEGIN; ALTER TABLE nodes DROP COLUMN down_s; DELETE FROM schema_version WHERE"
-                " version = 2; PRAGMA user_version = 1; COMMIT;");
+    char sql[1024];
+    snprintf(sql, sizeof sql, "BEGIN; %s ALTER TABLE nodes DROP COLUMN down_s; DELETE FROM"
+                              " schema_version WHERE version = 2; PRAGMA user_version = 1; COMMIT;",
+             undo_v3);
+    raw_exec(h, sql);
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM pragma_table_info('nodes') WHERE name ="
                               " 'down_s'"), 0);
     sqlite3_close(h);
     db = open_db(tpath("v1.db"));
-    ck_assert_int_eq(ana_db_schema_version(db), 2);
+    ck_assert_int_eq(ana_db_schema_version(db), ANA_SCHEMA_VERSION);
     ana_db_close(db);
     h = raw_open(tpath("v1.db"));
-    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), ANA_SCHEMA_VERSION);
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM runs"), 1);
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM nodes WHERE down_s = 0"),
                      q_int(h, "SELECT count(*) FROM nodes"));
     ck_assert_str_eq(q_text(h, "SELECT description FROM schema_version WHERE version = 2"),
                      "v2: nodes.down_s (time each node spent failed)");
+    sqlite3_close(h);
+}
+END_TEST
+
+/* A v2 file (no build identity, no sweep tables) migrates to v3 in one
+ * transaction: its runs keep their rows, keys and digests, read build_id
+ * NULL, and are still found by their (build-less) keys. */
+START_TEST(test_open_migrates_a_v2_database_keeping_its_runs_and_digests)
+{
+    ana_db *db = open_db(tpath("v2.db"));
+    fixture f;
+    fixture_fill(&f);
+    int64_t id = store(db, &info_default, &f.r);
+    char before[65], after[65], err[512] = "", key[ANA_RUN_KEY_MAX];
+    ck_assert_int_eq(ana_run_digest(db, id, before, err, sizeof err), SS_OK);
+    ana_db_close(db);
+    sqlite3 *h = raw_open(tpath("v2.db"));
+    char sql[1024];
+    snprintf(sql, sizeof sql, "BEGIN; %s PRAGMA user_version = 2; COMMIT;", undo_v3);
+    raw_exec(h, sql);
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM pragma_table_info('runs') WHERE name ="
+                              " 'build_id'"), 0);
+    sqlite3_close(h);
+    db = open_db(tpath("v2.db"));
+    ck_assert_int_eq(ana_db_schema_version(db), 3);
+    ck_assert_int_eq(ana_run_digest(db, id, after, err, sizeof err), SS_OK);
+    ck_assert_str_eq(before, after);
+    ck_assert_int_eq(ana_run_key(info_default.scenario_json, f.r.seed, "0.1.0", key, sizeof key),
+                     SS_OK);
+    int64_t found = 0;
+    ck_assert_int_eq(ana_run_find(db, key, &found, err, sizeof err), SS_OK);
+    ck_assert_int_eq(found, id);
+    ana_db_close(db);
+    h = raw_open(tpath("v2.db"));
+    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM runs WHERE build_id IS NULL"), 1);
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM sweeps"), 0);
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM sweep_points"), 0);
+    ck_assert_str_eq(q_text(h, "SELECT description FROM schema_version WHERE version = 3"),
+                     "v3: runs.build_id (the build's identity, part of run_key), sweeps, "
+                     "sweep_points");
     sqlite3_close(h);
 }
 END_TEST
@@ -447,20 +497,26 @@ START_TEST(test_open_migrates_an_empty_but_valid_database)
 }
 END_TEST
 
+/* One version past this build's schema, as a literal for PRAGMA text. */
+#define ANA_SCHEMA_VERSION_NEXT 4
+_Static_assert(ANA_SCHEMA_VERSION_NEXT == ANA_SCHEMA_VERSION + 1, "update with the schema");
+#define SS_STR_(x) #x
+#define SS_STR(x) SS_STR_(x)
+
 START_TEST(test_open_refuses_a_newer_schema_version)
 {
     ana_db_close(open_db(tpath("r.db")));
     sqlite3 *h = raw_open(tpath("r.db"));
-    raw_exec(h, "PRAGMA user_version=3");
+    raw_exec(h, "PRAGMA user_version=" SS_STR(ANA_SCHEMA_VERSION_NEXT));
     sqlite3_close(h);
     ana_db *db = (ana_db *)1;
     char err[512] = "";
     ck_assert_int_eq(ana_db_open(tpath("r.db"), NULL, &db, err, sizeof err), SS_EVERSION);
     ck_assert_ptr_null(db);
     ck_assert_ptr_nonnull(strstr(err, "r.db"));
-    ck_assert_ptr_nonnull(strstr(err, "version 3"));
+    ck_assert_ptr_nonnull(strstr(err, "version " SS_STR(ANA_SCHEMA_VERSION_NEXT)));
     h = raw_open(tpath("r.db"));
-    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), ANA_SCHEMA_VERSION_NEXT);
     sqlite3_close(h);
 }
 END_TEST
@@ -1040,6 +1096,36 @@ START_TEST(test_digest_is_equal_for_identical_stores_into_two_databases)
 }
 END_TEST
 
+/* The build identity is part of the key (two builds store two runs) but
+ * not of the digest: equal results from two builds digest equally, and a
+ * run without a build identity digests as before schema v3. */
+START_TEST(test_build_identity_separates_runs_but_not_digests)
+{
+    fixture f;
+    fixture_fill(&f);
+    char none[65], a[65], b[65], err[512] = "";
+    ana_run_info ia = info_default, ib = info_default;
+    ia.build_id = "git:aaaa", ib.build_id = "git:bbbb-dirty.0123456789ab";
+    digest_of("n.db", &info_default, &f.r, none);
+    ana_db *db = open_db(tpath("ab.db"));
+    int64_t id_a = store(db, &ia, &f.r), id_b = store(db, &ib, &f.r);
+    ck_assert_int_ne(id_a, id_b);
+    ck_assert_int_eq(ana_run_digest(db, id_a, a, err, sizeof err), SS_OK);
+    ck_assert_int_eq(ana_run_digest(db, id_b, b, err, sizeof err), SS_OK);
+    ck_assert_str_eq(a, none);
+    ck_assert_str_eq(b, none);
+    char key[ANA_RUN_KEY_MAX];
+    ck_assert_int_eq(ana_run_key_build(info_default.scenario_json, f.r.seed, "0.1.0", "git:aaaa",
+                                       key, sizeof key), SS_OK);
+    int64_t found = 0;
+    ck_assert_int_eq(ana_run_find(db, key, &found, err, sizeof err), SS_OK);
+    ck_assert_int_eq(found, id_a);
+    ck_assert_str_eq(q_text(ana_db_sqlite(db), "SELECT build_id FROM runs WHERE build_id LIKE"
+                                               " 'git:bbbb%'"), "git:bbbb-dirty.0123456789ab");
+    ana_db_close(db);
+}
+END_TEST
+
 START_TEST(test_digest_changes_when_any_stored_value_changes)
 {
     fixture f;
@@ -1227,6 +1313,7 @@ Suite *ana_suite(void)
     tcase_add_test(tc, test_open_migrates_an_empty_but_valid_database);
     tcase_add_test(tc, test_open_refuses_a_newer_schema_version);
     tcase_add_test(tc, test_open_migrates_a_v1_database_keeping_its_runs);
+    tcase_add_test(tc, test_open_migrates_a_v2_database_keeping_its_runs_and_digests);
     tcase_add_test(tc, test_open_refuses_a_foreign_application_id_and_leaves_it_alone);
     tcase_add_test(tc, test_open_refuses_a_schema_version_table_that_disagrees_with_user_version);
     tcase_add_test(tc, test_open_refuses_garbage_and_does_not_overwrite_it);
@@ -1245,6 +1332,7 @@ Suite *ana_suite(void)
     tcase_add_test(tc, test_digest_is_equal_for_identical_stores_into_two_databases);
     tcase_add_test(tc, test_digest_changes_when_any_stored_value_changes);
     tcase_add_test(tc, test_digest_ignores_wall_clock_columns);
+    tcase_add_test(tc, test_build_identity_separates_runs_but_not_digests);
     tcase_add_test(tc, test_digest_covers_the_accuracy_table_and_rejects_a_missing_run);
     tcase_add_test(tc, test_concurrent_processes_create_one_database_and_lose_no_run);
     tcase_add_test(tc, test_report_prints_the_run_and_its_nodes_in_id_order);

@@ -69,7 +69,9 @@ static void load(scn_scenario *s, const char *path, const char *value)
                            sizeof err) == SS_OK, "%s", err);
 }
 
-static const exp_run_opts base_opts = {.assets_dir = SS_SHARED_DIR "/assets", .version = "test"};
+/* No build identity: the keys of these tests are pinned as (json, seed, "test"). */
+static const exp_run_opts base_opts = {.assets_dir = SS_SHARED_DIR "/assets", .version = "test",
+                                       .build_id = ""};
 
 typedef struct hook {
     int calls;
@@ -133,6 +135,49 @@ START_TEST(test_first_call_runs_and_stores_second_call_finds_the_same_run)
     ck_assert_int_eq(r2.stored_before, 0);
     ck_assert_int_ne(r2.run_id, r1.run_id);
     ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 2);
+    scn_scenario_fini(&s);
+    ana_db_close(db);
+}
+END_TEST
+
+/* A run stored by one build is not served to another: the identity is in
+ * the key, so another identity simulates and stores a new run (the digest,
+ * which leaves the build out, is equal). By default the key ends with this
+ * build's identity and runs.build_id holds it. */
+START_TEST(test_a_run_of_another_build_identity_is_not_served)
+{
+    ana_db *db = open_db();
+    scn_scenario s;
+    load(&s, NULL, NULL);
+    exp_run_opts o = base_opts;
+    exp_run_result r1, r2, r3;
+    char err[1024], d1[65], d2[65];
+    o.build_id = "git:1111111111111111111111111111111111111111";
+    ck_assert_msg(exp_run(&s, &o, db, &r1, err, sizeof err) == SS_OK, "%s", err);
+    o.build_id = "git:1111111111111111111111111111111111111111-dirty.abcdefabcdef";
+    ck_assert_msg(exp_run(&s, &o, db, &r2, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_int_eq(r2.stored_before, 0);
+    ck_assert_int_ne(r2.run_id, r1.run_id);
+    ck_assert_str_ne(r2.key, r1.key);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 2);
+    ck_assert_int_eq(ana_run_digest(db, r1.run_id, d1, err, sizeof err), SS_OK);
+    ck_assert_int_eq(ana_run_digest(db, r2.run_id, d2, err, sizeof err), SS_OK);
+    ck_assert_str_eq(d1, d2);
+    o.build_id = NULL; /* this build */
+    ck_assert_msg(exp_run(&s, &o, db, &r3, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_int_eq(r3.stored_before, 0);
+    ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 3);
+    const char *id = exp_build_id();
+    ck_assert(strncmp(id, "git:", 4) == 0 || strncmp(id, "src:", 4) == 0);
+    size_t kl = strlen(r3.key), il = strlen(id);
+    ck_assert(kl > il && strcmp(r3.key + kl - il, id) == 0 && r3.key[kl - il - 1] == ':');
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(ana_db_sqlite(db), "SELECT build_id FROM runs WHERE id = ?",
+                                        -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, r3.run_id);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), id);
+    sqlite3_finalize(st);
     scn_scenario_fini(&s);
     ana_db_close(db);
 }
@@ -346,6 +391,7 @@ Suite *exp_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_first_call_runs_and_stores_second_call_finds_the_same_run);
     tcase_add_test(tc, test_the_run_is_the_same_in_a_fresh_database);
+    tcase_add_test(tc, test_a_run_of_another_build_identity_is_not_served);
     tcase_add_test(tc, test_a_failing_simulation_stores_nothing);
     tcase_add_test(tc, test_a_failing_measurement_stores_nothing_and_a_retry_stores_once);
     tcase_add_test(tc, test_a_run_stored_meanwhile_by_another_writer_is_reported_as_stored);

@@ -17,6 +17,8 @@ out=$("$bin" run scenarios/default.json --db "$db" --set workload.n_requests=30)
 check "run exits 0" test $rc -eq 0
 check "report shows p99" grep -q "p99" <<<"$out"
 check "report shows 30 requests" grep -q "30 ok / 30 total" <<<"$out"
+check "report shows the build identity" grep -Eq "^  build +(git:[0-9a-f]{40}|src:[0-9a-f]{64})" <<<"$out"
+check "build identity stored" grep -Eq "^(git|src):" <<<"$(sqlite3 "$db" 'select build_id from runs')"
 "$bin" run scenarios/default.json --db "$db" --set workload.n_requests=30 -q 2>"$tmp/err"; rc=$?
 check "rerun exits 0" test $rc -eq 0
 check "rerun recognised" grep -q "already stored as run 1" "$tmp/err"

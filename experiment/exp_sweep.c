@@ -1,0 +1,196 @@
+/* exp_sweep.c - the sweep executor (exp_sweep.h): fork, share a counter,
+ * exp_run each point, record it. */
+#include "exp_sweep.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "ana_sha256.h"
+#include "ana_sweep.h"
+#include "ss_alloc.h"
+
+/* Outcome of one point, written by the worker that ran it. */
+enum { PT_PENDING = 0, PT_NEW, PT_STORED, PT_FAILED, PT_LOST };
+
+typedef struct shared {
+    atomic_size_t next;      /* the next point index to take */
+    unsigned char outcome[]; /* (n_points) PT_* */
+} shared;
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 || ATOMIC_LLONG_LOCK_FREE == 2,
+               "the shared counter must be lock-free to work across processes");
+
+/* sweeps.spec_json: the axes' identity plus the base scenario's hash. */
+static char *sweep_spec(const scn_sweep *sw)
+{
+    char sha[65];
+    ana_sha256_hex(sw->base_json, strlen(sw->base_json), sha);
+    size_t len = strlen(sw->spec_json) + 100;
+    char *spec = ss_malloc(len);
+    if (spec) /* spec_json is {"mode":..}: splice the hash in as its first member */
+        snprintf(spec, len, "{\"base_sha256\":\"%s\",%s", sha, sw->spec_json + 1);
+    return spec;
+}
+
+static ss_status do_register(const scn_sweep *sw, const char *db_path, char *err, size_t errlen)
+{
+    ana_db *db = NULL;
+    int64_t id;
+    char *spec = sweep_spec(sw);
+    if (!spec)
+        return ss_err(err, errlen, SS_ENOMEM, "%s: out of memory", sw->source_path);
+    ss_status st = ana_db_open(db_path, NULL, &db, err, errlen);
+    if (st == SS_OK)
+        st = ana_sweep_register(db, sw->name, spec, sw->paths_json, &id, err, errlen);
+    ana_db_close(db);
+    ss_free(spec);
+    if (st == SS_EEXIST)
+        return ss_err(err, errlen, SS_ESCHEMA,
+                      "%s: name: sweep \"%s\" is already stored in %s with other axes or another "
+                      "base scenario; rename the sweep or use another database",
+                      sw->source_path, sw->name, db_path);
+    return st;
+}
+
+/* The sweep id (registered by the parent: found, never inserted here). */
+static ss_status find_sweep(const scn_sweep *sw, ana_db *db, int64_t *id, char *err, size_t errlen)
+{
+    char *spec = sweep_spec(sw);
+    if (!spec)
+        return ss_err(err, errlen, SS_ENOMEM, "%s: out of memory", sw->source_path);
+    ss_status st = ana_sweep_register(db, sw->name, spec, sw->paths_json, id, err, errlen);
+    ss_free(spec);
+    return st;
+}
+
+/* One point: load, exp_run, record. Returns its PT_* outcome. */
+static int run_point(const scn_sweep *sw, size_t i, int64_t sweep_id, ana_db *db,
+                     const exp_run_opts *ro, FILE *log)
+{
+    size_t combo;
+    uint64_t seed;
+    char err[1024] = "", rerr[512];
+    char *axes = NULL;
+    scn_scenario s;
+    exp_run_result r = {0};
+    scn_sweep_point(sw, i, &combo, &seed);
+    if (scn_sweep_axes_json(sw, combo, &axes) != SS_OK)
+        return PT_LOST;
+    ss_status st = scn_sweep_load_point(sw, combo, seed, &s, err, sizeof err);
+    if (st == SS_OK) {
+        st = exp_run(&s, ro, db, &r, err, sizeof err);
+        scn_scenario_fini(&s);
+    }
+    int outcome = st != SS_OK ? PT_FAILED : r.stored_before ? PT_STORED : PT_NEW;
+    ss_status rs = ana_sweep_point_store(db, sweep_id, (int64_t)combo, seed, axes, r.run_id,
+                                         st == SS_OK ? NULL : err, rerr, sizeof rerr);
+    if (log && st != SS_OK)
+        fprintf(log, "sweep %s: point %zu (seed %llu, %s) failed: %s\n", sw->name, i,
+                (unsigned long long)seed, axes, err);
+    if (log && rs != SS_OK)
+        fprintf(log, "sweep %s: point %zu: cannot record it: %s\n", sw->name, i, rerr);
+    if (log)
+        fflush(log);
+    ss_free(axes);
+    return rs != SS_OK ? PT_LOST : outcome;
+}
+
+static void worker(const scn_sweep *sw, const char *db_path, shared *sh, pid_t parent,
+                   const exp_run_opts *ro, FILE *log)
+{
+    /* Die with the parent: a killed sweep stops, it does not go on unseen. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(3);
+    openblas_set_num_threads(1);
+    ana_db *db = NULL;
+    int64_t sweep_id;
+    char err[1024];
+    /* Our own connection, opened after the fork (PITFALLS D13). */
+    if (ana_db_open(db_path, NULL, &db, err, sizeof err) != SS_OK ||
+        find_sweep(sw, db, &sweep_id, err, sizeof err) != SS_OK) {
+        if (log)
+            fprintf(log, "sweep %s: worker %d: %s\n", sw->name, (int)getpid(), err), fflush(log);
+        ana_db_close(db);
+        _exit(2);
+    }
+    size_t i;
+    while ((i = atomic_fetch_add(&sh->next, 1)) < sw->n_points)
+        sh->outcome[i] = (unsigned char)run_point(sw, i, sweep_id, db, ro, log);
+    ana_db_close(db);
+    _exit(0);
+}
+
+static void summarise(const scn_sweep *sw, const shared *sh, exp_sweep_summary *out)
+{
+    for (size_t i = 0; i < sw->n_points; i++) {
+        switch (sh->outcome[i]) {
+        case PT_NEW:
+            out->n_new++;
+            break;
+        case PT_STORED:
+            out->n_stored++;
+            break;
+        case PT_FAILED:
+            out->n_failed++;
+            break;
+        default:
+            out->n_lost++;
+        }
+    }
+}
+
+ss_status exp_sweep_run(const scn_sweep *sw, const char *db_path, const exp_sweep_opts *o,
+                        exp_sweep_summary *out, char *err, size_t errlen)
+{
+    static const exp_sweep_opts defaults;
+    memset(out, 0, sizeof *out);
+    if (!o)
+        o = &defaults;
+    out->n_points = sw->n_points;
+    ss_status st = do_register(sw, db_path, err, errlen);
+    if (st != SS_OK)
+        return st;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = o->jobs > 0 ? o->jobs : cores > 0 ? (int)cores : 1;
+    if ((size_t)jobs > sw->n_points)
+        jobs = (int)sw->n_points;
+    out->jobs = jobs;
+    size_t map_len = sizeof(shared) + sw->n_points;
+    shared *sh = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED)
+        return ss_err(err, errlen, SS_ENOMEM, "%s: cannot map %zu bytes of shared memory: %s",
+                      sw->source_path, map_len, strerror(errno));
+    atomic_init(&sh->next, 0);
+    pid_t parent = getpid();
+    fflush(NULL); /* no buffered output may be written twice by a child */
+    int started = 0;
+    for (; started < jobs; started++) {
+        pid_t pid = fork();
+        if (pid == 0)
+            worker(sw, db_path, sh, parent, o->run, o->log);
+        if (pid < 0) {
+            st = ss_err(err, errlen, SS_EIO, "%s: cannot start worker %d: %s", sw->source_path,
+                        started + 1, strerror(errno));
+            break;
+        }
+    }
+    for (int alive = started; alive > 0;) {
+        int wst;
+        if (wait(&wst) > 0)
+            alive--;
+        else if (errno != EINTR)
+            break;
+    }
+    if (started > 0) /* the workers that ran did every point they could take */
+        summarise(sw, sh, out);
+    munmap(sh, map_len);
+    return started > 0 ? SS_OK : st;
+}
