@@ -107,6 +107,7 @@ static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     req_state *q = &w->reqs.at[ri];
     node_state *n = &w->nodes.at[sim_w_node_of(w, ri, q->hop)];
     sim_queue_remove(&n->kv_q, w->reqs.next, ri);
+    sim_w_observe(w, ri, q->hop, ROUTE_HOP_TIMEOUT);
     sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
 }
 

@@ -43,6 +43,45 @@ fail:
     return st;
 }
 
+ss_status sim_routing_open(const scn_scenario *s, const route_view *view,
+                           const route_routing_ops **ops_out, double **settings_out,
+                           void **state_out, char *err, size_t errlen)
+{
+    *ops_out = NULL;
+    *settings_out = NULL;
+    *state_out = NULL;
+    char e2[512];
+    const route_routing_ops *ops;
+    ss_status st = route_routing_find(s->routing[0] ? s->routing : "fixed", &ops, e2, sizeof e2);
+    if (st != SS_OK)
+        return ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
+    route_setting given[64];
+    if (s->n_routing_settings > (int)(sizeof given / sizeof given[0]))
+        return ss_err(err, errlen, SS_ESCHEMA, "%s: routing.settings: more than %d settings",
+                      s->source_path, (int)(sizeof given / sizeof given[0]));
+    for (int i = 0; i < s->n_routing_settings; i++)
+        given[i] = (route_setting){s->routing_settings[i].key, s->routing_settings[i].value};
+    double *values = ss_malloc_array((size_t)(ops->n_settings ? ops->n_settings : 1),
+                                     sizeof *values);
+    if (!values)
+        return ss_err(err, errlen, SS_ENOMEM, "%s: out of memory", s->source_path);
+    if ((st = route_settings_resolve(ops, given, s->n_routing_settings, values, e2, sizeof e2)) !=
+        SS_OK) {
+        ss_free(values);
+        return ss_err(err, errlen, st, "%s: %s", s->source_path, e2);
+    }
+    void *state = NULL;
+    route_init in = {.view = view, .settings = values, .seed = s->seed};
+    if (ops->init && (st = ops->init(&in, &state, e2, sizeof e2)) != SS_OK) {
+        ss_free(values);
+        return ss_err(err, errlen, st, "%s: routing: %s", s->source_path, e2);
+    }
+    *ops_out = ops;
+    *settings_out = values;
+    *state_out = state;
+    return SS_OK;
+}
+
 ss_status sim_act_codec(const scn_scenario *s, comp_codec *out, char *err, size_t errlen)
 {
     char e2[512];
@@ -69,22 +108,22 @@ ss_status sim_first_chain(const scn_scenario *s, const model_desc *d, route_hop 
     sim_world_fini(&ws);
     if (st != SS_OK)
         return st;
-    const route_routing_ops *routing;
+    const route_routing_ops *routing = NULL;
     void *rstate = NULL;
+    double *settings = NULL;
     int n = 0;
     route_hop *hops = ss_malloc_array((size_t)d->n_blocks, sizeof *hops);
+    route_request req = {.id = 0, .client_region = s->workload.client_region};
     if (!hops)
         st = SS_ENOMEM;
-    else if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &routing, e2,
-                                      sizeof e2)) != SS_OK)
-        ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
-    else if (routing->init && (st = routing->init(&view, &rstate)) != SS_OK)
-        ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
-    else if ((st = routing->choose(rstate, &view, 0, hops, d->n_blocks, &n, e2, sizeof e2)) !=
+    else if ((st = sim_routing_open(s, &view, &routing, &settings, &rstate, err, errlen)) != SS_OK)
+        ;
+    else if ((st = routing->route(rstate, &view, &req, hops, d->n_blocks, &n, e2, sizeof e2)) !=
              SS_OK)
         ss_err(err, errlen, st, "%s: routing: %s", s->source_path, e2);
-    if (rstate && routing->fini)
+    if (routing && routing->fini)
         routing->fini(rstate);
+    ss_free(settings);
     ss_free(nodes);
     if (st != SS_OK) {
         ss_free(hops);

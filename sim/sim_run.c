@@ -285,13 +285,12 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     }
     if ((st = group_spans(w)) != SS_OK)
         return st;
-    char e2[512];
-    if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &w->routes.ops, e2,
-                                 sizeof e2)) != SS_OK)
-        return ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
-    if (w->routes.ops->init &&
-        (st = w->routes.ops->init(&w->nodes.view, &w->routes.state)) != SS_OK)
-        return ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
+    w->routes.idle = ss_malloc_array((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof *w->routes.idle);
+    if (!w->routes.idle)
+        return SS_ENOMEM;
+    if ((st = sim_routing_open(s, &w->nodes.view, &w->routes.ops, &w->routes.settings,
+                               &w->routes.state, err, errlen)) != SS_OK)
+        return st;
 
     if ((st = ss_rng_create(s->seed, SS_RNG_LINK, UINT64_MAX, SS_RNG_JITTER,
                             &w->nodes.client_jitter_rng)) ||
@@ -359,6 +358,8 @@ static void world_fini(world *w)
     ss_free(w->nodes.views);
     ss_free(w->nodes.by_span);
     ss_free(w->routes.scratch);
+    ss_free(w->routes.settings);
+    ss_free(w->routes.idle);
     ss_free(w->reqs.at);
     ss_free(w->reqs.next);
     ss_free(w->routes.slots);

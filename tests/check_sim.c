@@ -324,42 +324,6 @@ START_TEST(test_kv_admission_at_the_exact_boundary)
 }
 END_TEST
 
-/* Four nodes, two spans of a 4-block model: nodes 0 and 2 serve [0, 2),
- * nodes 1 and 3 serve [2, 4); node 0 is down. "fixed" binds each hop to the
- * lowest live node of its span; "central-queue" gives the same spans with
- * every hop unbound, its node only a placeholder serving that span. */
-START_TEST(test_central_queue_routes_are_unbound_and_fixed_routes_bound)
-{
-    model_desc d = {.n_blocks = 4};
-    route_node_view nodes[4];
-    for (int i = 0; i < 4; i++)
-        nodes[i] = (route_node_view){.id = i, .first_block = i % 2 ? 2 : 0,
-                                     .end_block = i % 2 ? 4 : 2, .up = i != 0};
-    route_view v = {.n_nodes = 4, .nodes = nodes, .model = &d};
-    const char *names[2] = {"fixed", "central-queue"};
-    for (int p = 0; p < 2; p++) {
-        const route_routing_ops *ops;
-        char err[256];
-        ck_assert_int_eq(route_routing_find(names[p], &ops, err, sizeof err), SS_OK);
-        ck_assert_int_eq(ops->late_binding, p);
-        route_hop hops[8];
-        int n = 0;
-        ck_assert_int_eq(ops->choose(NULL, &v, 0, hops, 8, &n, err, sizeof err), SS_OK);
-        ck_assert_int_eq(n, 2);
-        for (int h = 0; h < 2; h++) {
-            ck_assert_int_eq(hops[h].first_block, 2 * h);
-            ck_assert_int_eq(hops[h].end_block, 2 * h + 2);
-            ck_assert_int_eq(hops[h].state, p ? ROUTE_HOP_UNBOUND : ROUTE_HOP_BOUND);
-            /* bound or placeholder, the node serves the hop's span */
-            ck_assert_int_eq(nodes[hops[h].node].first_block, hops[h].first_block);
-            ck_assert_int_eq(nodes[hops[h].node].end_block, hops[h].end_block);
-        }
-        ck_assert_int_eq(hops[0].node, 2); /* node 0 is down */
-        ck_assert_int_eq(hops[1].node, 1);
-    }
-}
-END_TEST
-
 Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -377,7 +341,6 @@ Suite *sim_suite(void)
     tcase_add_test(w, test_same_seed_same_results_other_seed_other_results);
     tcase_add_test(w, test_llama2_7b_preset_block_sizes_match_hand_count);
     tcase_add_test(w, test_kv_admission_at_the_exact_boundary);
-    tcase_add_test(w, test_central_queue_routes_are_unbound_and_fixed_routes_bound);
     suite_add_tcase(s, w);
     return s;
 }
