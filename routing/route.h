@@ -24,6 +24,17 @@ typedef struct route_node_view {
     double uplink_bytes_per_s, downlink_bytes_per_s;
     int first_block, end_block; /* served span; first_block < 0: none */
     int up;                     /* 1 if the node is serving */
+    /* What the node's record says, filled by sim/ from the cost model and
+     * its state after placement (0 / not known for synthetic models). */
+    double inference_rps;       /* single-token decode steps/s of one block of its span
+                                 * (Petals' inference_rps); 0: unknown */
+    double throughput_rps;      /* Petals' server throughput, tokens/s
+                                 * (route_petals_server_throughput); 0: unknown */
+    int relayed;                /* 1: reachable only through a relay */
+    int kv_known;               /* 1: free_kv_tokens is kept up to date */
+    int64_t free_kv_tokens;     /* KV room left, in Petals' cache_tokens_left units: one key or
+                                 * value vector of one block (a session of T tokens over s
+                                 * blocks needs 2 T s) */
 } route_node_view;
 
 typedef struct route_view {

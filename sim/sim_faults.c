@@ -128,6 +128,7 @@ static void node_down(world *w, int ni)
     sim_queue_init(&n->compute_q);
     sim_queue_init(&n->kv_q);
     n->kv_used = 0; /* every cache on the node is gone */
+    sim_w_view_kv(w, ni);
     for (int i = 0; i < n_lost; i++)
         sim_w_recover(w, lost[i], w->reqs.at[lost[i]].hop);
     for (int64_t ri; (ri = sim_queue_pop(&waiting, w->reqs.next)) >= 0;)

@@ -201,6 +201,8 @@ route_hop *sim_w_hop_of(world *w, int64_t ri, int hop);
 /* The node serving hop `hop` of request ri; the hop must be bound. */
 int sim_w_node_of(world *w, int64_t ri, int hop);
 void sim_w_release_kv(world *w, int64_t ri, int hop);
+/* Refresh node ni's announced free KV tokens in the routing view. */
+void sim_w_view_kv(world *w, int ni);
 int sim_w_admit_kv(world *w, int64_t ri);
 void sim_w_finish_request(world *w, int64_t ri, sim_request_status status);
 void sim_w_pull_span_queue(world *w, int ni);

@@ -183,6 +183,297 @@ START_TEST(test_central_queue_dispatches_to_the_lowest_idle_replica)
 }
 END_TEST
 
+/* ---- the policies on a view: helpers ------------------------------------ */
+
+typedef struct opened {
+    const route_routing_ops *ops;
+    void *state;
+} opened;
+
+static opened open_policy(const char *name, const route_view *v, uint64_t seed,
+                          const route_setting *given, int n_given)
+{
+    opened o = {.ops = find(name)};
+    double values[16];
+    char err[256];
+    ck_assert_int_eq(route_settings_resolve(o.ops, given, n_given, values, err, sizeof err),
+                     SS_OK);
+    route_init in = {.view = v, .settings = values, .seed = seed};
+    if (o.ops->init)
+        ck_assert_int_eq(o.ops->init(&in, &o.state, err, sizeof err), SS_OK);
+    return o;
+}
+
+static void close_policy(opened *o)
+{
+    if (o->ops->fini)
+        o->ops->fini(o->state);
+}
+
+/* route() with the chain checked to tile [0, n_blocks) on live nodes whose
+ * spans hold their hops. */
+static int route_ok(opened *o, const route_view *v, const route_request *req, route_hop *hops)
+{
+    int n = 0;
+    char err[256];
+    ck_assert_int_eq(o->ops->route(o->state, v, req, hops, 16, &n, err, sizeof err), SS_OK);
+    int b = 0;
+    for (int h = 0; h < n; h++) {
+        const route_node_view *x = &v->nodes[hops[h].node];
+        ck_assert_int_eq(hops[h].first_block, b);
+        ck_assert_int_gt(hops[h].end_block, b);
+        ck_assert(x->up && x->first_block <= b && hops[h].end_block <= x->end_block);
+        ck_assert_int_eq(hops[h].state, ROUTE_HOP_BOUND);
+        b = hops[h].end_block;
+    }
+    ck_assert_int_eq(b, v->model->n_blocks);
+    return n;
+}
+
+static void observe(opened *o, const route_view *v, int node, route_hop_outcome out,
+                    int64_t now_ns, int64_t latency_ns)
+{
+    route_feedback fb = {.node = node, .first_block = v->nodes[node].first_block,
+                         .end_block = v->nodes[node].end_block, .outcome = out,
+                         .latency_ns = latency_ns, .now_ns = now_ns};
+    o->ops->observe(o->state, v, &fb);
+}
+
+/* random: every replica is used, the draws come from the policy's own
+ * stream (same seed: same chains; another seed: other chains). */
+START_TEST(test_random_uses_every_replica_and_its_own_stream)
+{
+    fixture f;
+    two_spans(&f, 6);
+    opened a = open_policy("random", &f.v, 42, NULL, 0), b = open_policy("random", &f.v, 42, NULL, 0),
+           c = open_policy("random", &f.v, 43, NULL, 0);
+    int count[6] = {0}, differ = 0;
+    for (int r = 0; r < 600; r++) {
+        route_request req = {.id = (uint64_t)r};
+        route_hop ha[16], hb[16], hc[16];
+        ck_assert_int_eq(route_ok(&a, &f.v, &req, ha), 2);
+        route_ok(&b, &f.v, &req, hb);
+        route_ok(&c, &f.v, &req, hc);
+        for (int h = 0; h < 2; h++) {
+            count[ha[h].node]++;
+            ck_assert_int_eq(ha[h].node, hb[h].node);
+            differ += ha[h].node != hc[h].node;
+        }
+    }
+    /* 600 draws among 3 replicas: 200 expected each, sd about 11.5 */
+    for (int i = 0; i < 6; i++)
+        ck_assert(count[i] > 140 && count[i] < 260);
+    ck_assert_int_gt(differ, 100);
+    close_policy(&a);
+    close_policy(&b);
+    close_policy(&c);
+}
+END_TEST
+
+/* round-robin: each span's replicas take turns, per start block. */
+START_TEST(test_round_robin_takes_turns_per_span)
+{
+    fixture f;
+    two_spans(&f, 6);
+    opened o = open_policy("round-robin", &f.v, 1, NULL, 0);
+    const int want0[] = {0, 2, 4, 0, 2}, want1[] = {1, 3, 5, 1, 3};
+    for (int r = 0; r < 5; r++) {
+        route_request req = {.id = (uint64_t)r};
+        route_hop h[16];
+        route_ok(&o, &f.v, &req, h);
+        ck_assert_int_eq(h[0].node, want0[r]);
+        ck_assert_int_eq(h[1].node, want1[r]);
+    }
+    close_policy(&o);
+}
+END_TEST
+
+/* swarm, by hand. Span [0,2) on nodes 0 (inference_rps 10) and 2 (20);
+ * span [2,4) on 1 and 3. A request with 9 output tokens makes 10 passes,
+ * so a 2-block hop is work 20 block-passes. All at now = 0:
+ *   r0: F0 = F2 = 0, tie -> node 0, F0 = 20/10 = 2 s
+ *   r1: node 2 (0 < 2), F2 = 20/20 = 1 s
+ *   r2: node 2 (1 < 2), F2 = 2 s
+ *   r3: tie at 2 s -> node 0, F0 = 4 s
+ * Then observe: node 0 did 2 blocks in 0.5 s (sample 4 blocks/s); with
+ * ema_alpha 0.5 its estimate becomes 0.5*4 + 0.5*10 = 7; at now = 10 s both
+ * finish times are past, so r4 -> node 0 (tie, lowest), F0 = 10 + 20/7 s. */
+START_TEST(test_swarm_picks_the_earliest_virtual_finish_time_by_hand)
+{
+    fixture f;
+    two_spans(&f, 4);
+    f.nodes[0].inference_rps = 10;
+    f.nodes[2].inference_rps = 20;
+    f.nodes[1].inference_rps = f.nodes[3].inference_rps = 1000;
+    route_setting alpha = {"ema_alpha", 0.5};
+    opened o = open_policy("swarm", &f.v, 1, &alpha, 1);
+    const int want[] = {0, 2, 2, 0};
+    route_hop h[16];
+    for (int r = 0; r < 4; r++) {
+        route_request req = {.id = (uint64_t)r, .output_tokens = 9};
+        route_ok(&o, &f.v, &req, h);
+        ck_assert_int_eq(h[0].node, want[r]);
+    }
+    observe(&o, &f.v, 0, ROUTE_HOP_OK, 5000000000LL, 500000000LL);
+    route_request req = {.id = 4, .output_tokens = 9, .now_ns = 10000000000LL};
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 0);
+    /* F0 = 10 s + 20/7 s = 12.857142857 s > F2 = 2 s... but F2 < now, so
+     * the next request at 10 s goes to node 2 */
+    req.id = 5;
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 2);
+    close_policy(&o);
+    /* the setting's range */
+    double v[1];
+    char err[256];
+    route_setting bad = {"ema_alpha", 0};
+    ck_assert_int_eq(route_settings_resolve(find("swarm"), &bad, 1, v, err, sizeof err),
+                     SS_ESCHEMA);
+    ck_assert_str_eq(err, "routing.settings.ema_alpha: expected a number in [1e-06, 1], got 0");
+}
+END_TEST
+
+/* max-throughput: nodes 0 and 2 announce 1 and 3 tokens/s: over 4000
+ * requests node 2 takes about 3/4 of span [0,2) (sd about 27). */
+START_TEST(test_max_throughput_draws_in_proportion_to_throughput)
+{
+    fixture f;
+    two_spans(&f, 4);
+    f.nodes[0].throughput_rps = 1;
+    f.nodes[2].throughput_rps = 3;
+    f.nodes[1].throughput_rps = f.nodes[3].throughput_rps = 5;
+    opened o = open_policy("max-throughput", &f.v, 7, NULL, 0);
+    int on2 = 0;
+    for (int r = 0; r < 4000; r++) {
+        route_request req = {.id = (uint64_t)r};
+        route_hop h[16];
+        route_ok(&o, &f.v, &req, h);
+        on2 += h[0].node == 2;
+    }
+    ck_assert(on2 > 2850 && on2 < 3150);
+    close_policy(&o);
+}
+END_TEST
+
+/* petals, by hand, without RTTs (each delay is Petals' default 0.15 s):
+ * span [0,2) on node 0 (10 rps) and node 2 (100 rps), [2,4) on node 1 (100)
+ * and node 3 (10). Chain 2 -> 1 costs 0.168 + 0.02 + 0.168 + 0.02 + 0.15;
+ * any chain through node 0 or 3 adds 0.18 s of compute. */
+START_TEST(test_petals_takes_the_fastest_chain_and_respects_kv_room)
+{
+    fixture f;
+    two_spans(&f, 4);
+    const double rps[] = {10, 100, 100, 10};
+    for (int i = 0; i < 4; i++)
+        f.nodes[i].inference_rps = rps[i];
+    opened o = open_policy("petals", &f.v, 1, NULL, 0);
+    route_request req = {.prompt_tokens = 8, .output_tokens = 8};
+    route_hop h[16];
+    ck_assert_int_eq(route_ok(&o, &f.v, &req, h), 2);
+    ck_assert_int_eq(h[0].node, 2);
+    ck_assert_int_eq(h[1].node, 1);
+    /* node 2 announces 63 free tokens: 16 tokens * 2 * 2 blocks = 64 do not
+     * fit, +10 s on its edge: node 0 instead */
+    f.nodes[2].kv_known = 1;
+    f.nodes[2].free_kv_tokens = 63;
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 0);
+    f.nodes[2].free_kv_tokens = 64;
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 2);
+    close_policy(&o);
+}
+END_TEST
+
+/* Petals' ban list, by hand (route_int.h): node 2 fails at t = 0 (k = 0):
+ * banned until 15 s; at 14.999999999 s the chain avoids it, at 15 s it is
+ * back. Fails again at 20 s (k = 1): banned 30 s, until 50 s. A success
+ * clears k: its next failure, at 60 s, bans it 15 s again (until 75 s).
+ * With every replica of the span banned, the banned ones are used. */
+START_TEST(test_petals_bans_back_off_and_a_success_clears_them)
+{
+    fixture f;
+    two_spans(&f, 4);
+    const double rps[] = {10, 100, 100, 10};
+    for (int i = 0; i < 4; i++)
+        f.nodes[i].inference_rps = rps[i];
+    opened o = open_policy("petals", &f.v, 1, NULL, 0);
+    const int64_t S = 1000000000LL;
+    route_hop h[16];
+    struct { int64_t now; int want; } seq[] = {{0, 2}, {1, 0}, {15 * S - 1, 0}, {15 * S, 2}};
+    observe(&o, &f.v, 2, ROUTE_HOP_FAILED, 0, 0);
+    for (int i = 1; i < 4; i++) {
+        route_request req = {.now_ns = seq[i].now};
+        route_ok(&o, &f.v, &req, h);
+        ck_assert_int_eq(h[0].node, seq[i].want);
+    }
+    observe(&o, &f.v, 2, ROUTE_HOP_TIMEOUT, 20 * S, 0);
+    route_request req = {.now_ns = 50 * S - 1};
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 0);
+    req.now_ns = 50 * S;
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 2);
+    observe(&o, &f.v, 2, ROUTE_HOP_OK, 55 * S, S);
+    observe(&o, &f.v, 2, ROUTE_HOP_FAILED, 60 * S, 0);
+    req.now_ns = 75 * S - 1;
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 0);
+    req.now_ns = 75 * S;
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 2);
+    /* both replicas of [0, 2) banned: the span stays routable */
+    observe(&o, &f.v, 0, ROUTE_HOP_FAILED, 80 * S, 0);
+    observe(&o, &f.v, 2, ROUTE_HOP_FAILED, 80 * S, 0);
+    req.now_ns = 81 * S;
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 2);
+    close_policy(&o);
+}
+END_TEST
+
+/* Every new policy: reroute answers one live hop for exactly the failed
+ * range, never a banned node while another is live (the failed node was
+ * just observed failing), and SS_ENOTFOUND when nobody serves it; ban
+ * avoidance holds for route() too. */
+START_TEST(test_new_policies_reroute_the_failed_range_to_one_live_node)
+{
+    const char *names[] = {"petals", "random", "round-robin", "swarm", "max-throughput"};
+    for (size_t p = 0; p < sizeof names / sizeof names[0]; p++) {
+        fixture f;
+        two_spans(&f, 6);
+        opened o = open_policy(names[p], &f.v, 3, NULL, 0);
+        route_hop failed = {.node = 3, .first_block = 2, .end_block = 4};
+        observe(&o, &f.v, 3, ROUTE_HOP_FAILED, 0, 0);
+        for (int r = 0; r < 20; r++) {
+            route_request req = {.id = (uint64_t)r, .now_ns = r};
+            route_hop h[16];
+            int n = 0;
+            char err[256];
+            ck_assert_int_eq(o.ops->reroute(o.state, &f.v, &req, &failed, h, 16, &n, err,
+                                            sizeof err), SS_OK);
+            ck_assert_int_eq(n, 1);
+            ck_assert_int_eq(h[0].first_block, 2);
+            ck_assert_int_eq(h[0].end_block, 4);
+            ck_assert(h[0].node == 1 || h[0].node == 5);
+            route_ok(&o, &f.v, &req, h);
+            ck_assert_int_ne(h[1].node, 3);
+        }
+        f.nodes[1].up = f.nodes[3].up = f.nodes[5].up = 0;
+        route_request req = {0};
+        route_hop h[16];
+        int n = 0;
+        char err[256];
+        ck_assert_int_eq(o.ops->reroute(o.state, &f.v, &req, &failed, h, 16, &n, err, sizeof err),
+                         SS_ENOTFOUND);
+        ck_assert_int_eq(o.ops->route(o.state, &f.v, &req, h, 16, &n, err, sizeof err),
+                         SS_ENOTFOUND);
+        close_policy(&o);
+    }
+}
+END_TEST
+
 Suite *route_suite(void)
 {
     Suite *s = suite_create("route");
@@ -193,6 +484,13 @@ Suite *route_suite(void)
     tcase_add_test(t, test_fixed_binds_and_central_queue_leaves_hops_unbound);
     tcase_add_test(t, test_fixed_reroute_is_lowest_live_replica_of_the_span);
     tcase_add_test(t, test_central_queue_dispatches_to_the_lowest_idle_replica);
+    tcase_add_test(t, test_random_uses_every_replica_and_its_own_stream);
+    tcase_add_test(t, test_round_robin_takes_turns_per_span);
+    tcase_add_test(t, test_swarm_picks_the_earliest_virtual_finish_time_by_hand);
+    tcase_add_test(t, test_max_throughput_draws_in_proportion_to_throughput);
+    tcase_add_test(t, test_petals_takes_the_fastest_chain_and_respects_kv_room);
+    tcase_add_test(t, test_petals_bans_back_off_and_a_success_clears_them);
+    tcase_add_test(t, test_new_policies_reroute_the_failed_range_to_one_live_node);
     suite_add_tcase(s, t);
     return s;
 }
