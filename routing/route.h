@@ -24,6 +24,11 @@ typedef struct route_node_view {
     double uplink_bytes_per_s, downlink_bytes_per_s;
     int first_block, end_block; /* served span; first_block < 0: none */
     int up;                     /* 1 if the node is serving */
+    /* Known before placement (sim/ fills them from the cost model; 0 for
+     * synthetic models): */
+    double forward_rps;         /* tokens/s of one block in a 1024-token forward pass (Petals'
+                                 * throughput.py measure_compute_rps) */
+    double network_rps;         /* route_petals_network_rps of its line rates, tokens/s */
     /* What the node's record says, filled by sim/ from the cost model and
      * its state after placement (0 / not known for synthetic models). */
     double inference_rps;       /* single-token decode steps/s of one block of its span

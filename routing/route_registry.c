@@ -7,6 +7,9 @@
 
 extern const route_placement_ops route_placement_uniform;
 extern const route_placement_ops route_placement_manual;
+extern const route_placement_ops route_placement_petals;
+extern const route_placement_ops route_placement_mtpp;
+extern const route_placement_ops route_placement_memory_greedy;
 extern const route_routing_ops route_routing_fixed;
 extern const route_routing_ops route_routing_central;
 extern const route_routing_ops route_routing_petals;
@@ -15,8 +18,9 @@ extern const route_routing_ops route_routing_round_robin;
 extern const route_routing_ops route_routing_swarm;
 extern const route_routing_ops route_routing_max_throughput;
 
-static const route_placement_ops *const placements[] = {&route_placement_uniform,
-                                                        &route_placement_manual};
+static const route_placement_ops *const placements[] = {
+    &route_placement_uniform, &route_placement_manual, &route_placement_petals,
+    &route_placement_mtpp, &route_placement_memory_greedy};
 static const route_routing_ops *const routings[] = {
     &route_routing_fixed,  &route_routing_central, &route_routing_petals,
     &route_routing_random, &route_routing_round_robin, &route_routing_swarm,

@@ -2,8 +2,33 @@
  * the chain of the first request for time-free evaluation. */
 #include "sim_place.h"
 
+#include "model_cost.h"
+#include "route_petals_blocks.h"
 #include "sim_world.h"
 #include "ss_alloc.h"
+
+/* What placement may know of each node before it has a span: Petals'
+ * forward_rps (one block, 1024-token pass, cost model) and network_rps
+ * (its line rates over 16-bit activations). Synthetic models: unknown. */
+static void node_rates(const scn_scenario *s, const model_desc *m, route_node_view *v)
+{
+    if (m->n_blocks < 1 || m->blocks[0].act_in_elems == 0 || m->blocks[0].n_params == 0)
+        return;
+    for (int i = 0; i < s->n_nodes; i++) {
+        const scn_node *sn = &s->nodes[i];
+        model_device dev = {.peak_flops = sn->peak_flops,
+                            .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
+                            .compute_eff = sn->compute_eff, .bw_eff = sn->bw_eff,
+                            .overhead_s = sn->overhead_s,
+                            .attn_s_per_head_pos = sn->attn_s_per_head_pos,
+                            .format_eff_included = sn->format_eff_included};
+        double t = model_cost_span_s(&dev, m, 0, 1, 1024, 0);
+        v[i].forward_rps = t > 0 ? 1024 / t : 0;
+        v[i].network_rps = route_petals_network_rps(sn->downlink_bytes_per_s * 8,
+                                                    sn->uplink_bytes_per_s * 8,
+                                                    (int64_t)m->blocks[0].act_in_elems);
+    }
+}
 
 ss_status sim_place(const scn_scenario *s, const model_desc *m, route_view *view,
                     route_node_view **nodes_out, char *err, size_t errlen)
@@ -19,9 +44,12 @@ ss_status sim_place(const scn_scenario *s, const model_desc *m, route_view *view
             .peak_flops = sn->peak_flops, .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
             .uplink_bytes_per_s = sn->uplink_bytes_per_s,
             .downlink_bytes_per_s = sn->downlink_bytes_per_s, .first_block = -1, .end_block = -1,
-            .up = 1};
+            .up = 1,
+            .relayed = s->groups && sn->group >= 0 && sn->group < s->n_groups &&
+                       s->groups[sn->group].relay};
     }
     *view = (route_view){s->n_nodes, v, m, s->n_regions, s->rtt_s, s->workload.client_region};
+    node_rates(s, m, v);
     const route_placement_ops *place;
     char e2[512];
     ss_status st = route_placement_find(s->placement[0] ? s->placement : "uniform", &place, e2,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model_net.h"
 #include "route.h"
 
 /* Four nodes, two spans of a 4-block model: nodes 0 and 2 serve [0, 2),
@@ -474,6 +475,138 @@ START_TEST(test_new_policies_reroute_the_failed_range_to_one_live_node)
 }
 END_TEST
 
+/* ---- placement policies -------------------------------------------------- */
+
+static const route_placement_ops *find_placement(const char *name)
+{
+    const route_placement_ops *ops;
+    char err[256];
+    ck_assert_int_eq(route_placement_find(name, &ops, err, sizeof err), SS_OK);
+    return ops;
+}
+
+typedef struct pfixture {
+    model_block_desc blocks[4];
+    model_desc d;
+    route_node_view nodes[8];
+    route_view v;
+} pfixture;
+
+/* A 4-block model with hidden 14336 (Petals' reserve is then exactly
+ * 2 GiB), K and V of full width (no KV groups: 4096 cache tokens), fp16
+ * weights and KV. */
+static void pmodel(pfixture *f, double params_per_block, int n_nodes)
+{
+    memset(f, 0, sizeof *f);
+    for (int b = 0; b < 4; b++)
+        f->blocks[b] = (model_block_desc){.n_params = (uint64_t)params_per_block,
+                                          .kv_elems_per_item = 2 * 14336,
+                                          .act_in_elems = 14336, .act_out_elems = 14336};
+    f->d = (model_desc){.n_blocks = 4, .blocks = f->blocks, .weight_bytes_per_param = 2,
+                        .kv_bytes_per_elem = 2};
+    for (int i = 0; i < n_nodes; i++)
+        f->nodes[i] = (route_node_view){.id = i, .up = 1, .first_block = -1, .end_block = -1,
+                                        .downlink_bytes_per_s = 1e18, .network_rps = 1e9};
+    f->v = (route_view){.n_nodes = n_nodes, .nodes = f->nodes, .model = &f->d};
+}
+
+/* petals placement by hand. block 2e9 B (1e9 params x 2), KV per block
+ * 2 x 14336 x 4096 x 2 B = 234881024 B, reserve 2 GiB = 2147483648 B:
+ * blocks = floor((memory - 2147483648) / 2234881024): 7e9 B -> 2,
+ * 4.5e9 B -> 1, 4e9 B -> 0 (serves nothing). Throughputs
+ * min(forward_rps / ((n + 1) / 2), 1e9): node 0 300/1.5 = 200, node 1
+ * 150/1.5 = 100, node 2 600/1.5 = 400, node 3 100/1 = 100.
+ *   node 0 (2): T = 0 0 0 0, start 0 -> [0,2), T = 200 200 0 0
+ *   node 1 (2): windows [200 200] [0 200] [0 0]: start 2 -> [2,4), T = 200 200 100 100
+ *   node 2 (2): [200 200] [100 200] [100 100]: start 2, T = 200 200 500 500
+ *   node 3 (1): [200] [200] [500] [500]: start 0 (first of the ties) -> [0,1)
+ *   node 4: none. */
+START_TEST(test_petals_placement_by_hand)
+{
+    pfixture f;
+    pmodel(&f, 1e9, 5);
+    const double mem[] = {7e9, 7e9, 7e9, 4.5e9, 4e9}, fwd[] = {300, 150, 600, 100, 100};
+    for (int i = 0; i < 5; i++) {
+        f.nodes[i].memory_bytes = mem[i];
+        f.nodes[i].forward_rps = fwd[i];
+    }
+    char err[256];
+    ck_assert_int_eq(find_placement("petals")->place(&f.v, NULL, err, sizeof err), SS_OK);
+    const int want[5][2] = {{0, 2}, {2, 4}, {2, 4}, {0, 1}, {-1, -1}};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(f.nodes[i].first_block, want[i][0]);
+        ck_assert_int_eq(f.nodes[i].end_block, want[i][1]);
+    }
+    /* nobody holds a block: one error line */
+    for (int i = 0; i < 5; i++)
+        f.nodes[i].memory_bytes = 4e9;
+    ck_assert_int_eq(find_placement("petals")->place(&f.v, NULL, err, sizeof err), SS_EFULL);
+    ck_assert_ptr_nonnull(strstr(err, "no node can hold one block"));
+}
+END_TEST
+
+/* memory-greedy by hand, blocks of 1e9 B: memories 2.5, 3, 1.5, 0.5 GB ->
+ * order node 1 (3 blocks: [0,3)), node 0 (2 blocks from 3, cut at 4:
+ * [3,4), then wrap), node 2 (1: [0,1)), node 3 (0: none). */
+START_TEST(test_memory_greedy_placement_by_hand)
+{
+    pfixture f;
+    pmodel(&f, 5e8, 4);
+    const double mem[] = {2.5e9, 3e9, 1.5e9, 0.5e9};
+    for (int i = 0; i < 4; i++)
+        f.nodes[i].memory_bytes = mem[i];
+    char err[256];
+    ck_assert_int_eq(find_placement("memory-greedy")->place(&f.v, NULL, err, sizeof err), SS_OK);
+    const int want[4][2] = {{3, 4}, {0, 3}, {0, 1}, {-1, -1}};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(f.nodes[i].first_block, want[i][0]);
+        ck_assert_int_eq(f.nodes[i].end_block, want[i][1]);
+    }
+    f.nodes[1].memory_bytes = 2.5e9; /* 2 + 2 + 1 blocks wrap once: covered */
+    ck_assert_int_eq(find_placement("memory-greedy")->place(&f.v, NULL, err, sizeof err), SS_OK);
+    for (int i = 0; i < 4; i++)
+        f.nodes[i].memory_bytes = 0.5e9;
+    ck_assert_int_eq(find_placement("memory-greedy")->place(&f.v, NULL, err, sizeof err),
+                     SS_EFULL);
+}
+END_TEST
+
+/* mtpp by hand: nodes 0 and 1 at 1 and 3 blocks per second (forward_rps),
+ * links and memory no limit: max(a / 1, (4 - a) / 3) is smallest at a = 1
+ * (1 s both): [0,1) on node 0, [1,4) on node 1. With a third, faster node
+ * first in the chain (forward_rps 4): 3 stages; a node may be skipped. */
+START_TEST(test_mtpp_placement_by_hand)
+{
+    pfixture f;
+    pmodel(&f, 1, 2);
+    f.nodes[0].forward_rps = 1;
+    f.nodes[1].forward_rps = 3;
+    f.nodes[0].memory_bytes = f.nodes[1].memory_bytes = 1e18;
+    char err[256];
+    ck_assert_int_eq(find_placement("mtpp")->place(&f.v, NULL, err, sizeof err), SS_OK);
+    ck_assert_int_eq(f.nodes[0].first_block, 0);
+    ck_assert_int_eq(f.nodes[0].end_block, 1);
+    ck_assert_int_eq(f.nodes[1].first_block, 1);
+    ck_assert_int_eq(f.nodes[1].end_block, 4);
+    /* node 1 cannot hold 3 blocks of 2 B: best is then a = 2 (2 s vs 2/3 s)
+     * or a = 3 (3 s vs 1/3 s); a = 2 with [2,4) on node 1 needs 4 B */
+    f.nodes[1].memory_bytes = 4;
+    ck_assert_int_eq(find_placement("mtpp")->place(&f.v, NULL, err, sizeof err), SS_OK);
+    ck_assert_int_eq(f.nodes[0].end_block, 2);
+    ck_assert_int_eq(f.nodes[1].first_block, 2);
+}
+END_TEST
+
+START_TEST(test_unknown_placement_lists_every_known_name)
+{
+    const route_placement_ops *ops;
+    char err[512];
+    ck_assert_int_eq(route_placement_find("nope", &ops, err, sizeof err), SS_ENOTFOUND);
+    ck_assert_str_eq(err, "unknown placement policy \"nope\" (known: uniform, manual, petals, "
+                          "mtpp, memory-greedy)");
+}
+END_TEST
+
 Suite *route_suite(void)
 {
     Suite *s = suite_create("route");
@@ -491,6 +624,10 @@ Suite *route_suite(void)
     tcase_add_test(t, test_petals_takes_the_fastest_chain_and_respects_kv_room);
     tcase_add_test(t, test_petals_bans_back_off_and_a_success_clears_them);
     tcase_add_test(t, test_new_policies_reroute_the_failed_range_to_one_live_node);
+    tcase_add_test(t, test_petals_placement_by_hand);
+    tcase_add_test(t, test_memory_greedy_placement_by_hand);
+    tcase_add_test(t, test_mtpp_placement_by_hand);
+    tcase_add_test(t, test_unknown_placement_lists_every_known_name);
     suite_add_tcase(s, t);
     return s;
 }

@@ -46,6 +46,12 @@ for p in central-queue petals random round-robin swarm max-throughput; do
   same "routing $p, restart" --set routing.policy=$p \
     --set 'faults=[{"node":"nuc-warsaw","down_at_s":2.0,"up_at_s":5}]'
 done
+# every placement policy, under fixed and petals routing
+for pl in petals mtpp memory-greedy; do
+  for p in fixed petals; do
+    same "placement $pl, routing $p" --set placement.policy=$pl --set routing.policy=$p
+  done
+done
 # a span with no node ever again: the session fails cleanly with a non-zero exit
 "$bin" generate "$scn" --set 'faults=[{"node":"nuc-warsaw","down_at_s":1.0}]' >/dev/null 2>"$tmp/err"
 rc=$?
