@@ -10,11 +10,37 @@
  * A failed range is rerouted by the same search over the range, among the
  * live servers that cover all of it (so the answer is one hop, which the
  * simulator carries out; Petals itself may split the range over several).
+ *
+ * "nesa": Nesa's personalised routing (arXiv 2407.19775, DESIGN.md section
+ * 4) as Petals' cost plus weighted terms, folded into the same graph:
+ *   compute     w_c x (blocks / inference_rps)
+ *   latency     w_l x the hop delay: the RTT is scaled by (1 + w_l)
+ *   transfer    w_t x one token's activation (fp16) / min(up, down) bytes/s
+ *   reputation  w_r x g(R), g(R) = 1 / R (route_reputation.h)
+ * with the per-hop terms (transfer, reputation) spread evenly over the
+ * node's span, so they are exact for a chain that uses a node's whole span
+ * (aligned spans) and pro rata otherwise: each block's compute edge costs
+ * (1 + w_c) / rps + (w_t * transfer + w_r / R) / span blocks. R starts at 1
+ * and follows each hop's outcome (x 0.8 failed/timeout, x 1.01 ok, clipped
+ * to [0.1, 10]). Weights: routing.settings compute, latency, transfer
+ * (dimensionless) and reputation (seconds per unit of g), defaults 1, 1, 1,
+ * 0.5 (DESIGN.md's example; Nesa tunes them offline by BRKGA).
  */
 #include "route_int.h"
 
 #include "route_petals_path.h"
+#include "route_reputation.h"
 #include "ss_alloc.h"
+
+enum { NESA_COMPUTE, NESA_LATENCY, NESA_TRANSFER, NESA_REPUTATION, NESA_N };
+
+static const route_setting_spec nesa_settings[NESA_N] = {
+    [NESA_COMPUTE] = {"compute", 0, 1000, 1, "weight of the compute term, dimensionless"},
+    [NESA_LATENCY] = {"latency", 0, 1000, 1, "weight of the hop-latency term, dimensionless"},
+    [NESA_TRANSFER] = {"transfer", 0, 1000, 1, "weight of the activation-transfer term, "
+                       "dimensionless"},
+    [NESA_REPUTATION] = {"reputation", 0, 1000, 0.5, "seconds added per unit of g(R) = 1/R"},
+};
 
 typedef struct petals_state {
     route_common c;
@@ -25,6 +51,10 @@ typedef struct petals_state {
     size_t scratch_bytes;
     const route_view *v;          /* during a decision: for the RTT callback */
     int client_region;
+    int nesa;                     /* 1: Nesa's weighted terms (w, rep) apply */
+    double w[NESA_N];
+    double *rep;                  /* (n_nodes) reputations */
+    route_reputation_cfg rep_cfg;
 } petals_state;
 
 static void petals_fini(void *state)
@@ -37,6 +67,7 @@ static void petals_fini(void *state)
     ss_free(s->node_of);
     ss_free(s->phops);
     ss_free(s->scratch);
+    ss_free(s->rep);
     ss_free(s);
 }
 
@@ -72,8 +103,24 @@ static int petals_rtt(void *ctx, int from, int to, double *rtt_s)
     int rb = v->nodes[s->node_of[to]].region;
     if (ra < 0 || rb < 0 || ra >= v->n_regions || rb >= v->n_regions)
         return 0;
-    *rtt_s = v->rtt_s[ra * v->n_regions + rb];
+    *rtt_s = v->rtt_s[ra * v->n_regions + rb] * (s->nesa ? 1 + s->w[NESA_LATENCY] : 1);
     return 1;
+}
+
+/* Nesa's per-block cost of node i as an inference rate (see the header). */
+static double nesa_rps(const petals_state *s, const route_view *v, int i)
+{
+    const route_node_view *x = &v->nodes[i];
+    double rps = x->inference_rps > 0 ? x->inference_rps : ROUTE_PETALS_DEFAULT_INFERENCE_RPS;
+    double bw = x->uplink_bytes_per_s < x->downlink_bytes_per_s ? x->uplink_bytes_per_s
+                                                                 : x->downlink_bytes_per_s;
+    /* defensive: a view without block descriptions has no transfer term */
+    double bytes = v->model->blocks ? 2.0 * v->model->blocks[x->first_block].act_in_elems : 0;
+    double transfer = bw > 0 ? bytes / bw : 0;
+    double per_hop = s->w[NESA_TRANSFER] * transfer +
+                     s->w[NESA_REPUTATION] * route_reputation_cost(s->rep[i]);
+    double per_block = (1 + s->w[NESA_COMPUTE]) / rps + per_hop / (x->end_block - x->first_block);
+    return 1 / per_block;
 }
 
 /* The servers for [first, end): live nodes with a span (one_hop: covering
@@ -93,6 +140,10 @@ static int servers_of(petals_state *s, const route_view *v, const route_request 
             .rps_known = x->inference_rps > 0, .inference_rps = x->inference_rps,
             .kv_known = x->kv_known, .free_kv_tokens = x->free_kv_tokens,
             .banned = route_bans_banned(&s->c.bans, i, req->now_ns)};
+        if (s->nesa) {
+            s->servers[n].inference_rps = nesa_rps(s, v, i);
+            s->servers[n].rps_known = 1;
+        }
         s->node_of[n++] = i;
     }
     return n;
@@ -144,6 +195,52 @@ static void petals_observe(void *state, const route_view *v, const route_feedbac
     (void)v;
     route_bans_observe(&((petals_state *)state)->c.bans, fb);
 }
+
+static ss_status nesa_init(const route_init *in, void **state, char *err, size_t errlen)
+{
+    ss_status st = petals_init(in, state, err, errlen);
+    if (st != SS_OK)
+        return st;
+    petals_state *s = *state;
+    s->nesa = 1;
+    for (int k = 0; k < NESA_N; k++)
+        s->w[k] = in->settings[k];
+    s->rep_cfg = route_reputation_cfg_default();
+    s->rep = ss_malloc_array((size_t)(in->view->n_nodes ? in->view->n_nodes : 1), sizeof *s->rep);
+    if (!s->rep) {
+        petals_fini(s);
+        *state = NULL;
+        return ss_err(err, errlen, SS_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < in->view->n_nodes; i++)
+        s->rep[i] = s->rep_cfg.initial;
+    return SS_OK;
+}
+
+static void nesa_observe(void *state, const route_view *v, const route_feedback *fb)
+{
+    petals_state *s = state;
+    petals_observe(state, v, fb);
+    if (fb->node < 0 || fb->node >= v->n_nodes)
+        return;
+    route_outcome o = fb->outcome == ROUTE_HOP_OK        ? ROUTE_OUTCOME_SUCCESS
+                      : fb->outcome == ROUTE_HOP_TIMEOUT ? ROUTE_OUTCOME_TIMEOUT
+                                                         : ROUTE_OUTCOME_FAILURE;
+    s->rep[fb->node] = route_reputation_update(&s->rep_cfg, s->rep[fb->node], o);
+}
+
+const route_routing_ops route_routing_nesa = {
+    .name = "nesa",
+    .summary = "Nesa's personalised routing: Petals' cost plus weighted compute, latency, "
+               "transfer and reputation (g(R) = 1/R) terms",
+    .settings = nesa_settings,
+    .n_settings = NESA_N,
+    .init = nesa_init,
+    .route = petals_route,
+    .reroute = petals_reroute,
+    .observe = nesa_observe,
+    .fini = petals_fini,
+};
 
 const route_routing_ops route_routing_petals = {
     .name = "petals",

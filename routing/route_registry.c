@@ -17,6 +17,7 @@ extern const route_routing_ops route_routing_random;
 extern const route_routing_ops route_routing_round_robin;
 extern const route_routing_ops route_routing_swarm;
 extern const route_routing_ops route_routing_max_throughput;
+extern const route_routing_ops route_routing_nesa;
 
 static const route_placement_ops *const placements[] = {
     &route_placement_uniform, &route_placement_manual, &route_placement_petals,
@@ -24,7 +25,7 @@ static const route_placement_ops *const placements[] = {
 static const route_routing_ops *const routings[] = {
     &route_routing_fixed,  &route_routing_central, &route_routing_petals,
     &route_routing_random, &route_routing_round_robin, &route_routing_swarm,
-    &route_routing_max_throughput};
+    &route_routing_max_throughput, &route_routing_nesa};
 
 const route_routing_ops *const *route_routing_all(int *n)
 {

@@ -440,7 +440,7 @@ END_TEST
  * avoidance holds for route() too. */
 START_TEST(test_new_policies_reroute_the_failed_range_to_one_live_node)
 {
-    const char *names[] = {"petals", "random", "round-robin", "swarm", "max-throughput"};
+    const char *names[] = {"petals", "random", "round-robin", "swarm", "max-throughput", "nesa"};
     for (size_t p = 0; p < sizeof names / sizeof names[0]; p++) {
         fixture f;
         two_spans(&f, 6);
@@ -607,6 +607,48 @@ START_TEST(test_unknown_placement_lists_every_known_name)
 }
 END_TEST
 
+/* nesa's reputation through observe, by hand. Span [0,2) on nodes 0 and 2,
+ * equal rates: a tie, node 0 (lower index). Node 0 fails at 0 s: R0 = 0.8,
+ * g = 1.25 > g(R2) = 1, so at 100 s (its 15 s ban long over) the chain
+ * takes node 2. Successes on node 0: R0 = 0.8 * 1.01^k; after 22,
+ * 0.8 * 1.01^22 = 0.99578 < 1 (still node 2); after 23, 1.00574 > 1: node
+ * 0 again. Settings name their keys. */
+START_TEST(test_nesa_reputation_follows_observed_outcomes_by_hand)
+{
+    fixture f;
+    two_spans(&f, 4);
+    for (int i = 0; i < 4; i++) {
+        f.nodes[i].inference_rps = 100;
+        f.nodes[i].uplink_bytes_per_s = f.nodes[i].downlink_bytes_per_s = 1e6;
+    }
+    model_block_desc blocks[4] = {{.act_in_elems = 8}, {.act_in_elems = 8}, {.act_in_elems = 8},
+                                  {.act_in_elems = 8}};
+    f.d.blocks = blocks;
+    opened o = open_policy("nesa", &f.v, 1, NULL, 0);
+    const int64_t S = 1000000000LL;
+    route_request req = {.now_ns = 100 * S};
+    route_hop h[16];
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 0);
+    observe(&o, &f.v, 0, ROUTE_HOP_FAILED, 0, 0);
+    route_ok(&o, &f.v, &req, h);
+    ck_assert_int_eq(h[0].node, 2);
+    for (int k = 1; k <= 23; k++) {
+        observe(&o, &f.v, 0, ROUTE_HOP_OK, 50 * S, S);
+        route_ok(&o, &f.v, &req, h);
+        ck_assert_int_eq(h[0].node, k < 23 ? 2 : 0);
+    }
+    close_policy(&o);
+    double v[4];
+    char err[256];
+    route_setting bad = {"speed", 1};
+    ck_assert_int_eq(route_settings_resolve(find("nesa"), &bad, 1, v, err, sizeof err),
+                     SS_ESCHEMA);
+    ck_assert_str_eq(err, "routing.settings.speed: unknown setting of routing policy \"nesa\" "
+                          "(known: compute, latency, transfer, reputation)");
+}
+END_TEST
+
 Suite *route_suite(void)
 {
     Suite *s = suite_create("route");
@@ -624,6 +666,7 @@ Suite *route_suite(void)
     tcase_add_test(t, test_petals_takes_the_fastest_chain_and_respects_kv_room);
     tcase_add_test(t, test_petals_bans_back_off_and_a_success_clears_them);
     tcase_add_test(t, test_new_policies_reroute_the_failed_range_to_one_live_node);
+    tcase_add_test(t, test_nesa_reputation_follows_observed_outcomes_by_hand);
     tcase_add_test(t, test_petals_placement_by_hand);
     tcase_add_test(t, test_memory_greedy_placement_by_hand);
     tcase_add_test(t, test_mtpp_placement_by_hand);

@@ -39,7 +39,7 @@ same "failure during the first pass" --set placement.policy=manual --set 'placem
   --set 'faults=[{"node":"laptop-paris","down_at_s":0.001}]'
 # every routing policy, alone and with a failover mid-generation (the
 # policy's reroute picks the replica; replay rebuilds the cache exactly)
-for p in central-queue petals random round-robin swarm max-throughput; do
+for p in central-queue petals random round-robin swarm max-throughput nesa; do
   same "routing $p" --set routing.policy=$p
   same "routing $p, failover" --set routing.policy=$p --set placement.policy=manual \
     --set 'placement.cuts=[2]' --set 'faults=[{"node":"desktop-berlin","down_at_s":2.0}]'
