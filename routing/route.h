@@ -62,6 +62,11 @@ typedef struct route_placement_ops {
     const char *summary;
     /* Assign spans in v->nodes. Errors explain which node or block failed. */
     ss_status (*place)(route_view *v, const route_placement_cfg *cfg, char *err, size_t errlen);
+    /* Rebalancing (optional; NULL declines): should node `node` of the placed
+     * view move? 1 with its new span in *first / *end, else 0. Not called by
+     * the simulator yet, and every policy declines so far (Petals' periodic
+     * check, route_petals_should_move, is still to be wired in). */
+    int (*rebalance)(const route_view *v, int node, int *first, int *end);
 } route_placement_ops;
 
 /* Whether a hop's node is decided. BOUND is 0, so a zeroed or positionally
