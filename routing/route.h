@@ -2,9 +2,21 @@
  * chain of nodes a request takes), as pluggable policies chosen by name.
  *
  * Policies see a read-only view of the world (route_view), never the engine
- * or the results store, so they are unit-tested on hand-made views. A
- * placement fills each node's span [first_block, end_block); a route is a
- * chain of hops whose spans tile [0, n_blocks) in order.
+ * or the results store, so they are unit-tested on hand-made views
+ * (tests/check_route.c). A placement fills each node's span [first_block,
+ * end_block); a route is a chain of hops whose spans tile [0, n_blocks) in
+ * order.
+ *
+ * A routing policy is the client's router: it decides, the simulator carries
+ * the decisions out. Per run: init() gets the placed view, its validated
+ * routing.settings and the run's seed (its streams are (SS_RNG_ROUTING, id,
+ * purpose) of it). Per request: route() a new chain; dispatch() binds a late
+ * hop to one of the idle replicas the simulator lists; observe() hears each
+ * hop's outcome; reroute() answers a failed hop's block range (the simulator
+ * then moves the hop, replays the session's inputs there and retries with
+ * Petals' backoff 0, 1, 2, 4 ... <= 60 s while the policy finds no node).
+ * Calls come from one thread, in simulated-time order; the view is valid
+ * for the call only.
  */
 #ifndef ROUTE_H
 #define ROUTE_H
