@@ -72,6 +72,9 @@ static ss_status swarm_init(const route_init *in, void **state, char *err, size_
 static int pick_least_loaded(void *ctx, const route_view *v, const route_request *req, int block,
                              int end, const int *cand, int n_cand)
 {
+    (void)v;
+    (void)block;
+    (void)end;
     swarm_state *s = ctx;
     int best = 0;
     int64_t best_t = INT64_MAX;
@@ -82,19 +85,32 @@ static int pick_least_loaded(void *ctx, const route_view *v, const route_request
             best = k;
         }
     }
-    int i = cand[best];
-    int e = v->nodes[i].end_block < end ? v->nodes[i].end_block : end;
-    double work = (double)(e - block) * (1.0 + (req->output_tokens > 0 ? req->output_tokens : 0));
-    s->finish_ns[i] = best_t + (int64_t)llround(work / s->ema[i] * 1e9);
     return best;
+}
+
+/* The chain is decided: charge each hop's work to its node. Done after the
+ * whole chain is found, so a request that finds no chain charges nobody (a
+ * chain never visits a node twice, so picking first changes nothing). */
+static void charge(swarm_state *s, const route_request *req, const route_hop *hops, int n)
+{
+    for (int h = 0; h < n; h++) {
+        int i = hops[h].node;
+        int64_t t = s->finish_ns[i] > req->now_ns ? s->finish_ns[i] : req->now_ns;
+        double work = (double)(hops[h].end_block - hops[h].first_block) *
+                      (1.0 + (req->output_tokens > 0 ? req->output_tokens : 0));
+        s->finish_ns[i] = t + (int64_t)llround(work / s->ema[i] * 1e9);
+    }
 }
 
 static ss_status swarm_route(void *state, const route_view *v, const route_request *req,
                              route_hop *hops, int max_hops, int *n_hops, char *err, size_t errlen)
 {
     swarm_state *s = state;
-    return route_chain_build(&s->c, v, req, 0, v->model->n_blocks, 0, pick_least_loaded, s, hops,
-                             max_hops, n_hops, err, errlen);
+    ss_status st = route_chain_build(&s->c, v, req, 0, v->model->n_blocks, 0, pick_least_loaded,
+                                     s, hops, max_hops, n_hops, err, errlen);
+    if (st == SS_OK)
+        charge(s, req, hops, *n_hops);
+    return st;
 }
 
 static ss_status swarm_reroute(void *state, const route_view *v, const route_request *req,
@@ -102,8 +118,11 @@ static ss_status swarm_reroute(void *state, const route_view *v, const route_req
                                int *n_hops, char *err, size_t errlen)
 {
     swarm_state *s = state;
-    return route_chain_build(&s->c, v, req, failed->first_block, failed->end_block, 1,
-                             pick_least_loaded, s, hops, max_hops, n_hops, err, errlen);
+    ss_status st = route_chain_build(&s->c, v, req, failed->first_block, failed->end_block, 1,
+                                     pick_least_loaded, s, hops, max_hops, n_hops, err, errlen);
+    if (st == SS_OK)
+        charge(s, req, hops, *n_hops);
+    return st;
 }
 
 static void swarm_observe(void *state, const route_view *v, const route_feedback *fb)

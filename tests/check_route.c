@@ -323,7 +323,19 @@ START_TEST(test_swarm_picks_the_earliest_virtual_finish_time_by_hand)
      * the next request at 10 s goes to node 2 */
     req.id = 5;
     route_ok(&o, &f.v, &req, h);
-    ck_assert_int_eq(h[0].node, 2);
+    ck_assert_int_eq(h[0].node, 2); /* F2 = 10 + 20/20 = 11 s */
+    /* a request that finds no chain (span [2,4) down) charges nobody: then
+     * node 2 twice (11 -> 12 -> 13 s, both below 12.857 s), then node 0 */
+    f.nodes[1].up = f.nodes[3].up = 0;
+    int n = 0;
+    char e[256];
+    ck_assert_int_eq(o.ops->route(o.state, &f.v, &req, h, 16, &n, e, sizeof e), SS_ENOTFOUND);
+    f.nodes[1].up = f.nodes[3].up = 1;
+    const int next[] = {2, 2, 0};
+    for (int r = 0; r < 3; r++) {
+        route_ok(&o, &f.v, &req, h);
+        ck_assert_int_eq(h[0].node, next[r]);
+    }
     close_policy(&o);
     /* the setting's range */
     double v[1];
