@@ -34,8 +34,11 @@ void route_bans_observe(route_bans *b, const route_feedback *fb)
         return;
     if (fb->outcome == ROUTE_HOP_OK) {
         b->fails[fb->node] = 0;
+        b->until_ns[fb->node] = 0;
         return;
     }
+    if (route_bans_banned(b, fb->node, fb->now_ns))
+        return; /* hivemind: "if peer not in self.banned_peers" */
     /* 15 s * 2^k; k capped so the ban stays far below INT64_MAX ns
      * (2^30 * 15 s is 500 years, beyond any horizon) */
     int k = b->fails[fb->node] < 30 ? b->fails[fb->node] : 30;

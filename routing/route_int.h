@@ -14,10 +14,12 @@ ss_status route_reroute_same_span(const route_view *v, const route_hop *failed, 
 
 #include <gsl/gsl_rng.h>
 
-/* Petals' client ban list (sequence_manager.py on_request_failure ->
- * Blacklist(base_time=ban_timeout=15, backoff_rate=2)): a node that fails
- * k times in a row (k = 0 before this failure) is banned for
- * 15 s * 2^k from the failure; a success clears k. */
+/* Petals' client ban list: sequence_manager.py keeps a hivemind Blacklist
+ * (hivemind/dht/node.py) with base_time = ban_timeout = 15 s and
+ * backoff_rate = 2. register_failure: a node not banned now is banned for
+ * 15 s * 2^k from the failure, k its failures since its last success, then
+ * k += 1; a failure while it is banned changes nothing (several sessions
+ * failing on one dead node count once); register_success clears k. */
 #define ROUTE_BAN_BASE_S 15.0
 #define ROUTE_BAN_BACKOFF 2.0
 

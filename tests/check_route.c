@@ -400,7 +400,8 @@ START_TEST(test_petals_takes_the_fastest_chain_and_respects_kv_room)
 END_TEST
 
 /* Petals' ban list, by hand (route_int.h): node 2 fails at t = 0 (k = 0):
- * banned until 15 s; at 14.999999999 s the chain avoids it, at 15 s it is
+ * banned until 15 s (its further failures at 0 and 10 s, while banned,
+ * change nothing); at 14.999999999 s the chain avoids it, at 15 s it is
  * back. Fails again at 20 s (k = 1): banned 30 s, until 50 s. A success
  * clears k: its next failure, at 60 s, bans it 15 s again (until 75 s).
  * With every replica of the span banned, the banned ones are used. */
@@ -416,6 +417,9 @@ START_TEST(test_petals_bans_back_off_and_a_success_clears_them)
     route_hop h[16];
     struct { int64_t now; int want; } seq[] = {{0, 2}, {1, 0}, {15 * S - 1, 0}, {15 * S, 2}};
     observe(&o, &f.v, 2, ROUTE_HOP_FAILED, 0, 0);
+    /* failures while banned count for nothing (hivemind's Blacklist) */
+    observe(&o, &f.v, 2, ROUTE_HOP_FAILED, 0, 0);
+    observe(&o, &f.v, 2, ROUTE_HOP_FAILED, 10 * S, 0);
     for (int i = 1; i < 4; i++) {
         route_request req = {.now_ns = seq[i].now};
         route_ok(&o, &f.v, &req, h);
