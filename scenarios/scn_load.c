@@ -381,10 +381,42 @@ static ss_status load_cuts(scn_loader *L, const cJSON *p)
     return SS_OK;
 }
 
+/* routing.settings: an object of finite numbers, keys kept in document
+ * order; the policy checks which keys it knows and their ranges. */
+static ss_status load_routing_settings(scn_loader *L, const cJSON *r)
+{
+    scn_scenario *s = L->s;
+    const cJSON *o;
+    ss_status rc = ss_json_get_object(&L->cx, r, "routing", "settings", SS_JSON_OPTIONAL, &o);
+    if (rc || !o)
+        return rc;
+    int n = cJSON_GetArraySize(o);
+    if (n == 0)
+        return SS_OK;
+    s->routing_settings = ss_calloc((size_t)n, sizeof *s->routing_settings);
+    if (!s->routing_settings)
+        return scn_oom(L);
+    const ss_json_num_rule any = {.min = -1e300, .max = 1e300, .what = "a finite number"};
+    int i = 0;
+    for (const cJSON *m = o->child; m; m = m->next, i++) {
+        char path[512];
+        ss_json_path_key(path, sizeof path, "routing.settings", m->string);
+        if (strlen(m->string) >= SCN_NAME_MAX)
+            return ss_json_errf(&L->cx, SS_ESCHEMA, path, "expected a key of at most %d bytes",
+                                SCN_NAME_MAX - 1);
+        scn_setting *st = &s->routing_settings[i];
+        if ((rc = ss_json_number(&L->cx, m, path, &any, &st->value)))
+            return rc;
+        snprintf(st->key, sizeof st->key, "%s", m->string);
+        s->n_routing_settings = i + 1;
+    }
+    return SS_OK;
+}
+
 static ss_status load_policies(scn_loader *L, const cJSON *root)
 {
     static const char *const pk[] = {"policy", "spans", "cuts"};
-    static const char *const rk[] = {"policy"};
+    static const char *const rk[] = {"policy", "settings"};
     static const char *const ck[] = {"activations", "weights"};
     scn_scenario *s = L->s;
     const cJSON *p, *r, *c;
@@ -399,8 +431,9 @@ static ss_status load_policies(scn_loader *L, const cJSON *root)
         (p && (rc = ss_json_get_int(&L->cx, p, "placement", "spans", SS_JSON_OPTIONAL, 0,
                                     SCN_MAX_NODES, &spans))) ||
         (rc = ss_json_get_object(&L->cx, root, "", "routing", SS_JSON_OPTIONAL, &r)) ||
-        (rc = ss_json_check_keys(&L->cx, r, "routing", rk, 1)) ||
+        (rc = ss_json_check_keys(&L->cx, r, "routing", rk, 2)) ||
         (r && (rc = ident_member(L, r, "routing", "policy", SS_JSON_OPTIONAL, s->routing))) ||
+        (r && (rc = load_routing_settings(L, r))) ||
         (rc = ss_json_get_object(&L->cx, root, "", "compression", SS_JSON_OPTIONAL, &c)) ||
         (rc = ss_json_check_keys(&L->cx, c, "compression", ck, 2)) ||
         (c && (rc = codec_member(L, c, "activations", s->act_codec))) ||
@@ -707,6 +740,7 @@ void scn_scenario_fini(scn_scenario *s)
     ss_free(s->rtt_s);
     ss_free(s->nodes);
     ss_free(s->cuts);
+    ss_free(s->routing_settings);
     ss_free(s->canonical_json);
     ss_free(s->faults);
     ss_free(s->stragglers);
@@ -716,6 +750,8 @@ void scn_scenario_fini(scn_scenario *s)
     s->n_devices = 0;
     s->cuts = NULL;
     s->n_cuts = 0;
+    s->routing_settings = NULL;
+    s->n_routing_settings = 0;
     s->faults = NULL;
     s->n_faults = 0;
     s->stragglers = NULL;

@@ -194,6 +194,12 @@ typedef enum scn_record_level {
     SCN_RECORD_REQUESTS, /* plus one row per request (default) */
 } scn_record_level;
 
+/* One member of a policy's settings object: a name and a finite number. */
+typedef struct scn_setting {
+    char key[SCN_NAME_MAX];
+    double value;
+} scn_setting;
+
 typedef struct scn_scenario {
     char source_path[SCN_PATH_MAX]; /* the file as given on the command line */
     char name[SCN_NAME_MAX];        /* JSON name, default: file name without .json */
@@ -223,6 +229,9 @@ typedef struct scn_scenario {
     int n_cuts;                     /* manual placement: span boundaries, JSON placement.cuts */
     int *cuts;                      /* (n_cuts) strictly increasing, each in (0, n_blocks) */
     char routing[SCN_NAME_MAX];     /* routing policy name, default "fixed" */
+    int n_routing_settings;         /* JSON routing.settings: {"KEY": number, ...} */
+    scn_setting *routing_settings;  /* (n_routing_settings) in document order; which keys and
+                                     * ranges a policy takes is checked by routing/ (sim_check) */
     char act_codec[SCN_NAME_MAX];   /* activation codec on the wire, default "fp16" */
     char weight_codec[SCN_NAME_MAX];/* JSON compression.weights: codec applied to every block
                                      * weight matrix at rest; "" (default): none, the nominal

@@ -20,22 +20,24 @@ double sim_w_retry_delay_s(int k)
     return k > 7 ? MAX_RETRY_DELAY_S : fmin(MAX_RETRY_DELAY_S, ldexp(1, k - 1));
 }
 
-/* The node of hop `hop` failed (or lost this session's cache): move the hop
- * to the lowest-numbered live node serving the same span (the original one
- * if it is back), rebuild the session's cache there by replaying its stored
- * inputs, and resend the current input from the client. */
-void sim_w_recover(world *w, int64_t ri, int hop)
+/* Hop `hop` of request ri needs a node (its own failed or lost the
+ * session's cache): ask the policy's reroute() for the failed range; with
+ * none live now, retry with Petals' backoff; else move the hop, rebuild the
+ * session's cache there by replaying its stored inputs, and resend the
+ * current input from the client. Carried out for a one-hop answer (the
+ * failed range on one node); a longer chain stops the run (not yet
+ * supported: the route would have to be spliced). */
+static void reroute_hop(world *w, int64_t ri, int hop)
 {
     req_state *q = &w->reqs.at[ri];
     route_hop *h = sim_w_hop_of(w, ri, hop);
-    int cur = sim_w_node_of(w, ri, hop);
-    int pick = w->nodes.at[cur].up ? cur : -1;
-    for (int i = 0; i < w->nodes.n && pick < 0; i++)
-        if (w->nodes.at[i].up && w->nodes.views[i].first_block == h->first_block &&
-            w->nodes.views[i].end_block == h->end_block)
-            pick = i;
+    route_request req = sim_w_route_req(w, ri);
+    int n = 0;
+    char rerr[256];
+    ss_status st = w->routes.ops->reroute(w->routes.state, &w->nodes.view, &req, h,
+                                          w->routes.scratch, MAX_HOPS, &n, rerr, sizeof rerr);
     q->retries++;
-    if (pick < 0) {
+    if (st == SS_ENOTFOUND) {
         if (q->retries >= MAX_RECOVERY_ATTEMPTS) {
             sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
             return;
@@ -45,13 +47,29 @@ void sim_w_recover(world *w, int64_t ri, int hop)
                        (uint64_t)hop);
         return;
     }
+    const route_hop *to = w->routes.scratch;
+    if (st == SS_OK && (n != 1 || to->first_block != h->first_block ||
+                        to->end_block != h->end_block || to->node < 0 ||
+                        to->node >= w->nodes.n)) {
+        st = SS_EUNSUPPORTED;
+        snprintf(rerr, sizeof rerr, "routing policy \"%s\" rerouted blocks [%d, %d) into %d "
+                 "hops: only a one-hop reroute of the failed range is carried out",
+                 w->routes.ops->name, h->first_block, h->end_block, n);
+    }
+    if (st != SS_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "rerouting request %lld: %s", (long long)ri, rerr);
+        sim_w_stop_with(w, st, msg);
+        return;
+    }
+    int pick = to->node;
     sim_w_release_kv(w, ri, hop);
     h->node = pick;
     sim_w_slot_of(w, ri, hop)->epoch = w->nodes.at[pick].epoch;
     int replay = (int)sim_w_pass_ctx(w, ri);
     if (w->cfg.real) {
         char e2[256];
-        ss_status st = real_session_replace_hop(w->sess.at[ri], hop, &replay, e2, sizeof e2);
+        st = real_session_replace_hop(w->sess.at[ri], hop, &replay, e2, sizeof e2);
         if (st != SS_OK) {
             char msg[400];
             snprintf(msg, sizeof msg, "request %lld: %s", (long long)ri, e2);
@@ -63,14 +81,23 @@ void sim_w_recover(world *w, int64_t ri, int hop)
     double pass = w->cfg.real ? (double)q->wire_bytes
                               : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h));
     double bytes = sim_w_act_bytes(w, replay, sim_w_width_in(w, h)) + pass;
+    q->hop_sent_ns = sim_engine_now(w->run.eng);
     sim_w_schedule(w, sim_w_transfer_arrival(w, -1, pick, bytes), sim_w_ev_hop_arrive,
                    (uint64_t)ri, 0);
+}
+
+/* The node of hop `hop` failed (or lost this session's cache): the policy
+ * hears of it, then the hop is rerouted. */
+void sim_w_recover(world *w, int64_t ri, int hop)
+{
+    sim_w_observe(w, ri, hop, ROUTE_HOP_FAILED);
+    reroute_hop(w, ri, hop);
 }
 
 static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop)
 {
     (void)e;
-    sim_w_recover(ctx, (int64_t)req, (int)hop);
+    reroute_hop(ctx, (int64_t)req, (int)hop);
 }
 
 static void node_down(world *w, int ni)
@@ -101,6 +128,7 @@ static void node_down(world *w, int ni)
     sim_queue_init(&n->compute_q);
     sim_queue_init(&n->kv_q);
     n->kv_used = 0; /* every cache on the node is gone */
+    sim_w_view_kv(w, ni);
     for (int i = 0; i < n_lost; i++)
         sim_w_recover(w, lost[i], w->reqs.at[lost[i]].hop);
     for (int64_t ri; (ri = sim_queue_pop(&waiting, w->reqs.next)) >= 0;)

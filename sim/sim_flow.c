@@ -15,7 +15,7 @@ static ss_status grow_reqs(world *w);
 static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *off);
 static ss_status open_session(world *w, int64_t ri, const route_hop *hops, int n_hops);
 static void ev_route_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
-static void route_request(world *w, int64_t ri);
+static void route_new(world *w, int64_t ri);
 static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
 
 /* Analytic bytes on the wire for n_tok activation rows of width `width`. */
@@ -153,40 +153,92 @@ static void bind_hop(world *w, int64_t ri, int ni)
     send_hop(w, ri);
 }
 
-/* Send the current pass's input to hop q->hop; with late binding an unbound
- * hop first goes to an idle replica, or waits in its span's FIFO. */
+/* The live replicas of hop h's span with no work, in id order, into
+ * w->routes.idle; their count. The placeholder serves the span, so its
+ * leader's group is the span's replicas. */
+static int idle_replicas(world *w, const route_hop *h)
+{
+    node_state *l = &w->nodes.at[w->nodes.at[h->node].span_leader];
+    int n = 0;
+    for (int k = l->span_pos; k < l->span_end; k++)
+        if (node_idle(&w->nodes.at[w->nodes.by_span[k]]))
+            w->routes.idle[n++] = w->nodes.by_span[k];
+    return n;
+}
+
+/* Late binding: the node the policy's dispatch() picks among the idle
+ * replicas of the hop's span, or -1 (wait). */
+static int dispatch_pick(world *w, int64_t ri, const route_hop *h)
+{
+    int n = idle_replicas(w, h);
+    route_request req = sim_w_route_req(w, ri);
+    int k = w->routes.ops->dispatch(w->routes.state, &w->nodes.view, &req, h, w->routes.idle, n);
+    if (k >= n) {
+        sim_w_stop_with(w, SS_EINVAL, "routing policy's dispatch chose no idle replica");
+        return -1;
+    }
+    return k < 0 ? -1 : w->routes.idle[k];
+}
+
+/* Send the current pass's input to hop q->hop; an unbound hop first goes
+ * where the policy's dispatch() says, or waits in its span's FIFO. */
 static void start_hop(world *w, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
     const route_hop *h = sim_w_hop_of(w, ri, q->hop);
     if (h->state == ROUTE_HOP_UNBOUND) {
-        /* the placeholder serves the span, so its leader's group is the
-         * span's replicas, scanned in id order */
+        int ni = dispatch_pick(w, ri, h);
+        if (ni >= 0) {
+            bind_hop(w, ri, ni);
+            return;
+        }
         node_state *l = &w->nodes.at[w->nodes.at[h->node].span_leader];
-        for (int k = l->span_pos; k < l->span_end; k++)
-            if (node_idle(&w->nodes.at[w->nodes.by_span[k]])) {
-                bind_hop(w, ri, w->nodes.by_span[k]);
-                return;
-            }
         sim_queue_push(&l->span_q, w->reqs.next, ri);
         return;
     }
     send_hop(w, ri);
 }
 
-/* A node became idle: take the oldest session waiting for its span. */
+/* A node became idle: offer its span's idle replicas to the oldest session
+ * waiting for the span, as the policy's dispatch() decides. */
 void sim_w_pull_span_queue(world *w, int ni)
 {
     node_state *n = &w->nodes.at[ni];
     node_state *l = &w->nodes.at[n->span_leader];
-    if (!w->routes.ops->late_binding || !node_idle(n) || sim_queue_empty(&l->span_q))
+    if (!w->routes.ops->dispatch || !node_idle(n) || sim_queue_empty(&l->span_q))
         return;
-    bind_hop(w, sim_queue_pop(&l->span_q, w->reqs.next), ni);
+    int64_t ri = sim_queue_first(&l->span_q);
+    int pick = dispatch_pick(w, ri, sim_w_hop_of(w, ri, w->reqs.at[ri].hop));
+    if (pick < 0)
+        return;
+    sim_queue_pop(&l->span_q, w->reqs.next);
+    bind_hop(w, ri, pick);
+}
+
+route_request sim_w_route_req(const world *w, int64_t ri)
+{
+    const req_state *q = &w->reqs.at[ri];
+    return (route_request){.id = (uint64_t)ri, .client_region = w->cfg.scn->workload.client_region,
+                           .prompt_tokens = q->prompt, .output_tokens = q->output,
+                           .now_ns = sim_engine_now(w->run.eng)};
+}
+
+void sim_w_observe(world *w, int64_t ri, int hop, route_hop_outcome outcome)
+{
+    if (!w->routes.ops->observe)
+        return;
+    const route_hop *h = sim_w_hop_of(w, ri, hop);
+    int64_t now = sim_engine_now(w->run.eng);
+    route_feedback fb = {.node = h->node, .first_block = h->first_block,
+                         .end_block = h->end_block, .outcome = outcome,
+                         .latency_ns = now - w->reqs.at[ri].hop_sent_ns, .now_ns = now};
+    w->routes.ops->observe(w->routes.state, &w->nodes.view, &fb);
 }
 
 static void send_hop(world *w, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
+    q->hop_sent_ns = sim_engine_now(w->run.eng);
     const route_hop *h = sim_w_hop_of(w, ri, q->hop);
     int src = q->hop == 0 ? -1 : sim_w_node_of(w, ri, q->hop - 1);
     double bytes = w->cfg.real ? (double)q->wire_bytes
@@ -308,27 +360,27 @@ void sim_w_ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
         w->sess.at[ri] = NULL;
     sim_workload_tokens(w->reqs.wl, &q->prompt, &q->output);
     sim_w_schedule_next_arrival(w, sim_engine_now(e));
-    route_request(w, ri);
+    route_new(w, ri);
 }
 
 static void ev_route_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
 {
     (void)e;
     (void)b;
-    route_request(ctx, (int64_t)req);
+    route_new(ctx, (int64_t)req);
 }
 
 /* Choose the request's chain and send its first pass; with no live chain
  * now, retry with Petals' backoff (as sim_w_recover does) and fail the
  * request after MAX_RECOVERY_ATTEMPTS. */
-static void route_request(world *w, int64_t ri)
+static void route_new(world *w, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
     int n_hops = 0;
     char rerr[256];
-    ss_status st = w->routes.ops->choose(w->routes.state, &w->nodes.view, (uint64_t)ri,
-                                         w->routes.scratch,
-                                      MAX_HOPS, &n_hops, rerr, sizeof rerr);
+    route_request req = sim_w_route_req(w, ri);
+    ss_status st = w->routes.ops->route(w->routes.state, &w->nodes.view, &req, w->routes.scratch,
+                                        MAX_HOPS, &n_hops, rerr, sizeof rerr);
     if (st == SS_ENOTFOUND) {
         if (++q->retries >= MAX_RECOVERY_ATTEMPTS) {
             sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
@@ -381,6 +433,7 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
 int sim_w_continue_after_compute(world *w, int ni, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
+    sim_w_observe(w, ri, q->hop, ROUTE_HOP_OK);
     if (w->cfg.real) {
         /* the real forward pass of this span, on this node's cache */
         char e2[512];

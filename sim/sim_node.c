@@ -29,6 +29,20 @@ static double kv_need(const world *w, int64_t ri, int hop)
     return per_pos * positions;
 }
 
+void sim_w_view_kv(world *w, int ni)
+{
+    route_node_view *v = &w->nodes.views[ni];
+    const node_state *n = &w->nodes.at[ni];
+    if (w->cfg.synthetic || v->first_block < 0)
+        return;
+    /* one key or value vector of one block of the span (Petals' unit) */
+    double unit = (double)w->cfg.model->blocks[v->first_block].kv_elems_per_item / 2 *
+                  w->cfg.model->kv_bytes_per_elem;
+    double free_bytes = n->kv_capacity - n->kv_used;
+    v->kv_known = unit > 0;
+    v->free_kv_tokens = unit > 0 && free_bytes > 0 ? (int64_t)(free_bytes / unit) : 0;
+}
+
 /* Give back hop `hop`'s reservation (if its node still holds it) and let
  * waiting sessions in. */
 void sim_w_release_kv(world *w, int64_t ri, int hop)
@@ -58,6 +72,7 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
         ws->kv_bytes = need;
         sim_w_admitted(w, wi);
     }
+    sim_w_view_kv(w, sim_w_node_of(w, ri, hop));
 }
 
 /* Reserve KV room for the request's current hop at its node, or queue it.
@@ -76,6 +91,7 @@ int sim_w_admit_kv(world *w, int64_t ri)
             n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
         slot->kv_held = true;
         slot->kv_bytes = need;
+        sim_w_view_kv(w, sim_w_node_of(w, ri, q->hop));
         return 1;
     }
     sim_queue_push(&n->kv_q, w->reqs.next, ri);
@@ -107,6 +123,7 @@ static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     req_state *q = &w->reqs.at[ri];
     node_state *n = &w->nodes.at[sim_w_node_of(w, ri, q->hop)];
     sim_queue_remove(&n->kv_q, w->reqs.next, ri);
+    sim_w_observe(w, ri, q->hop, ROUTE_HOP_TIMEOUT);
     sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
 }
 

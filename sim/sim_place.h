@@ -16,6 +16,15 @@
 ss_status sim_place(const scn_scenario *s, const model_desc *m, route_view *view,
                     route_node_view **nodes_out, char *err, size_t errlen);
 
+/* The scenario's routing policy, opened on a placed view: found by name,
+ * routing.settings resolved against its spec (*settings_out, ss_malloc'd,
+ * the caller's to ss_free; may be NULL when it takes none), init() run with
+ * the scenario's seed (*state_out, for ops->fini). Errors name the file and
+ * the JSON path (routing.policy, routing.settings.KEY). */
+ss_status sim_routing_open(const scn_scenario *s, const route_view *view,
+                           const route_routing_ops **ops_out, double **settings_out,
+                           void **state_out, char *err, size_t errlen);
+
 /* The scenario's activation (wire) codec; fp16 when it names none. */
 ss_status sim_act_codec(const scn_scenario *s, comp_codec *out, char *err, size_t errlen);
 

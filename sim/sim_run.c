@@ -11,6 +11,8 @@
  */
 #include "sim_run_int.h"
 
+#include "route_petals_blocks.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,39 @@ static int by_span_cmp(const void *a, const void *b)
     if (x->id != y->id)
         return x->id < y->id ? -1 : 1;
     return (x->index > y->index) - (x->index < y->index);
+}
+
+/* What each node announces to routers, from the cost model: Petals'
+ * inference_rps (single-token decode steps/s per block of its span), its
+ * server throughput (throughput.py get_server_throughput: forward tokens/s
+ * of one block in a 1024-token pass, the network rps of its line rates,
+ * the relay penalty) and its free KV tokens. Synthetic models announce no
+ * rates (0: unknown). */
+static void announce_rates(world *w)
+{
+    const scn_scenario *s = w->cfg.scn;
+    for (int i = 0; i < w->nodes.n; i++) {
+        route_node_view *v = &w->nodes.views[i];
+        const scn_node *sn = &s->nodes[i];
+        const scn_group *g = s->groups && sn->group >= 0 && sn->group < s->n_groups
+                                 ? &s->groups[sn->group] : NULL;
+        v->relayed = g && g->relay;
+        if (w->cfg.synthetic || v->first_block < 0)
+            continue;
+        const model_device *dev = &w->nodes.at[i].dev;
+        int nb = v->end_block - v->first_block;
+        double decode_s = model_cost_span_s(dev, w->cfg.model, v->first_block, v->end_block, 1, 0);
+        double fwd_s = model_cost_span_s(dev, w->cfg.model, v->first_block, v->first_block + 1,
+                                         1024, 0);
+        if (decode_s > 0 && fwd_s > 0) {
+            v->inference_rps = nb / decode_s;
+            double net = route_petals_network_rps(
+                sn->downlink_bytes_per_s * 8, sn->uplink_bytes_per_s * 8,
+                (int64_t)w->cfg.model->blocks[v->first_block].act_in_elems);
+            v->throughput_rps = route_petals_server_throughput(1024 / fwd_s, net, nb, v->relayed);
+        }
+        sim_w_view_kv(w, i);
+    }
 }
 
 /* Group the nodes by span: each knows its replicas (a run of by_span) and
@@ -287,13 +322,13 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     }
     if ((st = group_spans(w)) != SS_OK)
         return st;
-    char e2[512];
-    if ((st = route_routing_find(s->routing[0] ? s->routing : "fixed", &w->routes.ops, e2,
-                                 sizeof e2)) != SS_OK)
-        return ss_err(err, errlen, st, "%s: routing.policy: %s", s->source_path, e2);
-    if (w->routes.ops->init &&
-        (st = w->routes.ops->init(&w->nodes.view, &w->routes.state)) != SS_OK)
-        return ss_err(err, errlen, st, "%s: routing: initialisation failed", s->source_path);
+    announce_rates(w);
+    w->routes.idle = ss_malloc_array((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof *w->routes.idle);
+    if (!w->routes.idle)
+        return SS_ENOMEM;
+    if ((st = sim_routing_open(s, &w->nodes.view, &w->routes.ops, &w->routes.settings,
+                               &w->routes.state, err, errlen)) != SS_OK)
+        return st;
 
     if ((st = ss_rng_create(s->seed, SS_RNG_LINK, UINT64_MAX, SS_RNG_JITTER,
                             &w->nodes.client_jitter_rng)) ||
@@ -361,6 +396,8 @@ static void world_fini(world *w)
     ss_free(w->nodes.views);
     ss_free(w->nodes.by_span);
     ss_free(w->routes.scratch);
+    ss_free(w->routes.settings);
+    ss_free(w->routes.idle);
     ss_free(w->reqs.at);
     ss_free(w->reqs.next);
     ss_free(w->routes.slots);

@@ -65,6 +65,7 @@ typedef struct req_state {
     int finished;
     sim_event_id kv_wait_ev; /* admission timeout while waiting for KV room */
     int dispatched;          /* late binding: assigned to a node, transfer in flight */
+    int64_t hop_sent_ns;     /* when the current hop's input was sent (observe's latency) */
     int64_t user;            /* closed loop: the user who sent it, else -1 */
 } req_state;
 
@@ -151,14 +152,17 @@ typedef struct world_requests {
 } world_requests;
 
 /* The routing policy and every request's route. Written by sim_flow.c
- * (new routes, late binding), sim_node.c (KV reservations) and
- * sim_faults.c (a hop moved to another node on recovery). */
+ * (new routes, late binding as the policy's dispatch() decides),
+ * sim_node.c (KV reservations) and sim_faults.c (a hop moved where the
+ * policy's reroute() says on recovery). */
 typedef struct world_routes {
     const route_routing_ops *ops;
-    void *state;              /* the policy's own, written by its choose() */
+    void *state;              /* the policy's own, written by its callbacks */
+    double *settings;         /* (ops->n_settings) routing.settings, resolved */
+    int *idle;                /* (nodes.n) scratch: a span's idle replicas for dispatch() */
     route_slot *slots;        /* (cap), [0, n) in use: every route, in the order chosen */
     uint32_t n, cap;
-    route_hop *scratch;       /* (MAX_HOPS) choose()'s output before it is stored */
+    route_hop *scratch;       /* (MAX_HOPS) route()'s or reroute()'s output before it is stored */
 } world_routes;
 
 /* Failure processes. Written by sim_run.c (first transitions) and
@@ -197,10 +201,16 @@ route_hop *sim_w_hop_of(world *w, int64_t ri, int hop);
 /* The node serving hop `hop` of request ri; the hop must be bound. */
 int sim_w_node_of(world *w, int64_t ri, int hop);
 void sim_w_release_kv(world *w, int64_t ri, int hop);
+/* Refresh node ni's announced free KV tokens in the routing view. */
+void sim_w_view_kv(world *w, int ni);
 int sim_w_admit_kv(world *w, int64_t ri);
 void sim_w_finish_request(world *w, int64_t ri, sim_request_status status);
 void sim_w_pull_span_queue(world *w, int ni);
 void sim_w_recover(world *w, int64_t ri, int hop);
+/* The policy's request descriptor for request ri, now. */
+route_request sim_w_route_req(const world *w, int64_t ri);
+/* Tell the policy how hop `hop` of request ri went (latency from its send). */
+void sim_w_observe(world *w, int64_t ri, int hop, route_hop_outcome outcome);
 void sim_w_schedule_next_arrival(world *w, int64_t now);
 void sim_w_stop_with(world *w, ss_status st, const char *msg);
 void sim_w_ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b);

@@ -191,6 +191,81 @@ START_TEST(test_two_hop_request_timing_matches_hand_computation)
 }
 END_TEST
 
+/* Recovery through the routing policy, by hand. One block served by n0, n1
+ * and n2 (region a, RTT 0, no activation bytes: transfers take no time),
+ * constant 1 s service, one closed-loop user (its request arrives at 0)
+ * with 1 prompt and 3 output tokens: 3 passes. "round-robin" sends it to
+ * n0 (counter 0). n1 and n2 go down at 0.5 s; n0 at 1.5 s, during pass 2
+ * ([1, 2) s), and comes back at 5 s. The policy hears the failure (n0
+ * banned until 16.5 s) and reroutes block [0, 1); no node is live, so the
+ * simulator retries after 0, 1, 2, 4 s: at 1.5, 1.5, 2.5, 4.5 (all
+ * SS_ENOTFOUND) and 8.5 s, when n0 is the only live node: banned, but
+ * the only one left, so chosen (retries = 5). Pass 2 runs [8.5, 9.5),
+ * pass 3 [9.5, 10.5): finish 10.5 s; first token at 1 s; n0 busy
+ * 1 + 0.5 (lost) + 1 + 1 = 3.5 s.
+ * Variant: n1 back at 3 s. The retry at 4.5 s finds n1 (retries 4): passes
+ * [4.5, 5.5) and [5.5, 6.5) on n1, finish 6.5 s. */
+static void recovery_run(const char *faults, sim_results *r)
+{
+    char dir[] = "/tmp/shardsim-recXXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/rec.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"version\": 1, \"seed\": 3, \"horizon_s\": 100,\n"
+               " \"model\": {\"synthetic\": {\"n_blocks\": 1, \"service_time_s\": 1,"
+               " \"activation_bytes\": 0}},\n"
+               " \"network\": {\"regions\": [\"a\"], \"rtt_ms\": [[0]]},\n"
+               " \"nodes\": [{\"name\": \"n\", \"count\": 3, \"region\": \"a\", \"device\":"
+               " {\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}}],\n"
+               " \"placement\": {\"policy\": \"uniform\", \"spans\": 1},\n"
+               " \"routing\": {\"policy\": \"round-robin\"},\n"
+               " \"faults\": %s,\n"
+               " \"workload\": {\"arrivals\": {\"closed\": {\"users\": 1, \"think_time_s\": 0}},"
+               " \"n_requests\": 1, \"prompt_tokens\": 1, \"output_tokens\": 3,"
+               " \"client_region\": \"a\"}}\n",
+            faults);
+    fclose(f);
+    scn_scenario s;
+    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+    run(&s, r);
+    scn_scenario_fini(&s);
+    remove(path);
+    rmdir(dir);
+}
+
+START_TEST(test_recovery_goes_through_the_policy_with_backoff_by_hand)
+{
+    const int64_t S = 1000000000LL;
+    sim_results r;
+    recovery_run("[{\"node\": \"n-1\", \"down_at_s\": 0.5}, {\"node\": \"n-2\", \"down_at_s\": 0.5},"
+                 " {\"node\": \"n-0\", \"down_at_s\": 1.5, \"up_at_s\": 5}]", &r);
+    ck_assert_int_eq(r.n_requests, 1);
+    const sim_request_rec *q = &r.requests[0];
+    ck_assert_int_eq(q->status, SIM_REQUEST_OK);
+    ck_assert_int_eq(q->arrival_ns, 0);
+    ck_assert_int_eq(q->first_token_ns, 1 * S);
+    ck_assert_int_eq(q->finish_ns, 10 * S + S / 2);
+    ck_assert_int_eq(q->retries, 5);
+    ck_assert_int_eq(r.route[q->route_off].node, 0);
+    ck_assert_int_eq(r.nodes[0].busy_ns, 3 * S + S / 2);
+    ck_assert_int_eq(r.nodes[0].failures, 1);
+    sim_results_fini(&r);
+
+    recovery_run("[{\"node\": \"n-1\", \"down_at_s\": 0.5, \"up_at_s\": 3},"
+                 " {\"node\": \"n-2\", \"down_at_s\": 0.5},"
+                 " {\"node\": \"n-0\", \"down_at_s\": 1.5, \"up_at_s\": 5}]", &r);
+    q = &r.requests[0];
+    ck_assert_int_eq(q->status, SIM_REQUEST_OK);
+    ck_assert_int_eq(q->finish_ns, 6 * S + S / 2);
+    ck_assert_int_eq(q->retries, 4);
+    ck_assert_int_eq(r.route[q->route_off].node, 1);
+    ck_assert_int_eq(r.nodes[1].busy_ns, 2 * S);
+    sim_results_fini(&r);
+}
+END_TEST
+
 START_TEST(test_adding_a_node_leaves_workload_draws_unchanged)
 {
     scn_scenario a, b;
@@ -324,42 +399,6 @@ START_TEST(test_kv_admission_at_the_exact_boundary)
 }
 END_TEST
 
-/* Four nodes, two spans of a 4-block model: nodes 0 and 2 serve [0, 2),
- * nodes 1 and 3 serve [2, 4); node 0 is down. "fixed" binds each hop to the
- * lowest live node of its span; "central-queue" gives the same spans with
- * every hop unbound, its node only a placeholder serving that span. */
-START_TEST(test_central_queue_routes_are_unbound_and_fixed_routes_bound)
-{
-    model_desc d = {.n_blocks = 4};
-    route_node_view nodes[4];
-    for (int i = 0; i < 4; i++)
-        nodes[i] = (route_node_view){.id = i, .first_block = i % 2 ? 2 : 0,
-                                     .end_block = i % 2 ? 4 : 2, .up = i != 0};
-    route_view v = {.n_nodes = 4, .nodes = nodes, .model = &d};
-    const char *names[2] = {"fixed", "central-queue"};
-    for (int p = 0; p < 2; p++) {
-        const route_routing_ops *ops;
-        char err[256];
-        ck_assert_int_eq(route_routing_find(names[p], &ops, err, sizeof err), SS_OK);
-        ck_assert_int_eq(ops->late_binding, p);
-        route_hop hops[8];
-        int n = 0;
-        ck_assert_int_eq(ops->choose(NULL, &v, 0, hops, 8, &n, err, sizeof err), SS_OK);
-        ck_assert_int_eq(n, 2);
-        for (int h = 0; h < 2; h++) {
-            ck_assert_int_eq(hops[h].first_block, 2 * h);
-            ck_assert_int_eq(hops[h].end_block, 2 * h + 2);
-            ck_assert_int_eq(hops[h].state, p ? ROUTE_HOP_UNBOUND : ROUTE_HOP_BOUND);
-            /* bound or placeholder, the node serves the hop's span */
-            ck_assert_int_eq(nodes[hops[h].node].first_block, hops[h].first_block);
-            ck_assert_int_eq(nodes[hops[h].node].end_block, hops[h].end_block);
-        }
-        ck_assert_int_eq(hops[0].node, 2); /* node 0 is down */
-        ck_assert_int_eq(hops[1].node, 1);
-    }
-}
-END_TEST
-
 Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -373,11 +412,11 @@ Suite *sim_suite(void)
     TCase *w = tcase_create("world");
     tcase_set_timeout(w, 60);
     tcase_add_test(w, test_two_hop_request_timing_matches_hand_computation);
+    tcase_add_test(w, test_recovery_goes_through_the_policy_with_backoff_by_hand);
     tcase_add_test(w, test_adding_a_node_leaves_workload_draws_unchanged);
     tcase_add_test(w, test_same_seed_same_results_other_seed_other_results);
     tcase_add_test(w, test_llama2_7b_preset_block_sizes_match_hand_count);
     tcase_add_test(w, test_kv_admission_at_the_exact_boundary);
-    tcase_add_test(w, test_central_queue_routes_are_unbound_and_fixed_routes_bound);
     suite_add_tcase(s, w);
     return s;
 }

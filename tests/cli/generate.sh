@@ -2,7 +2,7 @@
 # `shardsim generate` through the simulated pipeline equals llama2.c's
 # published greedy output (reference_greedy_n256.txt) byte for byte: for all
 # 16 ways to cut stories260K's 5 layers into contiguous spans (1..5 spans),
-# and when a node serving a span fails mid-generation (failover to a replica;
+# with every routing policy, and when a node serving a span fails mid-generation (failover to a replica;
 # the same node restarting; a failure during the prompt's prefill).
 # Usage: generate.sh SHARDSIM SOURCE_DIR SHARED_DIR
 set -u
@@ -37,6 +37,21 @@ same "restart of the only node of a span" --set 'faults=[{"node":"nuc-warsaw","d
 # failure while the first pass is in flight
 same "failure during the first pass" --set placement.policy=manual --set 'placement.cuts=[1,3]' \
   --set 'faults=[{"node":"laptop-paris","down_at_s":0.001}]'
+# every routing policy, alone and with a failover mid-generation (the
+# policy's reroute picks the replica; replay rebuilds the cache exactly)
+for p in central-queue petals random round-robin swarm max-throughput nesa; do
+  same "routing $p" --set routing.policy=$p
+  same "routing $p, failover" --set routing.policy=$p --set placement.policy=manual \
+    --set 'placement.cuts=[2]' --set 'faults=[{"node":"desktop-berlin","down_at_s":2.0}]'
+  same "routing $p, restart" --set routing.policy=$p \
+    --set 'faults=[{"node":"nuc-warsaw","down_at_s":2.0,"up_at_s":5}]'
+done
+# every placement policy, under fixed and petals routing
+for pl in petals mtpp memory-greedy; do
+  for p in fixed petals; do
+    same "placement $pl, routing $p" --set placement.policy=$pl --set routing.policy=$p
+  done
+done
 # a span with no node ever again: the session fails cleanly with a non-zero exit
 "$bin" generate "$scn" --set 'faults=[{"node":"nuc-warsaw","down_at_s":1.0}]' >/dev/null 2>"$tmp/err"
 rc=$?

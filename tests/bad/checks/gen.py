@@ -65,6 +65,14 @@ data("broken_trace.csv", b"TIMESTAMP,ContextTokens\nnot a time,abc\n")
 
 s = base(); s["routing"] = {"policy": "nope"}
 add("unknown_routing_policy", s, 'routing.policy: unknown routing policy "nope"')
+s = base(); s["routing"] = {"policy": "fixed", "settings": {"alpha": 2}}
+add("routing_setting_unknown", s,
+    'routing.settings.alpha: unknown setting of routing policy "fixed" (it takes none)')
+s = base(); s["routing"] = {"policy": "swarm", "settings": {"ema_alpha": 2}}
+add("routing_setting_out_of_range", s,
+    "routing.settings.ema_alpha: expected a number in [1e-06, 1], got 2")
+s = base(); s["placement"] = {"policy": "petals"}
+add("petals_placement_synthetic", s, 'placement: "petals" needs a model with block sizes')
 s = base(); s["placement"] = {"policy": "nope"}
 add("unknown_placement", s, 'placement.policy: unknown placement policy "nope"')
 s = base(); s["compression"] = {"activations": "fp61"}

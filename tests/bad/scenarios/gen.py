@@ -382,6 +382,12 @@ add("schema_record_level_typo", sub('"client_region": "eu"}', '"client_region": 
 add("schema_policy_not_a_name", sub('"seed": 7', '"seed": 7, "routing": {"policy": "my policy"}'),
     "routing.policy: expected a name of letters, digits, '_', '.' and '-' (not starting with '.' "
     "or '-'), got \"my policy\"")
+add("routing_settings_not_an_object",
+    sub('"seed": 7', '"seed": 7, "routing": {"policy": "fixed", "settings": [1]}'),
+    "routing.settings: expected an object, got an array")
+add("routing_settings_value_not_a_number",
+    sub('"seed": 7', '"seed": 7, "routing": {"policy": "random", "settings": {"alpha": "x"}}'),
+    'routing.settings.alpha: expected a finite number, got "x"')
 CODEC_RULE = ("expected a codec spec NAME[:PARAM...] of letters, digits, '_', '.' and '-' "
               "(e.g. \"nf4\", \"lowrank:8\"), got ")
 add("schema_codec_trailing_colon",
