@@ -10,18 +10,25 @@
 /* What placement may know of each node before it has a span: Petals'
  * forward_rps (one block, 1024-token pass, cost model) and network_rps
  * (its line rates over 16-bit activations). Synthetic models: unknown. */
+model_device sim_node_device(const scn_node *sn)
+{
+    return (model_device){.peak_flops = sn->peak_flops,
+                          .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
+                          .compute_eff = sn->compute_eff, .bw_eff = sn->bw_eff,
+                          .format_compute_eff = sn->format_compute_eff,
+                          .format_bw_eff = sn->format_bw_eff,
+                          .overhead_s = sn->overhead_s,
+                          .block_overhead_s = sn->block_overhead_s,
+                          .attn_s_per_head_pos = sn->attn_s_per_head_pos};
+}
+
 static void node_rates(const scn_scenario *s, const model_desc *m, route_node_view *v)
 {
     if (m->n_blocks < 1 || m->blocks[0].act_in_elems == 0 || m->blocks[0].n_params == 0)
         return;
     for (int i = 0; i < s->n_nodes; i++) {
         const scn_node *sn = &s->nodes[i];
-        model_device dev = {.peak_flops = sn->peak_flops,
-                            .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
-                            .compute_eff = sn->compute_eff, .bw_eff = sn->bw_eff,
-                            .overhead_s = sn->overhead_s,
-                            .attn_s_per_head_pos = sn->attn_s_per_head_pos,
-                            .format_eff_included = sn->format_eff_included};
+        model_device dev = sim_node_device(sn);
         double t = model_cost_span_s(&dev, m, 0, 1, 1024, 0);
         v[i].forward_rps = t > 0 ? 1024 / t : 0;
         v[i].network_rps = route_petals_network_rps(sn->downlink_bytes_per_s * 8,

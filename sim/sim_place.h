@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "comp.h"
+#include "model_cost.h"
 #include "model_desc.h"
 #include "route.h"
 #include "scn_scenario.h"
@@ -24,6 +25,9 @@ ss_status sim_place(const scn_scenario *s, const model_desc *m, route_view *view
 ss_status sim_routing_open(const scn_scenario *s, const route_view *view,
                            const route_routing_ops **ops_out, double **settings_out,
                            void **state_out, char *err, size_t errlen);
+
+/* A concrete node's device for the cost model (the one conversion). */
+model_device sim_node_device(const scn_node *sn);
 
 /* The scenario's activation (wire) codec; fp16 when it names none. */
 ss_status sim_act_codec(const scn_scenario *s, comp_codec *out, char *err, size_t errlen);

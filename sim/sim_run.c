@@ -273,14 +273,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     for (int i = 0; i < s->n_nodes; i++) {
         const scn_node *sn = &s->nodes[i];
         node_state *n = &w->nodes.at[i];
-        n->dev = (model_device){.peak_flops = sn->peak_flops,
-                                .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
-                                .compute_eff = sn->compute_eff, .bw_eff = sn->bw_eff,
-                                .format_compute_eff = sn->format_compute_eff,
-                                .format_bw_eff = sn->format_bw_eff,
-                                .overhead_s = sn->overhead_s,
-                                .block_overhead_s = sn->block_overhead_s,
-                                .attn_s_per_head_pos = sn->attn_s_per_head_pos};
+        n->dev = sim_node_device(sn);
         n->region = sn->region;
         const scn_group *g = s->groups && sn->group >= 0 && sn->group < s->n_groups
                                  ? &s->groups[sn->group] : NULL;
