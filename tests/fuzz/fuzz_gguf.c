@@ -79,8 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const model_loader *used = NULL;
     st = model_load_any(path, &net, &used, err, sizeof err);
     fuzz_note("registry", st == SS_OK ? "accepted" : err);
-    if (st == SS_OK)
+    if (st == SS_OK) {
         fuzz_check(net != NULL, "no net");
+        fuzz_net_forward(net);
+    }
     else
         fuzz_check(net == NULL && err[0], "a rejection without a message or with a result");
     model_net_destroy(net);

@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         model_net *net = NULL;
         fuzz_check(model_llama2c_load_net(path, &net, err, sizeof err) == SS_OK,
                    "the net of an accepted checkpoint was refused");
+        fuzz_net_forward(net);
         model_net_destroy(net);
     } else {
         fuzz_check(ck == NULL && err[0], "a rejection without a message or with a result");
@@ -26,8 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     model_net *net = NULL;
     st = model_llama2c_v1_load_net(path, &net, err, sizeof err);
     fuzz_note("llama2c v1/v2", st == SS_OK ? "accepted" : err);
-    if (st == SS_OK)
+    if (st == SS_OK) {
         fuzz_check(net != NULL, "no net");
+        fuzz_net_forward(net);
+    }
     model_net_destroy(net);
     return 0;
 }

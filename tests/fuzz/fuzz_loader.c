@@ -23,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_note("registry", st == SS_OK ? "accepted" : err);
     if (st == SS_OK) {
         fuzz_check(net != NULL && used == sniffed, "loaded by a loader that did not sniff it");
+        fuzz_net_forward(net);
     } else {
         fuzz_check(net == NULL && err[0], "a rejection without a message or with a result");
     }

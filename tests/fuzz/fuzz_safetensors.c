@@ -39,8 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     model_net *net = NULL;
     st = model_load_any(path, &net, NULL, err, sizeof err);
     fuzz_note("registry", st == SS_OK ? "accepted" : err);
-    if (st == SS_OK)
+    if (st == SS_OK) {
         fuzz_check(net != NULL, "no net");
+        fuzz_net_forward(net);
+    }
     model_net_destroy(net);
     return 0;
 }

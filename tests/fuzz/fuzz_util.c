@@ -84,3 +84,35 @@ void fuzz_hf_config(void)
         done = 1;
     }
 }
+
+void fuzz_net_forward(const model_net *m)
+{
+    int nb = model_net_n_blocks(m);
+    if (nb <= 0 || nb > 64)
+        return;
+    uint64_t width = model_net_n_outputs(m), state = 0;
+    for (int i = 0; i < nb; i++) {
+        const model_block_desc *d = model_net_block(m, i);
+        width = d->act_in_elems > width ? d->act_in_elems : width;
+        width = d->act_out_elems > width ? d->act_out_elems : width;
+        state += d->kv_elems_per_item * (uint64_t)model_net_seq_len(m);
+    }
+    uint64_t raw_n = model_net_raw_in_elems(m);
+    if (width > (1u << 16) || raw_n > (1u << 20) || state > (1u << 24))
+        return; /* valid but too big to run thousands of times a second */
+    float *raw = calloc(raw_n + 1, sizeof *raw), *a = calloc(width, sizeof *a),
+          *b = calloc(width, sizeof *b);
+    model_state *st = NULL;
+    fuzz_check(raw && a && b, "calloc");
+    const int32_t token = 0;
+    ss_status s = model_state_create(m, 0, nb, &st);
+    if (s == SS_OK)
+        s = model_net_embed(m, 1, raw_n ? NULL : &token, raw_n ? raw : NULL, a);
+    if (s == SS_OK)
+        s = model_net_span_forward(m, st, 0, nb, 0, 1, a, b);
+    if (s == SS_OK)
+        s = model_net_head(m, 1, b, a);
+    fuzz_check(s == SS_OK || s == SS_ENOMEM, "a forward pass on an accepted model failed");
+    model_state_destroy(st);
+    free(raw), free(a), free(b);
+}

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model_net.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The private folder (created on first use, removed at exit). */
@@ -33,6 +35,12 @@ void fuzz_note(const char *label, const char *verdict);
  * llama in the seed corpus, which the safetensors llama loader reads from
  * the folder of the weights file. */
 void fuzz_hf_config(void);
+
+/* One token (or one zero image) through every block of an accepted model:
+ * embed, span_forward over [0, n_blocks), head. Skipped when the model is
+ * too big to run per input. A failure other than SS_ENOMEM is a finding:
+ * the loader accepted a model the kernels cannot run. */
+void fuzz_net_forward(const model_net *m);
 
 /* A broken invariant: prints `what` and aborts (a finding). */
 #define fuzz_check(cond, what)                                                                \
