@@ -185,6 +185,20 @@ def trace_seeds(assets):
     return seeds
 
 
+def dataset_seeds(assets):
+    """The datasets harness's input: byte 0 picks the reader (0 churn fits,
+    1 churn trace, 2 RTT matrix, 3 cities), then the CSV."""
+    seeds = {"churn_trace.csv": b"\1time_s,node,state\n0,a,down\n1.5,a,up\n1.5,c d,down\n",
+             "rtt_matrix.csv": b"\2src\\dst,Paris,Berlin\nParis,,12.5\nBerlin,13,\n",
+             "cities.csv": b"\3city,Lat,Long,Population\nParis,48.85,2.35,2148000\n"
+                           b"\"Berlin\",52.52,13.4,3645000\nNew York,40.71,-74.0,8336000\n"}
+    path = os.path.join(assets, "churn", "fta_fitted_availability_params.csv")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            seeds["churn_fits_head.csv"] = b"\0" + b"".join(f.readlines()[:13])
+    return seeds
+
+
 JSON_SEEDS = {
     "types.json": b'{"a": [1, -0, 2.5e-3, 1E+2, true, false, null, "x\\u00e9\\ud83d\\ude00"], '
                   b'"b": {"c": {"d": []}}, "e": ""}',
@@ -213,6 +227,8 @@ def main(out, assets):
     put("loader", "tiny_llama.safetensors", safetensors())
     for name, data in JSON_SEEDS.items():
         put("json", name, data)
+    for name, data in dataset_seeds(assets).items():
+        put("datasets", name, data)
     for name, data in trace_seeds(assets).items():
         put("trace", name, data)
     tok512 = os.path.join(assets, "stories260K", "tok512.bin")
