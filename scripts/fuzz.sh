@@ -14,7 +14,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
-names=${*:-json scenario override trace datasets llama2c tokenizer gguf safetensors loader}
+names=${*:-json scenario override validate trace datasets llama2c tokenizer gguf safetensors loader}
 assets=${SHARDSIM_ASSETS:-$root/../shared/assets}
 out=$root/build-fuzz
 
@@ -32,7 +32,7 @@ seed() { # seed NAME: files and folders that start NAME's corpus
   local n=$1
   echo "$root/tests/fuzz/corpus/$n" "$root/tests/bad/fuzz/$n"
   case $n in
-    json | scenario)
+    json | scenario | validate)
       echo "$root"/scenarios/*.json "$root"/scenarios/*/*.json "$root"/tests/bad/scenarios/*.json ;;
     llama2c) echo "$assets/stories260K/stories260K.bin" ;;
     gguf) echo "$assets/stories260K/stories260K.gguf" ;;
@@ -42,7 +42,7 @@ seed() { # seed NAME: files and folders that start NAME's corpus
 
 # Inputs longer than this are cut: the weight formats' tiny seeds are under
 # 5 KB and long inputs mutate slowly (the real assets are then seen truncated).
-max_len() { case $1 in json | scenario | trace | datasets) echo 65536 ;; *) echo 8192 ;; esac; }
+max_len() { case $1 in json | scenario | validate | trace | datasets) echo 65536 ;; *) echo 8192 ;; esac; }
 
 status=0
 for n in $names; do
