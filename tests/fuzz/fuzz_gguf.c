@@ -31,8 +31,8 @@ static void read_all(const model_gguf *g, uint64_t file_bytes)
         const char *const *strs;
         const uint64_t *lens;
         (void)model_gguf_get_str_array(g, key, &strs, &lens, &n, err, sizeof err);
-        float fa[4096];
-        int32_t ia[4096];
+        static float fa[4096]; /* static: ASan would poison 32 KB of stack per key */
+        static int32_t ia[4096];
         (void)model_gguf_get_f32_array(g, key, fa, n, err, sizeof err);
         (void)model_gguf_get_i32_array(g, key, ia, n, err, sizeof err);
     }
