@@ -44,6 +44,11 @@ seed() { # seed NAME: files and folders that start NAME's corpus
 # 5 KB and long inputs mutate slowly (the real assets are then seen truncated).
 max_len() { case $1 in json | scenario | validate | trace | datasets) echo 65536 ;; *) echo 8192 ;; esac; }
 
+# Seconds one input may take. validate builds whole worlds: a scenario at
+# SCN_MAX_NODES (10^6 nodes) takes ~2 s in the Release build, >12 s under
+# ASan and coverage; anything slower than this is a finding.
+timeout_s() { case $1 in validate) echo 60 ;; *) echo 10 ;; esac; }
+
 status=0
 for n in $names; do
   corpus=$out/corpus/$n
@@ -54,7 +59,7 @@ for n in $names; do
   done
   log=$out/fuzz_$n.log
   set +e
-  OPENBLAS_NUM_THREADS=1 "$out/tests/fuzz/fuzz_$n" -max_total_time="$secs" -timeout=10 \
+  OPENBLAS_NUM_THREADS=1 "$out/tests/fuzz/fuzz_$n" -max_total_time="$secs" -timeout="$(timeout_s "$n")" \
     -rss_limit_mb=2048 -max_len="$(max_len "$n")" -print_final_stats=1 \
     -artifact_prefix="$out/artifacts/$n/" "$corpus" >"$log" 2>&1
   rc=$?
