@@ -3,11 +3,15 @@
 #   make test   install missing packages, build, run every test
 #   make asan   the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench  every benchmark, one figure per line
+#   make fuzz   every libFuzzer harness (tests/fuzz) for FUZZ_SECONDS each (clang)
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test asan bench clean
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+
+.PHONY: all deps build run test asan bench fuzz clean
 
 all: build
 
@@ -35,5 +39,8 @@ asan: deps
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
 
+fuzz:
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

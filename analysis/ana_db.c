@@ -318,6 +318,10 @@ static ss_status classify(ana_db *db, int *version, char *err, size_t errlen)
          * disagreement means someone edited the file by hand. */
         int64_t tv = -1;
         s = query_int(db, "SELECT coalesce(max(version), -1) FROM schema_version", &tv, err, errlen);
+        /* Out of memory, locked or an I/O error says nothing about the
+         * file: report it as such, not as a damaged database. */
+        if (s == SS_ENOMEM || s == SS_EBUSY || s == SS_EIO)
+            return s;
         if (s != SS_OK)
             return ss_err(err, errlen, SS_EDB,
                           "%s: inconsistent: user_version %lld but no readable schema_version table",

@@ -875,6 +875,29 @@ START_TEST(test_gguf_open_fails_cleanly_at_every_allocation)
 }
 END_TEST
 
+START_TEST(test_gguf_llama_tensors_are_checked_before_the_metadata_sizes_are_allocated)
+{
+    /* Metadata of a few bytes claims dim 65536, hidden 2^20, 4096 layers
+     * (every value within model_llama.h's limits: 2^49 floats); the file
+     * holds one 8x4 embedding. The loader must name the mismatching tensor,
+     * not try to allocate 3.6 PB (2^49 floats) first and call it out of memory (found by
+     * fuzz_gguf as a 6.7 GB allocation from a 4 KB file). */
+    model_net *net = NULL;
+    char err[512] = "";
+    ss_status st = model_load_any(
+        SS_SRC("tests/bad/fuzz/gguf/llama_metadata_claims_2_pow_49_floats_with_one_small_tensor.gguf"),
+        &net, NULL, err, sizeof err);
+    ck_assert_msg(st == SS_ESCHEMA, "%s: %s", ss_status_name(st), err);
+    ck_assert_ptr_null(net);
+    ck_assert_msg(strstr(err, "\"token_embd.weight\": expected ne [65536, 4]") != NULL, "%s", err);
+    st = model_load_any(
+        SS_SRC("tests/bad/fuzz/gguf/oom_metadata_dims_allocated_6_7_gb_before_tensor_check.gguf"),
+        &net, NULL, err, sizeof err);
+    ck_assert_msg(st == SS_ENOTFOUND && strstr(err, "missing"), "%s: %s", ss_status_name(st),
+                  err);
+}
+END_TEST
+
 static TCase *gguf_tcase(void)
 {
     TCase *tc = tcase_create("gguf");
@@ -889,6 +912,7 @@ static TCase *gguf_tcase(void)
     tcase_add_test(tc, test_gguf_exposes_the_tokenizer_vocabulary);
     tcase_add_test(tc, test_gguf_every_truncation_is_rejected);
     tcase_add_test(tc, test_gguf_open_fails_cleanly_at_every_allocation);
+    tcase_add_test(tc, test_gguf_llama_tensors_are_checked_before_the_metadata_sizes_are_allocated);
     return tc;
 }
 
