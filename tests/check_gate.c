@@ -12,6 +12,7 @@
 #include "ana_db.h"
 #include "ana_gate.h"
 #include "ana_store.h"
+#include "ss_alloc.h"
 #include "sim_results.h"
 
 static char tmpdir[] = "/tmp/shardsim-gateXXXXXX";
@@ -225,16 +226,60 @@ START_TEST(test_a_baseline_of_a_missing_run_writes_nothing)
 }
 END_TEST
 
+/* Fail the Nth allocation for every N through baseline + check (+ JUnit):
+ * each failure is a clean SS_ENOMEM that leaves no output file, and ASan's
+ * leak check (at the forked test's exit) sees no leak. */
+START_TEST(test_every_failed_allocation_gives_a_clean_error_and_no_output)
+{
+    fixture f;
+    fixture_fill(&f);
+    int64_t a = store_at(tpath("a.db"), &f, 0, 1.0);
+    char db[512], base[512], junit[512];
+    snprintf(db, sizeof db, "%s", tpath("a.db"));
+    snprintf(base, sizeof base, "%s", tpath("a.json"));
+    snprintf(junit, sizeof junit, "%s", tpath("j.xml"));
+    int succeeded = 0;
+    for (long n = 0; n < 5000 && !succeeded; n++) {
+        char err[512] = "", text[8192];
+        unlink(base);
+        unlink(junit);
+        ss_alloc_fail_after(n);
+        ss_status s = ana_gate_baseline(db, a, base, NULL, err, sizeof err);
+        int base_failed = s != SS_OK;
+        if (s == SS_OK) {
+            FILE *out = fmemopen(text, sizeof text, "w");
+            ana_gate_result res;
+            s = ana_gate_check(db, a, base, junit, out, &res, NULL, err, sizeof err);
+            fclose(out);
+            ck_assert(s != SS_OK || res.n_failed == 0);
+        }
+        ss_alloc_fail_after(-1);
+        if (s == SS_OK) {
+            succeeded = 1;
+            break;
+        }
+        ck_assert_msg(s == SS_ENOMEM, "fail after %ld: %s (%s)", n, ss_status_name(s), err);
+        ck_assert_msg(err[0] != '\0', "fail after %ld: empty error", n);
+        if (base_failed)
+            ck_assert_int_ne(access(base, F_OK), 0);
+        ck_assert_int_ne(access(junit, F_OK), 0);
+    }
+    ck_assert(succeeded);
+}
+END_TEST
+
 Suite *gate_suite(void)
 {
     Suite *s = suite_create("gate");
     TCase *tc = tcase_create("gate");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300); /* the fail-every-allocation loop, under ASan */
     tcase_add_test(tc, test_check_passes_against_the_same_run_stored_at_another_id_in_another_database);
     tcase_add_test(tc, test_check_locates_a_changed_field_to_its_table_row_and_column);
     tcase_add_test(tc, test_tolerance_is_the_larger_of_absolute_and_relative);
     tcase_add_test(tc, test_a_baseline_naming_an_unknown_metric_is_refused_with_its_path);
     tcase_add_test(tc, test_a_baseline_of_a_missing_run_writes_nothing);
+    tcase_add_test(tc, test_every_failed_allocation_gives_a_clean_error_and_no_output);
     suite_add_tcase(s, tc);
     return s;
 }
