@@ -49,6 +49,9 @@ int cli_eval(int argc, char **argv);
 int cli_pareto(int argc, char **argv);
 int cli_calibrate(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
+int cli_baseline(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_export(int argc, char **argv);
 
 /* Set (by main, when it re-executes itself with an OPENBLAS_CORETYPE chosen
  * from the CPU's features) to the kernel OpenBLAS had picked; empty after a

@@ -33,6 +33,11 @@ static const char usage[] =
     "                        activation codec, Pareto front marked, stored in the DB\n"
     "  sweep SWEEP.json [-j N]  every point (axis values x seeds) of a sweep file,\n"
     "                        in N worker processes, stored once each; --list prints them\n"
+    "  baseline DB --out FILE  the regression baseline of a stored run (metrics,\n"
+    "                        accuracy, digest; JSON)\n"
+    "  check DB --baseline FILE  a stored run against a baseline: exit 1 on a\n"
+    "                        regression; --junit FILE for CI\n"
+    "  export DB --csv DIR   every table of a stored run as CSV files\n"
     "  help [COMMAND]        this text, or a command's own help\n"
     "\n"
     "Options:\n"
@@ -69,8 +74,14 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_calibrate(argc, argv);
     if (strcmp(cmd, "sweep") == 0)
         return cli_sweep(argc, argv);
+    if (strcmp(cmd, "baseline") == 0)
+        return cli_baseline(argc, argv);
+    if (strcmp(cmd, "check") == 0)
+        return cli_check(argc, argv);
+    if (strcmp(cmd, "export") == 0)
+        return cli_export(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, sweep, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, baseline, check, export, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 
