@@ -92,14 +92,15 @@ static void fixture_fill(fixture *f)
     static const sim_route_rec route[7] = {{3, 1}, {7, 1}, {12, 1}, {3, 1},
                                            {12, 1}, {7, 1}, {12, 1}};
     memcpy(f->route, route, sizeof route);
-    /* id, arrival, first, finish, prompt, out, done, retries, status, off, len */
+    /* id, arrival, first, finish, prompt, out, done, retries, status, off, len,
+     * dead sends, hops, recomputed, recovery */
     const sim_request_rec req[6] = {
-        {0, S_NS(0), S_NS(1), S_NS(3), 10, 5, 5, 0, SIM_REQUEST_OK, 0, 3},
-        {1, S_NS(1), S_NS(1.5), S_NS(2.5), 11, 3, 3, 1, SIM_REQUEST_OK, 3, 2},
-        {2, S_NS(2), S_NS(4), S_NS(4), 12, 1, 1, 0, SIM_REQUEST_OK, 5, 2},
-        {3, S_NS(3), S_NS(5), S_NS(9), 13, 5, 5, 0, SIM_REQUEST_OK, 0, 3},
-        {4, S_NS(4), S_NS(6), -1, 14, 10, 2, 3, SIM_REQUEST_FAILED, 0, 1},
-        {5, S_NS(8), -1, -1, 15, 4, 0, 0, SIM_REQUEST_INCOMPLETE, 0, 0},
+        {0, S_NS(0), S_NS(1), S_NS(3), 10, 5, 5, 0, SIM_REQUEST_OK, 0, 3, 0, 3, 0, 0},
+        {1, S_NS(1), S_NS(1.5), S_NS(2.5), 11, 3, 3, 1, SIM_REQUEST_OK, 3, 2, 1, 2, 11, S_NS(0.5)},
+        {2, S_NS(2), S_NS(4), S_NS(4), 12, 1, 1, 0, SIM_REQUEST_OK, 5, 2, 0, 2, 0, 0},
+        {3, S_NS(3), S_NS(5), S_NS(9), 13, 5, 5, 0, SIM_REQUEST_OK, 0, 3, 0, 3, 0, 0},
+        {4, S_NS(4), S_NS(6), -1, 14, 10, 2, 3, SIM_REQUEST_FAILED, 0, 1, 2, 1, 30, S_NS(1.5)},
+        {5, S_NS(8), -1, -1, 15, 4, 0, 0, SIM_REQUEST_INCOMPLETE, 0, 0, 0, 0, 0, 0},
     };
     memcpy(f->req, req, sizeof req);
     /* Nodes deliberately out of id order: the report and digest sort them. */

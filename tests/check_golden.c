@@ -39,7 +39,7 @@ static void golden_digest(const char *scenario, char hex[65])
 GOLDEN_TEST(test_default_scenario_results_are_unchanged, "scenarios/default.json",
             "f1dfa11f99cd13b415b90791c3244ace48c70e134477037ec5956d50e6f9625c")
 GOLDEN_TEST(test_volunteer_swarm_results_are_unchanged, "scenarios/volunteer-swarm.json",
-            "3925a13174e90a791cd6310aa00be59229c9bfa9b69074c15576b8972c16e952")
+            "074c1870939b2d367b2b0568be640b1d1fddc61827b477546fabd4710d222458")
 GOLDEN_TEST(test_stories260k_results_are_unchanged, "scenarios/stories260k.json",
             "c7bf4c0d58fcbfcefa97024d7796a604b8ca730c494905fb162e1e7b8326ceb6")
 
