@@ -295,7 +295,7 @@ END_TEST
  * failed before its first pass) and finishes 1 s after it arrived, as
  * every request does: request k finishes at k + 1 s. With "view": "truth"
  * the dead node is never chosen after 1.5 s. */
-static void stale_run(const char *view, sim_results *r)
+static void stale_run(const char *view, const char *faults, int n_requests, sim_results *r)
 {
     char dir[] = "/tmp/shardsim-staleXXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -311,11 +311,11 @@ static void stale_run(const char *view, sim_results *r)
                " {\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}}],\n"
                " \"placement\": {\"policy\": \"uniform\", \"spans\": 1},\n"
                " \"routing\": {\"policy\": \"round-robin\", \"view\": \"%s\"},\n"
-               " \"faults\": [{\"node\": \"n-0\", \"down_at_s\": 1.5}],\n"
+               " \"faults\": %s,\n"
                " \"workload\": {\"arrivals\": {\"closed\": {\"users\": 1, \"think_time_s\": 0}},"
-               " \"n_requests\": 120, \"prompt_tokens\": 1, \"output_tokens\": 1,"
+               " \"n_requests\": %d, \"prompt_tokens\": 1, \"output_tokens\": 1,"
                " \"client_region\": \"a\"}}\n",
-            view);
+            view, faults, n_requests);
     fclose(f);
     scn_scenario s;
     ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
@@ -329,7 +329,7 @@ START_TEST(test_a_dead_node_is_routed_to_until_its_record_expires)
 {
     const int64_t S = 1000000000LL;
     sim_results r;
-    stale_run("announced", &r);
+    stale_run("announced", "[{\"node\": \"n-0\", \"down_at_s\": 1.5}]", 120, &r);
     ck_assert_int_eq(r.n_requests, 120);
     int dead_total = 0;
     for (int k = 0; k < r.n_requests; k++) {
@@ -351,12 +351,39 @@ START_TEST(test_a_dead_node_is_routed_to_until_its_record_expires)
     ck_assert_int_eq(r.nodes[0].failures, 1);
     sim_results_fini(&r);
 
-    stale_run("truth", &r);
+    stale_run("truth", "[{\"node\": \"n-0\", \"down_at_s\": 1.5}]", 120, &r);
     for (int k = 0; k < r.n_requests; k++) {
         ck_assert_int_eq(r.requests[k].dead_sends, 0);
         ck_assert_int_eq(r.requests[k].retries, 0);
         ck_assert_int_eq(r.route[r.requests[k].route_off].node, (k == 0 ? 0 : 1));
     }
+    sim_results_fini(&r);
+}
+END_TEST
+
+/* A node that comes back is invisible until its next record is delivered.
+ * As above, but n-0 is back at 100 s (its record expired at 97.26 s; at its
+ * turn 97.26 s it was down): it announces at 157.26 s, delivered at 187.26
+ * s. Requests r100 .. r187 (arrivals 100 .. 187 s) never go to it although
+ * it is alive; from r188 round-robin alternates again, so exactly one of
+ * r188 and r189 goes to n-0, and nothing more is sent to a dead node than
+ * the three of the first test. */
+START_TEST(test_a_node_that_comes_back_is_invisible_until_it_announces)
+{
+    sim_results r;
+    stale_run("announced", "[{\"node\": \"n-0\", \"down_at_s\": 1.5, \"up_at_s\": 100}]", 200,
+              &r);
+    ck_assert_int_eq(r.n_requests, 200);
+    int dead_total = 0;
+    for (int k = 0; k < r.n_requests; k++) {
+        ck_assert_int_eq(r.requests[k].status, SIM_REQUEST_OK);
+        dead_total += r.requests[k].dead_sends;
+        if (k >= 100 && k <= 187)
+            ck_assert_int_eq(r.route[r.requests[k].route_off].node, 1);
+    }
+    ck_assert_int_eq(dead_total, 3);
+    ck_assert_int_eq(r.route[r.requests[188].route_off].node +
+                         r.route[r.requests[189].route_off].node, 1);
     sim_results_fini(&r);
 }
 END_TEST
@@ -509,6 +536,7 @@ Suite *sim_suite(void)
     tcase_add_test(w, test_two_hop_request_timing_matches_hand_computation);
     tcase_add_test(w, test_recovery_goes_through_the_policy_with_backoff_by_hand);
     tcase_add_test(w, test_a_dead_node_is_routed_to_until_its_record_expires);
+    tcase_add_test(w, test_a_node_that_comes_back_is_invisible_until_it_announces);
     tcase_add_test(w, test_adding_a_node_leaves_workload_draws_unchanged);
     tcase_add_test(w, test_same_seed_same_results_other_seed_other_results);
     tcase_add_test(w, test_llama2_7b_preset_block_sizes_match_hand_count);
