@@ -106,6 +106,11 @@ static const struct {
      " error TEXT,"
      " PRIMARY KEY (sweep_id, combo, seed)) WITHOUT ROWID;"
      "CREATE INDEX sweep_points_run ON sweep_points(run_id);"},
+    {"v4: requests.dead_sends, hops, tokens_recomputed, recovery_s (recovery and routing)",
+     "ALTER TABLE requests ADD COLUMN dead_sends INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE requests ADD COLUMN hops INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE requests ADD COLUMN tokens_recomputed INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE requests ADD COLUMN recovery_s REAL NOT NULL DEFAULT 0;"},
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ANA_SCHEMA_VERSION,
                "one migration per schema version");
@@ -291,7 +296,7 @@ static ss_status check_file_header(ana_db *db, const char *fname, char *err, siz
  * or an error for a foreign, newer or inconsistent file. */
 static ss_status classify(ana_db *db, int *version, char *err, size_t errlen)
 {
-    int64_t app_id, uv, n_objects;
+    int64_t app_id = 0, uv = 0, n_objects = 0; /* set by query_int on success; quiets -Wmaybe-uninitialized */
     ss_status s;
     if ((s = query_int(db, "PRAGMA application_id", &app_id, err, errlen)) != SS_OK ||
         (s = query_int(db, "PRAGMA user_version", &uv, err, errlen)) != SS_OK ||

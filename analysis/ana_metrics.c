@@ -70,9 +70,18 @@ ss_status ana_metrics_compute(const sim_results *r, ana_metrics *m, char *err, s
     size_t n_e2e = 0, n_ttft = 0, n_tpot = 0, n_sys = 0;
     double sys_sum = 0;
     int64_t n_slo = 0;
+    int64_t n_retried = 0, n_routed = 0, hops_sum = 0;
     for (size_t i = 0; i < n; i++) {
         const sim_request_rec *q = &r->requests[i];
         m->tokens_done += q->tokens_done;
+        m->retries_total += q->retries;
+        m->dead_sends_total += q->dead_sends;
+        m->n_sent_to_dead += q->dead_sends > 0;
+        m->tokens_recomputed_total += q->tokens_recomputed;
+        m->recovery_s_total += ns_to_s(q->recovery_ns);
+        n_retried += q->retries > 0;
+        n_routed += q->hops > 0;
+        hops_sum += q->hops;
         switch (q->status) {
         case SIM_REQUEST_OK:
             m->n_ok++;
@@ -123,6 +132,8 @@ ss_status ana_metrics_compute(const sim_results *r, ana_metrics *m, char *err, s
     fill_dist(&m->ttft_s, ttft, n_ttft);
     fill_dist(&m->tpot_s, tpot, n_tpot);
     m->time_in_system_mean_s = n_sys ? sys_sum / (double)n_sys : NAN;
+    m->recovery_s_mean = n_retried ? m->recovery_s_total / (double)n_retried : NAN;
+    m->route_len_mean = n_routed ? (double)hops_sum / (double)n_routed : NAN;
     double end_s = ns_to_s(r->end_ns);
     m->throughput_tokens_per_s = r->end_ns > 0 ? (double)m->tokens_done / end_s : NAN;
     m->throughput_requests_per_s = r->end_ns > 0 ? (double)m->n_ok / end_s : NAN;
@@ -186,7 +197,14 @@ done:
     X(availability_mean, m->availability_mean)                      \
     X(bytes_sent_total, m->bytes_sent_total)                        \
     X(slo_attainment, m->slo_attainment)                            \
-    X(goodput_requests_per_s, m->goodput_requests_per_s)
+    X(goodput_requests_per_s, m->goodput_requests_per_s)          \
+    X(retries_total, (double)m->retries_total)                      \
+    X(dead_sends_total, (double)m->dead_sends_total)                \
+    X(n_sent_to_dead, (double)m->n_sent_to_dead)                    \
+    X(tokens_recomputed_total, (double)m->tokens_recomputed_total)  \
+    X(recovery_s_total, m->recovery_s_total)                        \
+    X(recovery_s_mean, m->recovery_s_mean)                          \
+    X(route_len_mean, m->route_len_mean)
 
 static const char *const metric_names[] = {
 #define ANA_METRIC_NAME_(name, expr) #name,

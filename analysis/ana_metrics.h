@@ -44,6 +44,14 @@ typedef struct ana_metrics {
     double bytes_sent_total;        /* activation bytes sent by all nodes */
     double slo_attainment;          /* fraction of all requests ok and within the SLO; NaN: no SLO */
     double goodput_requests_per_s;  /* requests within the SLO per second; NaN: no SLO */
+    /* Recovery and routing, over all requests (issue 11 item 6): */
+    int64_t retries_total;          /* recovery attempts */
+    int64_t dead_sends_total;       /* hops sent to a node found dead on contact */
+    int64_t n_sent_to_dead;         /* requests with at least one such hop */
+    int64_t tokens_recomputed_total;/* positions replayed on new nodes */
+    double recovery_s_total;        /* summed recovery time, seconds */
+    double recovery_s_mean;         /* over requests with retries > 0; NaN: none */
+    double route_len_mean;          /* hops of the first chain, over routed requests; NaN: none */
 } ana_metrics;
 
 /* Compute every metric. Allocates scratch (3 arrays of n_requests doubles)

@@ -41,6 +41,7 @@ typedef enum ss_rng_purpose {
     SS_RNG_JITTER = 5,
     SS_RNG_UPTIME = 6,
     SS_RNG_CHOICE = 7,
+    SS_RNG_ANNOUNCE = 8, /* a node's announcement phase (sim_announce.c) */
 } ss_rng_purpose;
 
 /* The GSL generator type: xoshiro256** (Blackman & Vigna), state expanded

@@ -16,7 +16,12 @@
  * then moves the hop, replays the session's inputs there and retries with
  * Petals' backoff 0, 1, 2, 4 ... <= 60 s while the policy finds no node).
  * Calls come from one thread, in simulated-time order; the view is valid
- * for the call only.
+ * for the call only. In a run the view of route/reroute/dispatch/observe is
+ * built from the nodes' announced records (sim/sim_announce.c, routing.view
+ * "announced": up = a record is held, rates and free_kv_tokens as of its
+ * announcement), or is the simulator's truth (routing.view "truth"); init()
+ * gets the placed truth. dispatch()'s idle list is always live replicas
+ * (they pull work).
  */
 #ifndef ROUTE_H
 #define ROUTE_H

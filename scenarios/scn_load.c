@@ -413,10 +413,45 @@ static ss_status load_routing_settings(scn_loader *L, const cJSON *r)
     return SS_OK;
 }
 
+/* routing.view and the announcement timing (scenarios/README.md). Petals'
+ * server announces every update_period = 60 s with expiration = max(2 x
+ * update_period, 3 s) (petals/server/server.py, Server.__init__); its client
+ * refreshes what it knows every 60 s (petals/client/config.py update_period),
+ * so a record reaches it on average 30 s after it was announced: the
+ * default delay. One record is in flight per node at a time, hence
+ * delay < period; a record must be visible at all, hence expiry > delay. */
+static ss_status load_routing_view(scn_loader *L, const cJSON *r)
+{
+    static const char *const views[] = {"announced", "truth"};
+    scn_scenario *s = L->s;
+    const cJSON *v = ss_json_find(r, "view");
+    int k = 0;
+    ss_status rc;
+    if ((v && (rc = scn_enum(&L->cx, v, "routing.view", views, 2, &k))) ||
+        (rc = scn_number(L, r, "routing", "announce_period_s", SS_JSON_OPTIONAL, 0, 1, 86400,
+                         &s->announce_period_s)) ||
+        (rc = scn_number(L, r, "routing", "announce_expiry_s", SS_JSON_OPTIONAL, 0, 1, 86400,
+                         &s->announce_expiry_s)) ||
+        (rc = scn_number(L, r, "routing", "announce_delay_s", SS_JSON_OPTIONAL, 0, 0, 86400,
+                         &s->announce_delay_s)))
+        return rc;
+    s->view_truth = k == 1;
+    if (s->announce_delay_s >= s->announce_period_s)
+        return ss_json_errf(&L->cx, SS_ESCHEMA, "routing.announce_delay_s",
+                            "expected less than routing.announce_period_s (%g), got %g",
+                            s->announce_period_s, s->announce_delay_s);
+    if (s->announce_expiry_s <= s->announce_delay_s)
+        return ss_json_errf(&L->cx, SS_ESCHEMA, "routing.announce_expiry_s",
+                            "expected more than routing.announce_delay_s (%g), got %g",
+                            s->announce_delay_s, s->announce_expiry_s);
+    return SS_OK;
+}
+
 static ss_status load_policies(scn_loader *L, const cJSON *root)
 {
     static const char *const pk[] = {"policy", "spans", "cuts"};
-    static const char *const rk[] = {"policy", "settings"};
+    static const char *const rk[] = {"policy",           "settings",         "view",
+                                     "announce_period_s", "announce_delay_s", "announce_expiry_s"};
     static const char *const ck[] = {"activations", "weights"};
     scn_scenario *s = L->s;
     const cJSON *p, *r, *c;
@@ -424,6 +459,10 @@ static ss_status load_policies(scn_loader *L, const cJSON *root)
     ss_status rc;
     snprintf(s->placement, sizeof s->placement, "uniform");
     snprintf(s->routing, sizeof s->routing, "fixed");
+    s->view_truth = 0;
+    s->announce_period_s = 60;
+    s->announce_delay_s = 30;
+    s->announce_expiry_s = 120;
     snprintf(s->act_codec, sizeof s->act_codec, "fp16");
     if ((rc = ss_json_get_object(&L->cx, root, "", "placement", SS_JSON_OPTIONAL, &p)) ||
         (rc = ss_json_check_keys(&L->cx, p, "placement", pk, 3)) ||
@@ -431,9 +470,10 @@ static ss_status load_policies(scn_loader *L, const cJSON *root)
         (p && (rc = ss_json_get_int(&L->cx, p, "placement", "spans", SS_JSON_OPTIONAL, 0,
                                     SCN_MAX_NODES, &spans))) ||
         (rc = ss_json_get_object(&L->cx, root, "", "routing", SS_JSON_OPTIONAL, &r)) ||
-        (rc = ss_json_check_keys(&L->cx, r, "routing", rk, 2)) ||
+        (rc = ss_json_check_keys(&L->cx, r, "routing", rk, 6)) ||
         (r && (rc = ident_member(L, r, "routing", "policy", SS_JSON_OPTIONAL, s->routing))) ||
         (r && (rc = load_routing_settings(L, r))) ||
+        (r && (rc = load_routing_view(L, r))) ||
         (rc = ss_json_get_object(&L->cx, root, "", "compression", SS_JSON_OPTIONAL, &c)) ||
         (rc = ss_json_check_keys(&L->cx, c, "compression", ck, 2)) ||
         (c && (rc = codec_member(L, c, "activations", s->act_codec))) ||

@@ -232,6 +232,14 @@ typedef struct scn_scenario {
     int n_routing_settings;         /* JSON routing.settings: {"KEY": number, ...} */
     scn_setting *routing_settings;  /* (n_routing_settings) in document order; which keys and
                                      * ranges a policy takes is checked by routing/ (sim_check) */
+    /* What routers see (scenarios/README.md): "routing.view" "announced"
+     * (default: each node's record, announced every announce_period_s,
+     * reaching routers announce_delay_s later, gone announce_expiry_s after
+     * it was announced) or "truth" (an oracle: the simulator's own state). */
+    int view_truth;                 /* 1: routing.view "truth" */
+    double announce_period_s;       /* (0, 86400], default 60 (Petals' server update_period) */
+    double announce_delay_s;        /* [0, announce_period_s), default 30 */
+    double announce_expiry_s;       /* (announce_delay_s, 86400], default 120 (Petals: 2 x period) */
     char act_codec[SCN_NAME_MAX];   /* activation codec on the wire, default "fp16" */
     char weight_codec[SCN_NAME_MAX];/* JSON compression.weights: codec applied to every block
                                      * weight matrix at rest; "" (default): none, the nominal

@@ -34,7 +34,7 @@ static void reroute_hop(world *w, int64_t ri, int hop)
     route_request req = sim_w_route_req(w, ri);
     int n = 0;
     char rerr[256];
-    ss_status st = w->routes.ops->reroute(w->routes.state, &w->nodes.view, &req, h,
+    ss_status st = w->routes.ops->reroute(w->routes.state, w->nodes.pview, &req, h,
                                           w->routes.scratch, MAX_HOPS, &n, rerr, sizeof rerr);
     q->retries++;
     if (st == SS_ENOTFOUND) {
@@ -78,6 +78,7 @@ static void reroute_hop(world *w, int64_t ri, int hop)
         }
     }
     q->replay_rows = replay;
+    q->recomputed += replay;
     double pass = w->cfg.real ? (double)q->wire_bytes
                               : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h));
     double bytes = sim_w_act_bytes(w, replay, sim_w_width_in(w, h)) + pass;
@@ -87,11 +88,30 @@ static void reroute_hop(world *w, int64_t ri, int hop)
 }
 
 /* The node of hop `hop` failed (or lost this session's cache): the policy
- * hears of it, then the hop is rerouted. */
+ * hears of it, then the hop is rerouted: at once after its first failure,
+ * after Petals' backoff 1, 2, 4 ... <= 60 s after each further one in a row
+ * (client/inference_session.py: sleep(get_retry_delay(attempt_no)) between
+ * attempts; a success resets attempt_no). With the truth as the view a
+ * rerouted hop rarely fails again; with announced records a dead node stays
+ * routable until its record expires, and the backoff paces the attempts.
+ * A hop that fails MAX_RECOVERY_ATTEMPTS times in a row fails its request. */
 void sim_w_recover(world *w, int64_t ri, int hop)
 {
+    req_state *q = &w->reqs.at[ri];
     sim_w_observe(w, ri, hop, ROUTE_HOP_FAILED);
-    reroute_hop(w, ri, hop);
+    if (q->failed_at_ns < 0)
+        q->failed_at_ns = sim_engine_now(w->run.eng);
+    int k = q->fail_streak++;
+    if (k == 0) {
+        reroute_hop(w, ri, hop);
+        return;
+    }
+    if (q->fail_streak >= MAX_RECOVERY_ATTEMPTS) {
+        sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
+        return;
+    }
+    sim_w_schedule(w, sim_engine_now(w->run.eng) + sim_w_s_to_ns(sim_w_retry_delay_s(k)),
+                   ev_retry, (uint64_t)ri, (uint64_t)hop);
 }
 
 static void ev_retry(sim_engine *e, void *ctx, uint64_t req, uint64_t hop)

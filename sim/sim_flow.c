@@ -172,7 +172,7 @@ static int dispatch_pick(world *w, int64_t ri, const route_hop *h)
 {
     int n = idle_replicas(w, h);
     route_request req = sim_w_route_req(w, ri);
-    int k = w->routes.ops->dispatch(w->routes.state, &w->nodes.view, &req, h, w->routes.idle, n);
+    int k = w->routes.ops->dispatch(w->routes.state, w->nodes.pview, &req, h, w->routes.idle, n);
     if (k >= n) {
         sim_w_stop_with(w, SS_EINVAL, "routing policy's dispatch chose no idle replica");
         return -1;
@@ -232,7 +232,7 @@ void sim_w_observe(world *w, int64_t ri, int hop, route_hop_outcome outcome)
     route_feedback fb = {.node = h->node, .first_block = h->first_block,
                          .end_block = h->end_block, .outcome = outcome,
                          .latency_ns = now - w->reqs.at[ri].hop_sent_ns, .now_ns = now};
-    w->routes.ops->observe(w->routes.state, &w->nodes.view, &fb);
+    w->routes.ops->observe(w->routes.state, w->nodes.pview, &fb);
 }
 
 static void send_hop(world *w, int64_t ri)
@@ -353,6 +353,7 @@ void sim_w_ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     memset(q, 0, sizeof *q);
     q->arrival_ns = sim_engine_now(e);
     q->first_token_ns = q->finish_ns = -1;
+    q->failed_at_ns = -1;
     w->reqs.next[ri] = -1;
     q->status = SIM_REQUEST_INCOMPLETE;
     q->user = (int64_t)a - 1;
@@ -379,7 +380,7 @@ static void route_new(world *w, int64_t ri)
     int n_hops = 0;
     char rerr[256];
     route_request req = sim_w_route_req(w, ri);
-    ss_status st = w->routes.ops->route(w->routes.state, &w->nodes.view, &req, w->routes.scratch,
+    ss_status st = w->routes.ops->route(w->routes.state, w->nodes.pview, &req, w->routes.scratch,
                                         MAX_HOPS, &n_hops, rerr, sizeof rerr);
     if (st == SS_ENOTFOUND) {
         if (++q->retries >= MAX_RECOVERY_ATTEMPTS) {
@@ -422,8 +423,14 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     /* A dead node, or one that died and came back without this session's
      * cache, is found out on contact. */
     if (!n->up || sim_w_slot_of(w, ri, q->hop)->epoch != n->epoch) {
+        if (!n->up)
+            q->dead_sends++;
         sim_w_recover(w, ri, q->hop);
         return;
+    }
+    if (q->failed_at_ns >= 0) { /* the recovery is over: the input reached a live node */
+        q->recovery_ns += sim_engine_now(e) - q->failed_at_ns;
+        q->failed_at_ns = -1;
     }
     if (sim_w_admit_kv(w, ri))
         sim_w_admitted(w, ri);
@@ -433,6 +440,7 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
 int sim_w_continue_after_compute(world *w, int ni, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
+    q->fail_streak = 0;
     sim_w_observe(w, ri, q->hop, ROUTE_HOP_OK);
     if (w->cfg.real) {
         /* the real forward pass of this span, on this node's cache */

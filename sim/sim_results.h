@@ -27,10 +27,16 @@ typedef struct sim_request_rec {
     int32_t prompt_tokens;
     int32_t output_tokens;     /* requested */
     int32_t tokens_done;       /* delivered */
-    int32_t retries;
+    int32_t retries;           /* recovery attempts (reroutes, retries of a route) */
     sim_request_status status;
     uint32_t route_off;        /* first-pass route: route[route_off .. +route_len) */
     uint32_t route_len;
+    int32_t dead_sends;        /* hops sent to a node found dead on contact (a stale record) */
+    int32_t hops;              /* hops of its first pass's chain (0: never routed) */
+    int64_t tokens_recomputed; /* positions replayed to rebuild KV caches on new nodes */
+    int64_t recovery_ns;       /* from finding hops failed to their inputs reaching live
+                                * nodes, summed over its recoveries (one unfinished at the
+                                * end is not counted) */
 } sim_request_rec;
 
 /* One hop of a recorded route. Under late binding (routing "central-queue")

@@ -333,7 +333,8 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
     if (w->cfg.generate && !w->cfg.real)
         return ss_err(err, errlen, SS_EINVAL, "%s: model: generation needs real weights "
                       "(\"llama2c\"), not an analytic model", s->source_path);
-    if ((st = sim_engine_create(&(sim_engine_cfg){.initial_capacity = 4096}, &w->run.eng)) != SS_OK)
+    if ((st = sim_engine_create(&(sim_engine_cfg){.initial_capacity = 4096}, &w->run.eng)) != SS_OK ||
+        (st = sim_w_announce_start(w)) != SS_OK)
         return st;
     for (int i = 0; i < s->n_faults; i++) {
         const scn_fault *f = &s->faults[i];
@@ -387,6 +388,7 @@ static void world_fini(world *w)
     real_model_fini(&w->cfg.sm);
     ss_free(w->nodes.at);
     ss_free(w->nodes.views);
+    sim_w_announce_fini(w);
     ss_free(w->nodes.by_span);
     ss_free(w->routes.scratch);
     ss_free(w->routes.settings);
@@ -403,7 +405,7 @@ static ss_status collect(world *w, sim_results *out)
     out->slo_ttft_s = w->cfg.scn->slo_ttft_s;
     out->slo_tpot_s = w->cfg.scn->slo_tpot_s;
     out->end_ns = sim_engine_now(w->run.eng);
-    out->n_events = sim_engine_n_run(w->run.eng);
+    out->n_events = sim_engine_n_run(w->run.eng) - w->nodes.n_announce_events;
     out->n_requests = (int)w->reqs.n_arrived;
     out->n_nodes = w->nodes.n;
     out->requests =
@@ -433,6 +435,10 @@ static ss_status collect(world *w, sim_results *out)
         r->output_tokens = q->output;
         r->tokens_done = q->done;
         r->retries = q->retries;
+        r->dead_sends = q->dead_sends;
+        r->hops = (int32_t)q->route_len;
+        r->tokens_recomputed = q->recomputed;
+        r->recovery_ns = q->recovery_ns;
         r->status = q->status;
         if (out->route) {
             r->route_off = q->route_off;

@@ -67,6 +67,13 @@ typedef struct req_state {
     int dispatched;          /* late binding: assigned to a node, transfer in flight */
     int64_t hop_sent_ns;     /* when the current hop's input was sent (observe's latency) */
     int64_t user;            /* closed loop: the user who sent it, else -1 */
+    int32_t fail_streak;     /* failures of the current hop since its last success: Petals'
+                              * attempt_no, the backoff before the next attempt */
+    int32_t dead_sends;      /* hops sent to a node found dead on contact */
+    int64_t recomputed;      /* positions replayed to rebuild caches on new nodes */
+    int64_t recovery_ns;     /* time from finding a hop failed to its input reaching a live
+                              * node, summed over its recoveries */
+    int64_t failed_at_ns;    /* when the current recovery began; -1: none under way */
 } req_state;
 
 typedef struct node_state {
@@ -97,6 +104,10 @@ typedef struct node_state {
     sim_queue span_q;        /* leader only: the span's dispatch FIFO (late binding) */
     gsl_rng *service_rng;    /* synthetic models: service-time draws */
     sim_node_rec rec;
+    /* Its announcements (sim_announce.c): */
+    int64_t rec_at_ns;       /* announce time of the record routers hold (INT64_MIN: none) */
+    route_node_view sent;    /* the record in flight: announced, not yet delivered */
+    int64_t sent_at_ns;      /* its announce time; -1: none in flight */
 } node_state;
 
 /* The world of one run, split by who writes what. "Written by" names every
@@ -134,7 +145,13 @@ typedef struct world_nodes {
     node_state *at;           /* (n) */
     route_node_view *views;   /* (n) = view.nodes, owned here (sim_place) */
     int *by_span;             /* (n) node ids sorted by (first_block, end_block, id) */
-    route_view view;
+    route_view view;          /* the truth */
+    route_node_view *seen;    /* (n) routing.view "announced": the records routers hold
+                               * (sim_announce.c), up = a record is held */
+    route_view seen_view;     /* the view over `seen` */
+    const route_view *pview;  /* what the policies get: &view ("truth") or &seen_view */
+    int64_t period_ns, delay_ns, expiry_ns; /* routing.announce_*_s */
+    uint64_t n_announce_events; /* announcement bookkeeping, left out of n_events */
     gsl_rng *client_jitter_rng; /* jitter of transfers the client sends */
 } world_nodes;
 
@@ -221,5 +238,12 @@ void sim_w_ev_node_down(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
 void sim_w_ev_node_up(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
 void sim_w_ev_churn(sim_engine *e, void *ctx, uint64_t node, uint64_t up);
 void sim_w_ev_straggle(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
+/* Announcements (sim_announce.c): with routing.view "announced", the
+ * records routers hold at time 0 (the swarm was running before: each node's
+ * latest record as of then) and each node's periodic announcements, phased
+ * by a draw from its own stream (SS_RNG_NODE, id, SS_RNG_ANNOUNCE). Sets
+ * w->nodes.pview either way. */
+ss_status sim_w_announce_start(world *w);
+void sim_w_announce_fini(world *w);
 
 #endif

@@ -78,7 +78,11 @@ static const char *tpath(const char *name)
  *   tpot {0.5,0.5,1}: mean 2/3, p50 0.5, p90 0.5+0.8*0.5 = 0.9, p99 0.99
  *   tokens 5+3+1+5+2+0 = 16 -> 1.6 tokens/s; 4 ok -> 0.4 requests/s
  *   time in system (ok + incomplete): (12.5 + 2) / 5 = 2.9
- *   utilisation 5/10 and 2/10: mean 0.35, max 0.5 */
+ *   utilisation 5/10 and 2/10: mean 0.35, max 0.5
+ *   recovery: retries 1 + 3 = 4 (2 requests retried); dead sends r1 1 + r4 2
+ *   = 3 (2 requests); recomputed 11 + 30 = 41 positions; recovery 0.5 +
+ *   1.5 = 2 s, mean over the 2 retried requests 1 s; hops 3+2+2+3+1 = 11
+ *   over 5 routed requests (r5 never routed): route length mean 2.2 */
 typedef struct fixture {
     sim_request_rec req[6];
     sim_node_rec node[2];
@@ -92,14 +96,15 @@ static void fixture_fill(fixture *f)
     static const sim_route_rec route[7] = {{3, 1}, {7, 1}, {12, 1}, {3, 1},
                                            {12, 1}, {7, 1}, {12, 1}};
     memcpy(f->route, route, sizeof route);
-    /* id, arrival, first, finish, prompt, out, done, retries, status, off, len */
+    /* id, arrival, first, finish, prompt, out, done, retries, status, off, len,
+     * dead sends, hops, recomputed, recovery */
     const sim_request_rec req[6] = {
-        {0, S_NS(0), S_NS(1), S_NS(3), 10, 5, 5, 0, SIM_REQUEST_OK, 0, 3},
-        {1, S_NS(1), S_NS(1.5), S_NS(2.5), 11, 3, 3, 1, SIM_REQUEST_OK, 3, 2},
-        {2, S_NS(2), S_NS(4), S_NS(4), 12, 1, 1, 0, SIM_REQUEST_OK, 5, 2},
-        {3, S_NS(3), S_NS(5), S_NS(9), 13, 5, 5, 0, SIM_REQUEST_OK, 0, 3},
-        {4, S_NS(4), S_NS(6), -1, 14, 10, 2, 3, SIM_REQUEST_FAILED, 0, 1},
-        {5, S_NS(8), -1, -1, 15, 4, 0, 0, SIM_REQUEST_INCOMPLETE, 0, 0},
+        {0, S_NS(0), S_NS(1), S_NS(3), 10, 5, 5, 0, SIM_REQUEST_OK, 0, 3, 0, 3, 0, 0},
+        {1, S_NS(1), S_NS(1.5), S_NS(2.5), 11, 3, 3, 1, SIM_REQUEST_OK, 3, 2, 1, 2, 11, S_NS(0.5)},
+        {2, S_NS(2), S_NS(4), S_NS(4), 12, 1, 1, 0, SIM_REQUEST_OK, 5, 2, 0, 2, 0, 0},
+        {3, S_NS(3), S_NS(5), S_NS(9), 13, 5, 5, 0, SIM_REQUEST_OK, 0, 3, 0, 3, 0, 0},
+        {4, S_NS(4), S_NS(6), -1, 14, 10, 2, 3, SIM_REQUEST_FAILED, 0, 1, 2, 1, 30, S_NS(1.5)},
+        {5, S_NS(8), -1, -1, 15, 4, 0, 0, SIM_REQUEST_INCOMPLETE, 0, 0, 0, 0, 0, 0},
     };
     memcpy(f->req, req, sizeof req);
     /* Nodes deliberately out of id order: the report and digest sort them. */
@@ -328,6 +333,13 @@ START_TEST(test_metrics_match_hand_computation)
     ck_assert_double_eq_tol(m.time_in_system_mean_s, 2.9, TOL);
     /* request 1 survived a failure; node beta was down 1 of 10 s */
     ck_assert_int_eq(m.n_recovered, 1);
+    ck_assert_int_eq(m.retries_total, 4);
+    ck_assert_int_eq(m.dead_sends_total, 3);
+    ck_assert_int_eq(m.n_sent_to_dead, 2);
+    ck_assert_int_eq(m.tokens_recomputed_total, 41);
+    ck_assert_double_eq_tol(m.recovery_s_total, 2.0, 1e-12);
+    ck_assert_double_eq_tol(m.recovery_s_mean, 1.0, 1e-12);
+    ck_assert_double_eq_tol(m.route_len_mean, 2.2, 1e-12);
     ck_assert_double_eq_tol(m.availability_mean, (0.9 + 1.0) / 2, TOL);
     ck_assert_double_eq_tol(m.bytes_sent_total, 8192.0 + 3e12, TOL);
     ck_assert(isnan(m.slo_attainment) && isnan(m.goodput_requests_per_s)); /* no SLO */
@@ -339,7 +351,7 @@ START_TEST(test_metrics_match_hand_computation)
     ck_assert_double_eq_tol(m.slo_attainment, 2.0 / 6.0, TOL);
     ck_assert_double_eq_tol(m.goodput_requests_per_s, 0.2, TOL);
     /* The name table and the struct agree. */
-    ck_assert_uint_eq(ana_metrics_count(), 30);
+    ck_assert_uint_eq(ana_metrics_count(), 37);
     ck_assert_str_eq(ana_metrics_name(7), "e2e_s_p50");
     ck_assert_double_eq_tol(ana_metrics_value(&m, 7), 2.5, TOL);
     ck_assert_ptr_null(ana_metrics_name(ana_metrics_count()));
@@ -396,10 +408,45 @@ START_TEST(test_new_database_has_the_current_schema_application_id_and_wal)
 }
 END_TEST
 
-/* Schema v3's additions, undone: what a v2 file looks like. */
+/* Schema v4's additions, undone: what a v3 file looks like. */
+#define UNDO_V4                                                                             \
+    "ALTER TABLE requests DROP COLUMN dead_sends; ALTER TABLE requests DROP COLUMN hops;"   \
+    " ALTER TABLE requests DROP COLUMN tokens_recomputed;"                                  \
+    " ALTER TABLE requests DROP COLUMN recovery_s; DELETE FROM schema_version WHERE version = 4;"
+
+/* Schema v3's and v4's additions, undone: what a v2 file looks like. */
 static const char undo_v3[] =
-    "DROP INDEX sweep_points_run; DROP TABLE sweep_points; DROP TABLE sweeps;"
+    UNDO_V4 " DROP INDEX sweep_points_run; DROP TABLE sweep_points; DROP TABLE sweeps;"
     " ALTER TABLE runs DROP COLUMN build_id; DELETE FROM schema_version WHERE version = 3;";
+
+/* A file written by schema v3 (no recovery columns in requests) migrates to
+ * v4 in place: its request rows read 0 in the new columns, new runs store
+ * them. */
+START_TEST(test_open_migrates_a_v3_database_with_recovery_columns_zero)
+{
+    ana_db *db = open_db(tpath("v3.db"));
+    fixture f;
+    fixture_fill(&f);
+    store(db, &info_default, &f.r);
+    ana_db_close(db);
+    sqlite3 *h = raw_open(tpath("v3.db"));
+    raw_exec(h, "BEGIN; " UNDO_V4 " PRAGMA user_version = 3; COMMIT;");
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM pragma_table_info('requests') WHERE name ="
+                              " 'dead_sends'"), 0);
+    sqlite3_close(h);
+    db = open_db(tpath("v3.db"));
+    ck_assert_int_eq(ana_db_schema_version(db), ANA_SCHEMA_VERSION);
+    ana_db_close(db);
+    h = raw_open(tpath("v3.db"));
+    ck_assert_int_eq(q_int(h, "SELECT count(*) FROM requests"), 6);
+    ck_assert_int_eq(q_int(h, "SELECT sum(dead_sends) + sum(hops) + sum(tokens_recomputed) +"
+                              " sum(recovery_s) FROM requests"), 0);
+    ck_assert_str_eq(q_text(h, "SELECT description FROM schema_version WHERE version = 4"),
+                     "v4: requests.dead_sends, hops, tokens_recomputed, recovery_s (recovery "
+                     "and routing)");
+    sqlite3_close(h);
+}
+END_TEST
 
 /* A file written by schema v1 (no nodes.down_s) migrates to the current
  * schema in place: its runs survive, old node rows read down_s = 0, new
@@ -442,6 +489,11 @@ START_TEST(test_open_migrates_a_v2_database_keeping_its_runs_and_digests)
     ana_db *db = open_db(tpath("v2.db"));
     fixture f;
     fixture_fill(&f);
+    /* a v2 file has no recovery columns: its rows read 0 there after migrating */
+    for (int i = 0; i < f.r.n_requests; i++) {
+        f.r.requests[i].dead_sends = f.r.requests[i].hops = 0;
+        f.r.requests[i].tokens_recomputed = f.r.requests[i].recovery_ns = 0;
+    }
     int64_t id = store(db, &info_default, &f.r);
     char before[65], after[65], err[512] = "", key[ANA_RUN_KEY_MAX];
     ck_assert_int_eq(ana_run_digest(db, id, before, err, sizeof err), SS_OK);
@@ -454,7 +506,7 @@ START_TEST(test_open_migrates_a_v2_database_keeping_its_runs_and_digests)
                               " 'build_id'"), 0);
     sqlite3_close(h);
     db = open_db(tpath("v2.db"));
-    ck_assert_int_eq(ana_db_schema_version(db), 3);
+    ck_assert_int_eq(ana_db_schema_version(db), ANA_SCHEMA_VERSION);
     ck_assert_int_eq(ana_run_digest(db, id, after, err, sizeof err), SS_OK);
     ck_assert_str_eq(before, after);
     ck_assert_int_eq(ana_run_key(info_default.scenario_json, f.r.seed, "0.1.0", key, sizeof key),
@@ -464,7 +516,7 @@ START_TEST(test_open_migrates_a_v2_database_keeping_its_runs_and_digests)
     ck_assert_int_eq(found, id);
     ana_db_close(db);
     h = raw_open(tpath("v2.db"));
-    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(q_int(h, "PRAGMA user_version"), ANA_SCHEMA_VERSION);
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM runs WHERE build_id IS NULL"), 1);
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM sweeps"), 0);
     ck_assert_int_eq(q_int(h, "SELECT count(*) FROM sweep_points"), 0);
@@ -498,7 +550,7 @@ START_TEST(test_open_migrates_an_empty_but_valid_database)
 END_TEST
 
 /* One version past this build's schema, as a literal for PRAGMA text. */
-#define ANA_SCHEMA_VERSION_NEXT 4
+#define ANA_SCHEMA_VERSION_NEXT 5
 _Static_assert(ANA_SCHEMA_VERSION_NEXT == ANA_SCHEMA_VERSION + 1, "update with the schema");
 #define SS_STR_(x) #x
 #define SS_STR(x) SS_STR_(x)
@@ -1314,6 +1366,7 @@ Suite *ana_suite(void)
     tcase_add_test(tc, test_open_refuses_a_newer_schema_version);
     tcase_add_test(tc, test_open_migrates_a_v1_database_keeping_its_runs);
     tcase_add_test(tc, test_open_migrates_a_v2_database_keeping_its_runs_and_digests);
+    tcase_add_test(tc, test_open_migrates_a_v3_database_with_recovery_columns_zero);
     tcase_add_test(tc, test_open_refuses_a_foreign_application_id_and_leaves_it_alone);
     tcase_add_test(tc, test_open_refuses_a_schema_version_table_that_disagrees_with_user_version);
     tcase_add_test(tc, test_open_refuses_garbage_and_does_not_overwrite_it);

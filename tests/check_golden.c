@@ -37,11 +37,11 @@ static void golden_digest(const char *scenario, char hex[65])
     END_TEST
 
 GOLDEN_TEST(test_default_scenario_results_are_unchanged, "scenarios/default.json",
-            "f1dfa11f99cd13b415b90791c3244ace48c70e134477037ec5956d50e6f9625c")
+            "38bc2de8bba0f91d2e075cabdcdff04727e4829b4e7fcf315e2592461859b0c9")
 GOLDEN_TEST(test_volunteer_swarm_results_are_unchanged, "scenarios/volunteer-swarm.json",
-            "3925a13174e90a791cd6310aa00be59229c9bfa9b69074c15576b8972c16e952")
+            "d4ab910ef88baf628ef028fd0ea744e24a50606c856e8f9d04e498aa1393c016")
 GOLDEN_TEST(test_stories260k_results_are_unchanged, "scenarios/stories260k.json",
-            "c7bf4c0d58fcbfcefa97024d7796a604b8ca730c494905fb162e1e7b8326ceb6")
+            "4bd3bfa8924a60d002f8d07ab03a7805e76bb0465ebaef61aab11de5df579aa6")
 
 Suite *golden_suite(void)
 {

@@ -204,7 +204,9 @@ END_TEST
  * pass 3 [9.5, 10.5): finish 10.5 s; first token at 1 s; n0 busy
  * 1 + 0.5 (lost) + 1 + 1 = 3.5 s.
  * Variant: n1 back at 3 s. The retry at 4.5 s finds n1 (retries 4): passes
- * [4.5, 5.5) and [5.5, 6.5) on n1, finish 6.5 s. */
+ * [4.5, 5.5) and [5.5, 6.5) on n1, finish 6.5 s. The routers see the truth
+ * here ("view": "truth"): the recovery mechanics alone; stale records are
+ * test_a_dead_node_is_routed_to_until_its_record_expires. */
 static void recovery_run(const char *faults, sim_results *r)
 {
     char dir[] = "/tmp/shardsim-recXXXXXX";
@@ -220,7 +222,7 @@ static void recovery_run(const char *faults, sim_results *r)
                " \"nodes\": [{\"name\": \"n\", \"count\": 3, \"region\": \"a\", \"device\":"
                " {\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}}],\n"
                " \"placement\": {\"policy\": \"uniform\", \"spans\": 1},\n"
-               " \"routing\": {\"policy\": \"round-robin\"},\n"
+               " \"routing\": {\"policy\": \"round-robin\", \"view\": \"truth\"},\n"
                " \"faults\": %s,\n"
                " \"workload\": {\"arrivals\": {\"closed\": {\"users\": 1, \"think_time_s\": 0}},"
                " \"n_requests\": 1, \"prompt_tokens\": 1, \"output_tokens\": 3,"
@@ -262,6 +264,126 @@ START_TEST(test_recovery_goes_through_the_policy_with_backoff_by_hand)
     ck_assert_int_eq(q->retries, 4);
     ck_assert_int_eq(r.route[q->route_off].node, 1);
     ck_assert_int_eq(r.nodes[1].busy_ns, 2 * S);
+    sim_results_fini(&r);
+}
+END_TEST
+
+/* Stale view, by hand. One block on n-0 and n-1 (region a, RTT 0, no
+ * activation bytes: transfers take no time), constant 1 s service,
+ * "round-robin" (a counter c per start block; candidates are the nodes
+ * with a record, banned ones left out while others remain), one
+ * closed-loop user with 1 prompt and 1 output token, think time 0: request
+ * k arrives when k - 1 finishes. n-0 dies at 1.5 s, for good.
+ * Announcements: period 60, delay 30, expiry 120 (the defaults). n-0's
+ * phase, seed 2: U[0, 60) from (SS_RNG_NODE, 0, SS_RNG_ANNOUNCE) =
+ * 37.255736 s. At time 0 its record announced at 37.26 - 60 = -22.74 s is
+ * still in flight (delivered at 7.26 s), so routers hold the one of -82.74
+ * s; at 7.26 s the newer one replaces it and expires at -22.74 + 120 =
+ * 97.255736 s. At 37.26 s n-0 is down and announces nothing. So n-0 is
+ * routable until 97.26 s. Requests (arrival k s while nothing delays them):
+ *  r0 c0 -> n-0 [0, 1); r1 c1 -> n-1 [1, 2);
+ *  r2 at 2 s: c2 -> n-0, dead on contact (1): banned 15 s (until 17, k=1),
+ *    reroute c3 -> n-1, [2, 3);  r3 .. r16: c4 .. c17, only n-1 unbanned;
+ *  r17 at 17 s (ban over: banned while now < 17): c18 -> n-0, dead (2):
+ *    banned 30 s (until 47, k=2), reroute c19 -> n-1, [17, 18);
+ *    r18 .. r46: c20 .. c48 -> n-1;  r47 at 47 s: c49 -> n-1 (odd);
+ *  r48 at 48 s: c50 -> n-0, dead (3): banned 60 s (until 108), reroute c51
+ *    -> n-1, [48, 49);  from 97.26 s n-0 has no record, so r108 .. r119
+ *    (ban over) go to n-1 too.
+ * Three requests (r2, r17, r48) each sent once to the dead node; each
+ * recovers at once (1 retry, recovery time 0, nothing to replay: the hop
+ * failed before its first pass) and finishes 1 s after it arrived, as
+ * every request does: request k finishes at k + 1 s. With "view": "truth"
+ * the dead node is never chosen after 1.5 s. */
+static void stale_run(const char *view, const char *faults, int n_requests, sim_results *r)
+{
+    char dir[] = "/tmp/shardsim-staleXXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/stale.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"version\": 1, \"seed\": 2, \"horizon_s\": 1000,\n"
+               " \"model\": {\"synthetic\": {\"n_blocks\": 1, \"service_time_s\": 1,"
+               " \"activation_bytes\": 0}},\n"
+               " \"network\": {\"regions\": [\"a\"], \"rtt_ms\": [[0]]},\n"
+               " \"nodes\": [{\"name\": \"n\", \"count\": 2, \"region\": \"a\", \"device\":"
+               " {\"peak_tflops\": 1, \"mem_bw_gbps\": 1, \"memory_gb\": 1}}],\n"
+               " \"placement\": {\"policy\": \"uniform\", \"spans\": 1},\n"
+               " \"routing\": {\"policy\": \"round-robin\", \"view\": \"%s\"},\n"
+               " \"faults\": %s,\n"
+               " \"workload\": {\"arrivals\": {\"closed\": {\"users\": 1, \"think_time_s\": 0}},"
+               " \"n_requests\": %d, \"prompt_tokens\": 1, \"output_tokens\": 1,"
+               " \"client_region\": \"a\"}}\n",
+            view, faults, n_requests);
+    fclose(f);
+    scn_scenario s;
+    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+    run(&s, r);
+    scn_scenario_fini(&s);
+    remove(path);
+    rmdir(dir);
+}
+
+START_TEST(test_a_dead_node_is_routed_to_until_its_record_expires)
+{
+    const int64_t S = 1000000000LL;
+    sim_results r;
+    stale_run("announced", "[{\"node\": \"n-0\", \"down_at_s\": 1.5}]", 120, &r);
+    ck_assert_int_eq(r.n_requests, 120);
+    int dead_total = 0;
+    for (int k = 0; k < r.n_requests; k++) {
+        const sim_request_rec *q = &r.requests[k];
+        int hit = k == 2 || k == 17 || k == 48;
+        ck_assert_int_eq(q->status, SIM_REQUEST_OK);
+        ck_assert_int_eq(q->arrival_ns, k * S);
+        ck_assert_int_eq(q->finish_ns, (k + 1) * S);
+        ck_assert_int_eq(q->dead_sends, hit);
+        ck_assert_int_eq(q->retries, hit);
+        ck_assert_int_eq(q->recovery_ns, 0);
+        ck_assert_int_eq(q->tokens_recomputed, 0);
+        ck_assert_int_eq(q->hops, 1);
+        /* the hop as it ended: a rerouted hop names its new node */
+        ck_assert_int_eq(r.route[q->route_off].node, (k == 0 ? 0 : 1));
+        dead_total += q->dead_sends;
+    }
+    ck_assert_int_eq(dead_total, 3);
+    ck_assert_int_eq(r.nodes[0].failures, 1);
+    sim_results_fini(&r);
+
+    stale_run("truth", "[{\"node\": \"n-0\", \"down_at_s\": 1.5}]", 120, &r);
+    for (int k = 0; k < r.n_requests; k++) {
+        ck_assert_int_eq(r.requests[k].dead_sends, 0);
+        ck_assert_int_eq(r.requests[k].retries, 0);
+        ck_assert_int_eq(r.route[r.requests[k].route_off].node, (k == 0 ? 0 : 1));
+    }
+    sim_results_fini(&r);
+}
+END_TEST
+
+/* A node that comes back is invisible until its next record is delivered.
+ * As above, but n-0 is back at 100 s (its record expired at 97.26 s; at its
+ * turn 97.26 s it was down): it announces at 157.26 s, delivered at 187.26
+ * s. Requests r100 .. r187 (arrivals 100 .. 187 s) never go to it although
+ * it is alive; from r188 round-robin alternates again, so exactly one of
+ * r188 and r189 goes to n-0, and nothing more is sent to a dead node than
+ * the three of the first test. */
+START_TEST(test_a_node_that_comes_back_is_invisible_until_it_announces)
+{
+    sim_results r;
+    stale_run("announced", "[{\"node\": \"n-0\", \"down_at_s\": 1.5, \"up_at_s\": 100}]", 200,
+              &r);
+    ck_assert_int_eq(r.n_requests, 200);
+    int dead_total = 0;
+    for (int k = 0; k < r.n_requests; k++) {
+        ck_assert_int_eq(r.requests[k].status, SIM_REQUEST_OK);
+        dead_total += r.requests[k].dead_sends;
+        if (k >= 100 && k <= 187)
+            ck_assert_int_eq(r.route[r.requests[k].route_off].node, 1);
+    }
+    ck_assert_int_eq(dead_total, 3);
+    ck_assert_int_eq(r.route[r.requests[188].route_off].node +
+                         r.route[r.requests[189].route_off].node, 1);
     sim_results_fini(&r);
 }
 END_TEST
@@ -413,6 +535,8 @@ Suite *sim_suite(void)
     tcase_set_timeout(w, 60);
     tcase_add_test(w, test_two_hop_request_timing_matches_hand_computation);
     tcase_add_test(w, test_recovery_goes_through_the_policy_with_backoff_by_hand);
+    tcase_add_test(w, test_a_dead_node_is_routed_to_until_its_record_expires);
+    tcase_add_test(w, test_a_node_that_comes_back_is_invisible_until_it_announces);
     tcase_add_test(w, test_adding_a_node_leaves_workload_draws_unchanged);
     tcase_add_test(w, test_same_seed_same_results_other_seed_other_results);
     tcase_add_test(w, test_llama2_7b_preset_block_sizes_match_hand_count);

@@ -49,7 +49,8 @@ static void run_json(const char *json, sim_results *r)
  * about 0.2 %. Poisson arrivals see time averages (PASTA), so the share of
  * requests that find the only node down, and wait for it with backoff
  * (retries > 0; a failure during a 10 ms service is ~1e-4 as likely), is
- * 1 - 0.8 too. */
+ * 1 - 0.8 too. The routers see the truth here: with announced records a
+ * node that comes back is invisible until its next announcement. */
 START_TEST(test_node_availability_under_churn_is_mtbf_over_mtbf_plus_mttr)
 {
     sim_results r;
@@ -58,6 +59,7 @@ START_TEST(test_node_availability_under_churn_is_mtbf_over_mtbf_plus_mttr)
              " \"nodes\": [{\"name\": \"n\", \"device\": {\"peak_tflops\": 1, \"mem_bw_gbps\": 1,"
              " \"memory_gb\": 1}, \"churn\": {\"up_s\": {\"exponential\": {\"mean\": 100}},"
              " \"down_s\": {\"exponential\": {\"mean\": 25}}}}],\n"
+             " \"routing\": {\"view\": \"truth\"},\n"
              " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 0.02}},"
              " \"n_requests\": 100000000, \"prompt_tokens\": 1, \"output_tokens\": 1},\n"
              " \"record\": {\"level\": \"summary\"}}\n",

@@ -388,6 +388,21 @@ add("routing_settings_not_an_object",
 add("routing_settings_value_not_a_number",
     sub('"seed": 7', '"seed": 7, "routing": {"policy": "random", "settings": {"alpha": "x"}}'),
     'routing.settings.alpha: expected a finite number, got "x"')
+add("routing_view_typo", sub('"seed": 7', '"seed": 7, "routing": {"view": "annonced"}'),
+    'routing.view: expected one of "announced", "truth", got "annonced" (did you mean '
+    '"announced"?)')
+add("routing_announce_period_zero",
+    sub('"seed": 7', '"seed": 7, "routing": {"announce_period_s": 0}'),
+    "routing.announce_period_s: expected a positive number, got 0")
+add("routing_announce_delay_not_below_period",
+    sub('"seed": 7', '"seed": 7, "routing": {"announce_period_s": 10, "announce_delay_s": 10}'),
+    "routing.announce_delay_s: expected less than routing.announce_period_s (10), got 10")
+add("routing_announce_expiry_not_above_delay",
+    sub('"seed": 7', '"seed": 7, "routing": {"announce_delay_s": 30, "announce_expiry_s": 30}'),
+    "routing.announce_expiry_s: expected more than routing.announce_delay_s (30), got 30")
+add("routing_announce_delay_string",
+    sub('"seed": 7', '"seed": 7, "routing": {"announce_delay_s": "30s"}'),
+    'routing.announce_delay_s: expected a non-negative number, got "30s"')
 CODEC_RULE = ("expected a codec spec NAME[:PARAM...] of letters, digits, '_', '.' and '-' "
               "(e.g. \"nf4\", \"lowrank:8\"), got ")
 add("schema_codec_trailing_colon",
