@@ -28,6 +28,8 @@ db=$tmp/r.db
 "$bin" run scenarios/default.json --db "$db" --set workload.n_requests=30 -q >/dev/null
 "$bin" eval scenarios/stories260k.json --task tinystories-ppl --stories 1 --db "$db" -q >/dev/null
 check "two runs stored" test "$(sqlite3 "$db" 'select count(*) from runs')" = 2
+# figures gated for run 1: each of its metrics rows, plus the digest
+n=$(( $(sqlite3 "$db" 'select count(*) from metrics where run_id = 1') + 1 ))
 
 # --- the same run passes --------------------------------------------------
 "$bin" baseline "$db" --run 1 --out "$tmp/b1.json"; check "baseline exits 0" test $? -eq 0
@@ -35,12 +37,12 @@ check "two runs stored" test "$(sqlite3 "$db" 'select count(*) from runs')" = 2
 check "baseline is JSON with the run key" test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_key"])' "$tmp/b1.json")" = "$(sqlite3 "$db" 'select run_key from runs where id = 1')"
 out=$("$bin" check "$db" --run 1 --baseline "$tmp/b1.json" --junit "$tmp/j.xml"); rc=$?
 check "check of the same run exits 0" test $rc -eq 0
-check "check prints PASS" grep -q "^PASS: 0 of 31 checks failed" <<<"$out"
+check "check prints PASS" grep -q "^PASS: 0 of $n checks failed" <<<"$out"
 check "check prints the table header" grep -Eq "^metric +baseline +now +delta +tolerance +verdict" <<<"$out"
-check "JUnit: 31 testcases, 0 failures" test "$(python3 -c '
+check "JUnit: $n testcases, 0 failures" test "$(python3 -c '
 import sys, xml.etree.ElementTree as E
 s = E.parse(sys.argv[1]).getroot().find("testsuite")
-print(len(s.findall("testcase")), len(s.findall("testcase/failure")), s.get("failures"))' "$tmp/j.xml")" = "31 0 0"
+print(len(s.findall("testcase")), len(s.findall("testcase/failure")), s.get("failures"))' "$tmp/j.xml")" = "$n 0 0"
 "$bin" check "$db" --run 2 --baseline "$tmp/b2.json" >/dev/null; check "accuracy run passes its own baseline" test $? -eq 0
 check "accuracy figures gated" test "$(grep -c '"codec": "fp32"' "$tmp/b2.json")" = 5
 
@@ -49,7 +51,7 @@ doctor "$tmp/b1.json" "$tmp/lat.json" 'fig["e2e_s_p99"]["value"] *= 1.000001'
 out=$("$bin" check "$db" --run 1 --baseline "$tmp/lat.json" --junit "$tmp/jl.xml"); rc=$?
 check "doctored latency exits 1" test $rc -eq 1
 check "doctored latency named" grep -Eq "^e2e_s_p99 .*REGRESSION$" <<<"$out"
-check "only it fails" grep -q "^REGRESSION: 1 of 31 checks failed" <<<"$out"
+check "only it fails" grep -q "^REGRESSION: 1 of $n checks failed" <<<"$out"
 check "JUnit names the failure" test "$(python3 -c '
 import sys, xml.etree.ElementTree as E
 s = E.parse(sys.argv[1]).getroot().find("testsuite")
@@ -68,7 +70,7 @@ check "accuracy within the default 1e-6 relative passes" test $? -eq 0
 doctor "$tmp/b1.json" "$tmp/dig.json" 'b["digest"] = "0" * 64'
 out=$("$bin" check "$db" --run 1 --baseline "$tmp/dig.json"); rc=$?
 check "doctored digest exits 1" test $rc -eq 1
-check "doctored digest: only the digest fails" grep -q "^REGRESSION: 1 of 31 checks failed" <<<"$out"
+check "doctored digest: only the digest fails" grep -q "^REGRESSION: 1 of $n checks failed" <<<"$out"
 doctor "$tmp/b1.json" "$tmp/loose.json" 'fig["e2e_s_p99"]["value"] *= 1.01; fig["e2e_s_p99"]["rel_tol"] = 0.02'
 "$bin" check "$db" --run 1 --baseline "$tmp/loose.json" >/dev/null; check "a loosened relative tolerance passes" test $? -eq 0
 doctor "$tmp/b1.json" "$tmp/abs.json" 'fig["ttft_s_mean"]["value"] += 0.5; fig["ttft_s_mean"]["abs_tol"] = 0.4'
