@@ -7,6 +7,7 @@
  * requests (about 0.75 %, a 2.7-sigma margin).
  */
 #include <check.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,26 @@ static void run(const scn_scenario *s, sim_results *r)
     char err[1024];
     ss_status st = sim_run(s, &opts, r, err, sizeof err);
     ck_assert_msg(st == SS_OK, "%s", err);
+}
+
+/* Load the scenario printf(fmt, ...) through a temporary file (scn_load
+ * reads files; the tests' scenarios name no relative paths). */
+static void load_fmt(scn_scenario *s, const char *fmt, ...)
+{
+    char dir[] = "/tmp/shardsim-simXXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fclose(f);
+    ck_assert_msg(scn_load(path, NULL, 0, s, err, sizeof err) == SS_OK, "%s", err);
+    remove(path);
+    rmdir(dir);
 }
 
 /* Mean time in system of the completed requests, seconds. */
@@ -147,13 +168,8 @@ END_TEST
  *   n1->client 0.05 + 0.1  = 1.401 s;  2 output tokens = 2 passes = 2.802 s. */
 START_TEST(test_two_hop_request_timing_matches_hand_computation)
 {
-    char dir[] = "/tmp/shardsim-simXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[512];
-    snprintf(path, sizeof path, "%s/hand.json", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("{\"version\": 1, \"seed\": 3, \"horizon_s\": 100,\n"
+    scn_scenario s;
+    load_fmt(&s, "%s", "{\"version\": 1, \"seed\": 3, \"horizon_s\": 100,\n"
           " \"model\": {\"synthetic\": {\"n_blocks\": 2, \"service_time_s\": 0.5,"
           " \"activation_bytes\": 1000000}},\n"
           " \"network\": {\"regions\": [\"a\", \"b\"], \"rtt_ms\": [[2, 100], [100, 2]]},\n"
@@ -164,12 +180,7 @@ START_TEST(test_two_hop_request_timing_matches_hand_computation)
           " \"memory_gb\": 1}, \"uplink_mbps\": 80, \"downlink_mbps\": 80}],\n"
           " \"placement\": {\"policy\": \"uniform\", \"spans\": 2},\n"
           " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}}, \"n_requests\": 1,\n"
-          "   \"prompt_tokens\": 1, \"output_tokens\": 2, \"client_region\": \"a\"}}\n",
-          f);
-    fclose(f);
-    scn_scenario s;
-    char err[1024];
-    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+          "   \"prompt_tokens\": 1, \"output_tokens\": 2, \"client_region\": \"a\"}}\n");
     sim_results r;
     run(&s, &r);
     ck_assert_int_eq(r.n_requests, 1);
@@ -186,8 +197,6 @@ START_TEST(test_two_hop_request_timing_matches_hand_computation)
     ck_assert(r.route[q->route_off].bound && r.route[q->route_off + 1].bound);
     sim_results_fini(&r);
     scn_scenario_fini(&s);
-    remove(path);
-    rmdir(dir);
 }
 END_TEST
 
@@ -209,13 +218,8 @@ END_TEST
  * test_a_dead_node_is_routed_to_until_its_record_expires. */
 static void recovery_run(const char *faults, sim_results *r)
 {
-    char dir[] = "/tmp/shardsim-recXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/rec.json", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "{\"version\": 1, \"seed\": 3, \"horizon_s\": 100,\n"
+    scn_scenario s;
+    load_fmt(&s, "{\"version\": 1, \"seed\": 3, \"horizon_s\": 100,\n"
                " \"model\": {\"synthetic\": {\"n_blocks\": 1, \"service_time_s\": 1,"
                " \"activation_bytes\": 0}},\n"
                " \"network\": {\"regions\": [\"a\"], \"rtt_ms\": [[0]]},\n"
@@ -228,13 +232,8 @@ static void recovery_run(const char *faults, sim_results *r)
                " \"n_requests\": 1, \"prompt_tokens\": 1, \"output_tokens\": 3,"
                " \"client_region\": \"a\"}}\n",
             faults);
-    fclose(f);
-    scn_scenario s;
-    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
     run(&s, r);
     scn_scenario_fini(&s);
-    remove(path);
-    rmdir(dir);
 }
 
 START_TEST(test_recovery_goes_through_the_policy_with_backoff_by_hand)
@@ -297,13 +296,8 @@ END_TEST
  * the dead node is never chosen after 1.5 s. */
 static void stale_run(const char *view, const char *faults, int n_requests, sim_results *r)
 {
-    char dir[] = "/tmp/shardsim-staleXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/stale.json", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "{\"version\": 1, \"seed\": 2, \"horizon_s\": 1000,\n"
+    scn_scenario s;
+    load_fmt(&s, "{\"version\": 1, \"seed\": 2, \"horizon_s\": 1000,\n"
                " \"model\": {\"synthetic\": {\"n_blocks\": 1, \"service_time_s\": 1,"
                " \"activation_bytes\": 0}},\n"
                " \"network\": {\"regions\": [\"a\"], \"rtt_ms\": [[0]]},\n"
@@ -316,13 +310,8 @@ static void stale_run(const char *view, const char *faults, int n_requests, sim_
                " \"n_requests\": %d, \"prompt_tokens\": 1, \"output_tokens\": 1,"
                " \"client_region\": \"a\"}}\n",
             view, faults, n_requests);
-    fclose(f);
-    scn_scenario s;
-    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
     run(&s, r);
     scn_scenario_fini(&s);
-    remove(path);
-    rmdir(dir);
 }
 
 START_TEST(test_a_dead_node_is_routed_to_until_its_record_expires)
@@ -472,13 +461,8 @@ END_TEST
  * 202,383,360 params x 2 bytes = 12,952,535,040 bytes. */
 static void kv_run(int output_tokens, int n_requests, sim_results *r)
 {
-    char dir[] = "/tmp/shardsim-kvXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[512];
-    snprintf(path, sizeof path, "%s/kv.json", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "{\"version\": 1, \"seed\": 9, \"horizon_s\": 1000,\n"
+    scn_scenario s;
+    load_fmt(&s, "{\"version\": 1, \"seed\": 9, \"horizon_s\": 1000,\n"
                " \"model\": {\"preset\": \"llama-2-7b\", \"weights\": \"fp16\"},\n"
                " \"nodes\": [{\"name\": \"a100\", \"device\": {\"peak_tflops\": 312,"
                " \"mem_bw_gbps\": 2039, \"memory_gb\": 80}}],\n"
@@ -486,15 +470,9 @@ static void kv_run(int output_tokens, int n_requests, sim_results *r)
                " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1000}},"
                " \"n_requests\": %d, \"prompt_tokens\": 100, \"output_tokens\": %d}}\n",
             n_requests, output_tokens);
-    fclose(f);
-    scn_scenario s;
-    char err[1024];
-    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
     s.nodes[0].memory_bytes = 12952535040.0 + 67108864.0;
     run(&s, r);
     scn_scenario_fini(&s);
-    remove(path);
-    rmdir(dir);
 }
 
 START_TEST(test_kv_admission_at_the_exact_boundary)
