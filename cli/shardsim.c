@@ -38,6 +38,7 @@ static const char usage[] =
     "  check DB --baseline FILE  a stored run against a baseline: exit 1 on a\n"
     "                        regression; --junit FILE for CI\n"
     "  export DB --csv DIR   every table of a stored run as CSV files\n"
+    "  merge OUT.db IN.db... merge results databases (runs kept once by run key)\n"
     "  help [COMMAND]        this text, or a command's own help\n"
     "\n"
     "Options:\n"
@@ -80,8 +81,10 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_check(argc, argv);
     if (strcmp(cmd, "export") == 0)
         return cli_export(argc, argv);
+    if (strcmp(cmd, "merge") == 0)
+        return cli_merge(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, sweep, baseline, check, export, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, baseline, check, export, merge, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 
