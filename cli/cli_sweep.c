@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "exp_mpi.h"
 #include "exp_sweep.h"
 #include "scn_sweep.h"
 
@@ -36,7 +37,10 @@ static const cli_cmd sweep_cmd = {
         "one transaction and tagged in the sweeps / sweep_points tables. Rerunning\n"
         "runs only the missing points. A point that fails (e.g. a bad axis value) is\n"
         "recorded with its error, printed on stderr, and the sweep goes on. The file\n"
-        "format is in scenarios/README.md (\"Sweep files\").\n",
+        "format is in scenarios/README.md (\"Sweep files\").\n"
+        "Under `mpirun -np N` (a build with MPI) the points are spread over N - 1\n"
+        "worker ranks on any number of machines; rank 0 hands them out and is the\n"
+        "only database writer (-j is then ignored).\n",
     .opts = sweep_opts,
     .n_opts = sizeof sweep_opts / sizeof sweep_opts[0],
     .noun = "sweep file",
@@ -74,15 +78,23 @@ static int run_sweep(const sweep_args *a, const scn_sweep *sw)
     exp_sweep_summary sum;
     exp_run_opts ro = {.presets_dir = a->presets};
     exp_sweep_opts o = {.jobs = (int)a->jobs, .run = &ro, .log = stderr};
-    ss_status st = exp_sweep_run(sw, a->db, &o, &sum, err, sizeof err);
+    int mpi_worker = 0; /* under mpirun: ranks (exp_mpi.h); else forked workers */
+    ss_status st = exp_mpi_sweep_run(sw, a->db, &o, &sum, &mpi_worker, err, sizeof err);
+    if (st == SS_OK && mpi_worker)
+        return CLI_EX_OK; /* rank 0 reports */
+    if (st == SS_EUNSUPPORTED) {
+        fprintf(stderr, "shardsim sweep: %s\n", err);
+        return CLI_EX_USAGE;
+    }
     if (st != SS_OK) {
         fprintf(stderr, "shardsim sweep: %s\n", err);
         return st == SS_ESCHEMA ? CLI_EX_DATAERR : cli_exit_for_db(st);
     }
     if (!a->quiet)
         printf("sweep %s: %zu points: %zu new, %zu already stored, %zu failed, %zu not done "
-               "(%d worker%s) in %s\n", sw->name, sum.n_points, sum.n_new, sum.n_stored,
-               sum.n_failed, sum.n_lost, sum.jobs, sum.jobs == 1 ? "" : "s", a->db);
+               "(%d %s%s) in %s\n", sw->name, sum.n_points, sum.n_new, sum.n_stored,
+               sum.n_failed, sum.n_lost, sum.jobs, exp_mpi_world_size() > 1 ? "MPI worker rank"
+               : "worker", sum.jobs == 1 ? "" : "s", a->db);
     size_t bad = sum.n_failed + sum.n_lost;
     return bad > 63 ? 63 : (int)bad;
 }

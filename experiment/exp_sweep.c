@@ -16,6 +16,7 @@
 
 #include "ana_sha256.h"
 #include "ana_sweep.h"
+#include "exp_int.h"
 #include "ss_alloc.h"
 
 /* Outcome of one point, written by the worker that ran it. */
@@ -193,4 +194,18 @@ ss_status exp_sweep_run(const scn_sweep *sw, const char *db_path, const exp_swee
         summarise(sw, sh, out);
     munmap(sh, map_len);
     return started > 0 ? SS_OK : st;
+}
+
+/* exp_int.h: the registration exp_sweep_run does, on an open database
+ * (the MPI executor's rank 0 holds one connection throughout). */
+ss_status exp_sweep_register_db(const scn_sweep *sw, ana_db *db, int64_t *id, char *err,
+                                size_t errlen)
+{
+    ss_status st = find_sweep(sw, db, id, err, errlen);
+    if (st == SS_EEXIST)
+        return ss_err(err, errlen, SS_ESCHEMA,
+                      "%s: name: sweep \"%s\" is already stored in %s with other axes or another "
+                      "base scenario; rename the sweep or use another database",
+                      sw->source_path, sw->name, ana_db_filename(db));
+    return st;
 }
