@@ -39,6 +39,8 @@ static const char usage[] =
     "                        regression; --junit FILE for CI\n"
     "  export DB --csv DIR   every table of a stored run as CSV files\n"
     "  merge OUT.db IN.db... merge results databases (runs kept once by run key)\n"
+    "  tune SCENARIO --objective METRIC  tune the routing policy's settings (BRKGA),\n"
+    "                        compared with the scenario's own on held-out seeds\n"
     "  help [COMMAND]        this text, or a command's own help\n"
     "\n"
     "Options:\n"
@@ -83,8 +85,10 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_export(argc, argv);
     if (strcmp(cmd, "merge") == 0)
         return cli_merge(argc, argv);
+    if (strcmp(cmd, "tune") == 0)
+        return cli_tune(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, sweep, baseline, check, export, merge, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, baseline, check, export, merge, tune, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 
