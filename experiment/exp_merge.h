@@ -33,11 +33,11 @@ typedef struct exp_merge_summary {
 
 /* Merge ins[0 .. n_in) into out_path (created if missing). At most
  * EXP_MERGE_MAX_IN inputs (SQLite's attached-database limit; merge in
- * stages beyond that). Status: SS_OK; SS_ECONFLICT-like conflicts and
- * schema differences are SS_ESCHEMA (err names the input, the run key or
- * the sweep point); SS_EINVAL (no input, too many, an input that is the
- * output); the ana_db_open errors of an input (read-only) or the output;
- * database statuses. err: one line. */
+ * stages beyond that). Status: SS_OK; SS_ESCHEMA (a conflict, or an input
+ * of another schema: err names the input and the run key or the sweep
+ * point); SS_EINVAL (no input, too many, an input that is the output); the
+ * ana_db_open errors of an input (opened read-only first, so a missing one
+ * is SS_ENOENT) or of the output; database statuses. err: one line. */
 #define EXP_MERGE_MAX_IN 9
 ss_status exp_merge(const char *out_path, const char *const *ins, size_t n_in,
                     exp_merge_summary *sum, char *err, size_t errlen);

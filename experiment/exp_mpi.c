@@ -369,6 +369,10 @@ ss_status exp_mpi_sweep_run(const scn_sweep *sw, const char *db_path, const exp_
         return ss_err(err, errlen, SS_EIO, "%s: MPI_Init failed", sw->source_path);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size < 2) { /* a launcher's variables, but one process: run as without mpirun */
+        MPI_Finalize();
+        return exp_sweep_run(sw, db_path, o, out, err, errlen);
+    }
     out->n_points = sw->n_points;
     ss_status st = SS_OK;
     if (rank == 0) {
