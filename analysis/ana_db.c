@@ -237,8 +237,11 @@ static uint32_t be32(const unsigned char *p)
 
 /* Refuse files SQLite would misread as empty or only fail on later
  * (PITFALLS D10). A 0-byte file is a new database. */
-static ss_status check_file_header(ana_db *db, const char *fname, char *err, size_t errlen)
+static ss_status check_file_header(ana_db *db, const char *fname, int readonly, char *err,
+                                   size_t errlen)
 {
+    /* a reader only says what the file is; a writer also says it left it alone */
+    const char *kept = readonly ? "" : "; refusing to overwrite it";
     struct stat sb;
     if (!fname || !*fname)
         return SS_OK; /* temporary or in-memory database: nothing on disk */
@@ -256,12 +259,11 @@ static ss_status check_file_header(ana_db *db, const char *fname, char *err, siz
     fclose(f);
     if (got < sizeof hdr)
         return ss_err(err, errlen, SS_EDB,
-                      "%s: not a results database: truncated (%lld bytes, shorter than the 100-byte SQLite header); refusing to overwrite it",
-                      db->name, (long long)sb.st_size);
+                      "%s: not a results database: %lld bytes, shorter than the 100-byte SQLite header%s",
+                      db->name, (long long)sb.st_size, kept);
     if (memcmp(hdr, "SQLite format 3", 16) != 0)
-        return ss_err(err, errlen, SS_EDB,
-                      "%s: not a results database: no SQLite header; refusing to overwrite it",
-                      db->name);
+        return ss_err(err, errlen, SS_EDB, "%s: not a results database: no SQLite header%s",
+                      db->name, kept);
     unsigned page = be16(hdr + 16);
     unsigned long page_size = page == 1 ? 65536ul : page;
     if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)))
@@ -469,7 +471,7 @@ ss_status ana_db_open(const char *path, const ana_db_cfg *cfg, ana_db **out,
     sqlite3_busy_timeout(db->h, cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms
                                                          : ANA_DB_BUSY_TIMEOUT_MS_DEFAULT);
     db->readonly = sqlite3_db_readonly(db->h, "main") == 1;
-    if ((s = check_file_header(db, sqlite3_db_filename(db->h, "main"), err, errlen)) != SS_OK)
+    if ((s = check_file_header(db, sqlite3_db_filename(db->h, "main"), cfg->readonly, err, errlen)) != SS_OK)
         goto fail;
     int version;
     /* One read transaction: in autocommit mode each PRAGMA would see its own
