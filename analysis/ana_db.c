@@ -294,6 +294,57 @@ static ss_status check_file_header(ana_db *db, const char *fname, int readonly, 
     return SS_OK;
 }
 
+/* Every table the migrations up to `upto` create must be in the file: a
+ * dropped or renamed table would otherwise surface as SQLite's raw "no such
+ * table" at the first query that needs it. The expected set comes from
+ * running the same migrations on an empty in-memory database, so it follows
+ * every future migration without a hand-kept list. */
+static ss_status check_tables(ana_db *db, int upto, char *err, size_t errlen)
+{
+    sqlite3 *mem = NULL;
+    sqlite3_stmt *names = NULL;
+    ss_status s = SS_OK;
+    int rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL);
+    for (int v = 0; v < upto && rc == SQLITE_OK; v++)
+        rc = sqlite3_exec(mem, migrations[v].sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(mem, "SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "ORDER BY name", -1, &names, NULL);
+    if (rc != SQLITE_OK) {
+        s = (rc & 0xff) == SQLITE_NOMEM
+                ? ss_err(err, errlen, SS_ENOMEM, "%s: out of memory checking the schema", db->name)
+                : ss_err(err, errlen, SS_EDB, "%s: cannot build schema v%d to compare: %s",
+                         db->name, upto, mem ? sqlite3_errmsg(mem) : "no memory");
+        goto done;
+    }
+    sqlite3_stmt *has = NULL;
+    if ((s = ana_db_prepare(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name = ?", &has, err, errlen)) != SS_OK)
+        goto done;
+    while (s == SS_OK && (rc = sqlite3_step(names)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(names, 0);
+        sqlite3_reset(has);
+        sqlite3_bind_text(has, 1, name, -1, SQLITE_TRANSIENT);
+        int hrc = sqlite3_step(has);
+        if (hrc != SQLITE_ROW)
+            s = ana_db_fail(db, hrc, "check the schema's tables", err, errlen);
+        else if (sqlite3_column_int64(has, 0) == 0)
+            s = ss_err(err, errlen, SS_EDB,
+                       "%s: damaged results database: table \"%s\" of schema v%d is missing",
+                       db->name, name, upto);
+    }
+    if (s == SS_OK && rc != SQLITE_DONE)
+        s = (rc & 0xff) == SQLITE_NOMEM
+                ? ss_err(err, errlen, SS_ENOMEM, "%s: out of memory checking the schema", db->name)
+                : ss_err(err, errlen, SS_EDB, "%s: cannot list schema v%d's tables", db->name,
+                         upto);
+    sqlite3_finalize(has);
+done:
+    sqlite3_finalize(names);
+    sqlite3_close(mem);
+    return s;
+}
+
 /* What the file is: its schema version (0 = empty, ready to be created),
  * or an error for a foreign, newer or inconsistent file. */
 static ss_status classify(ana_db *db, int *version, char *err, size_t errlen)
@@ -336,7 +387,8 @@ static ss_status classify(ana_db *db, int *version, char *err, size_t errlen)
         if (tv != uv)
             return ss_err(err, errlen, SS_EDB,
                           "%s: inconsistent: user_version %lld but schema_version table says %lld",
-                          db->name, (long long)uv, (long long)tv);
+                          db->name, (long long)uv, (long long)tv);        if ((s = check_tables(db, (int)uv, err, errlen)) != SS_OK)
+            return s;
     }
     *version = (int)uv;
     return SS_OK;

@@ -85,6 +85,14 @@ if grep -q "refusing to overwrite" "$tmp/err"; then
 fi
 expect "74: run into a text file" 74 "$bin" run scenarios/default.json --db "$tmp/text.txt" $small -q
 test "$(cat "$tmp/text.txt")" = hello || { echo "FAIL: text file changed"; failed=$((failed + 1)); }
+# 74: a damaged schema (a dropped table) is named, and nothing is stored
+cp "$db" "$tmp/dropped.db"; sqlite3 "$tmp/dropped.db" "drop table requests"
+expect "74: report on a database with a dropped table" 74 "$bin" report "$tmp/dropped.db"
+grep -q 'damaged results database: table "requests" of schema v[0-9]* is missing' "$tmp/err" ||
+  { echo "FAIL: dropped table not named: $(cat "$tmp/err")"; failed=$((failed + 1)); }
+expect "74: run into a database with a dropped table" 74 "$bin" run scenarios/default.json --db "$tmp/dropped.db" $small --seed 3 -q
+test "$(sqlite3 "$tmp/dropped.db" 'select count(*) from runs')" = 1 ||
+  { echo "FAIL: a run was stored into the damaged database"; failed=$((failed + 1)); }
 # 75: the database stays locked by another writer past every retry
 cp "$db" "$tmp/locked.db"
 python3 -c "
