@@ -264,6 +264,17 @@ START_TEST(test_recovery_goes_through_the_policy_with_backoff_by_hand)
     ck_assert_int_eq(r.route[q->route_off].node, 1);
     ck_assert_int_eq(r.nodes[1].busy_ns, 2 * S);
     sim_results_fini(&r);
+
+    /* Nobody comes back: attempts at 1.5 + 0, 0, 1, 3, 7, 15, 31, 63, 123
+     * and 183 s (backoff 0, 1, 2, 4, ... capped at 60 s); the 10th fails the
+     * request, at 184.5 s, and the run ends there. */
+    recovery_run("[{\"node\": \"n-1\", \"down_at_s\": 0.5}, {\"node\": \"n-2\", \"down_at_s\": 0.5},"
+                 " {\"node\": \"n-0\", \"down_at_s\": 1.5}]", &r);
+    q = &r.requests[0];
+    ck_assert_int_eq(q->status, SIM_REQUEST_FAILED);
+    ck_assert_int_eq(q->retries, 10);
+    ck_assert_int_eq(r.end_ns, 184 * S + S / 2);
+    sim_results_fini(&r);
 }
 END_TEST
 
