@@ -237,8 +237,11 @@ static uint32_t be32(const unsigned char *p)
 
 /* Refuse files SQLite would misread as empty or only fail on later
  * (PITFALLS D10). A 0-byte file is a new database. */
-static ss_status check_file_header(ana_db *db, const char *fname, char *err, size_t errlen)
+static ss_status check_file_header(ana_db *db, const char *fname, int readonly, char *err,
+                                   size_t errlen)
 {
+    /* a reader only says what the file is; a writer also says it left it alone */
+    const char *kept = readonly ? "" : "; refusing to overwrite it";
     struct stat sb;
     if (!fname || !*fname)
         return SS_OK; /* temporary or in-memory database: nothing on disk */
@@ -256,12 +259,11 @@ static ss_status check_file_header(ana_db *db, const char *fname, char *err, siz
     fclose(f);
     if (got < sizeof hdr)
         return ss_err(err, errlen, SS_EDB,
-                      "%s: not a results database: truncated (%lld bytes, shorter than the 100-byte SQLite header); refusing to overwrite it",
-                      db->name, (long long)sb.st_size);
+                      "%s: not a results database: %lld bytes, shorter than the 100-byte SQLite header%s",
+                      db->name, (long long)sb.st_size, kept);
     if (memcmp(hdr, "SQLite format 3", 16) != 0)
-        return ss_err(err, errlen, SS_EDB,
-                      "%s: not a results database: no SQLite header; refusing to overwrite it",
-                      db->name);
+        return ss_err(err, errlen, SS_EDB, "%s: not a results database: no SQLite header%s",
+                      db->name, kept);
     unsigned page = be16(hdr + 16);
     unsigned long page_size = page == 1 ? 65536ul : page;
     if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)))
@@ -290,6 +292,57 @@ static ss_status check_file_header(ana_db *db, const char *fname, char *err, siz
                       db->name, (unsigned long)n_pages,
                       (unsigned long long)n_pages * page_size, (long long)sb.st_size);
     return SS_OK;
+}
+
+/* Every table the migrations up to `upto` create must be in the file: a
+ * dropped or renamed table would otherwise surface as SQLite's raw "no such
+ * table" at the first query that needs it. The expected set comes from
+ * running the same migrations on an empty in-memory database, so it follows
+ * every future migration without a hand-kept list. */
+static ss_status check_tables(ana_db *db, int upto, char *err, size_t errlen)
+{
+    sqlite3 *mem = NULL;
+    sqlite3_stmt *names = NULL;
+    ss_status s = SS_OK;
+    int rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL);
+    for (int v = 0; v < upto && rc == SQLITE_OK; v++)
+        rc = sqlite3_exec(mem, migrations[v].sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(mem, "SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "ORDER BY name", -1, &names, NULL);
+    if (rc != SQLITE_OK) {
+        s = (rc & 0xff) == SQLITE_NOMEM
+                ? ss_err(err, errlen, SS_ENOMEM, "%s: out of memory checking the schema", db->name)
+                : ss_err(err, errlen, SS_EDB, "%s: cannot build schema v%d to compare: %s",
+                         db->name, upto, mem ? sqlite3_errmsg(mem) : "no memory");
+        goto done;
+    }
+    sqlite3_stmt *has = NULL;
+    if ((s = ana_db_prepare(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name = ?", &has, err, errlen)) != SS_OK)
+        goto done;
+    while (s == SS_OK && (rc = sqlite3_step(names)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(names, 0);
+        sqlite3_reset(has);
+        sqlite3_bind_text(has, 1, name, -1, SQLITE_TRANSIENT);
+        int hrc = sqlite3_step(has);
+        if (hrc != SQLITE_ROW)
+            s = ana_db_fail(db, hrc, "check the schema's tables", err, errlen);
+        else if (sqlite3_column_int64(has, 0) == 0)
+            s = ss_err(err, errlen, SS_EDB,
+                       "%s: damaged results database: table \"%s\" of schema v%d is missing",
+                       db->name, name, upto);
+    }
+    if (s == SS_OK && rc != SQLITE_DONE)
+        s = (rc & 0xff) == SQLITE_NOMEM
+                ? ss_err(err, errlen, SS_ENOMEM, "%s: out of memory checking the schema", db->name)
+                : ss_err(err, errlen, SS_EDB, "%s: cannot list schema v%d's tables", db->name,
+                         upto);
+    sqlite3_finalize(has);
+done:
+    sqlite3_finalize(names);
+    sqlite3_close(mem);
+    return s;
 }
 
 /* What the file is: its schema version (0 = empty, ready to be created),
@@ -334,7 +387,8 @@ static ss_status classify(ana_db *db, int *version, char *err, size_t errlen)
         if (tv != uv)
             return ss_err(err, errlen, SS_EDB,
                           "%s: inconsistent: user_version %lld but schema_version table says %lld",
-                          db->name, (long long)uv, (long long)tv);
+                          db->name, (long long)uv, (long long)tv);        if ((s = check_tables(db, (int)uv, err, errlen)) != SS_OK)
+            return s;
     }
     *version = (int)uv;
     return SS_OK;
@@ -469,7 +523,7 @@ ss_status ana_db_open(const char *path, const ana_db_cfg *cfg, ana_db **out,
     sqlite3_busy_timeout(db->h, cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms
                                                          : ANA_DB_BUSY_TIMEOUT_MS_DEFAULT);
     db->readonly = sqlite3_db_readonly(db->h, "main") == 1;
-    if ((s = check_file_header(db, sqlite3_db_filename(db->h, "main"), err, errlen)) != SS_OK)
+    if ((s = check_file_header(db, sqlite3_db_filename(db->h, "main"), cfg->readonly, err, errlen)) != SS_OK)
         goto fail;
     int version;
     /* One read transaction: in autocommit mode each PRAGMA would see its own

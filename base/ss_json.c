@@ -77,7 +77,8 @@ ss_status ss_json_read_file(const char *path, char **out_buf, size_t *out_len, c
         goto fail;
     }
     if ((uint64_t)st.st_size > SS_JSON_MAX_BYTES) {
-        rc = ss_err(err, errlen, SS_EIO, "%s: expected at most %zu bytes, got %lld", path,
+        /* the file is readable, its content is what is wrong: bad input (65) */
+        rc = ss_err(err, errlen, SS_ERANGE, "%s: expected at most %zu bytes, got %lld", path,
                     SS_JSON_MAX_BYTES, (long long)st.st_size);
         goto fail;
     }

@@ -26,8 +26,9 @@ int cli_exit_for_db(ss_status st)
     case SS_EBUSY:
         return CLI_EX_TEMPFAIL;
     case SS_EREADONLY:
-    case SS_ENOENT:
         return CLI_EX_CANTCREAT;
+    case SS_ENOENT: /* only a reader's open: the database is the input */
+        return CLI_EX_NOINPUT;
     case SS_EVERSION:
     case SS_EPARSE:
         return CLI_EX_DATAERR;

@@ -48,8 +48,9 @@ static const cli_cmd pareto_cmd = {
         "scenario's workload; the CNN is timed with the cost model) and the exact\n"
         "bytes on the wire per decoded token (per image for the CNN). Prints one row\n"
         "per codec, '*' marking the Pareto front: rows no other row beats or ties in\n"
-        "all of (bytes, mean latency, accuracy loss) while beating it in one, where\n"
-        "loss = mean KL (language models) or the accuracy drop (CNN). Each codec's run\n"
+        "all of (bytes, mean latency, every accuracy measure printed: agreement, mean\n"
+        "and max KL, perplexity delta; or the accuracy drop for the CNN) while beating\n"
+        "it in one. Each codec's run\n"
         "(runs, requests, nodes, metrics, accuracy rows) is stored in one transaction;\n"
         "a codec already stored with the same settings is read back, not measured again.\n",
     .opts = pareto_opts,
@@ -103,7 +104,11 @@ static void print_table(const pareto_args *a, const scn_scenario *s, const exp_p
     else
         print_cnn(r, a->batch);
     printf("front (*): not beaten in all of (wire bytes, e2e_mean_s, %s) by another row; "
-           "runs stored in %s\n", r->lm ? "kl_mean" : "accuracy drop", a->db);
+           "runs stored in %s\n",
+           !r->lm            ? "accuracy drop"
+           : r->n_stories > 0 ? "agreement, kl_mean, kl_max, ppl_delta"
+                              : "agreement, kl_mean, kl_max",
+           a->db);
 }
 
 static int compare(const pareto_args *a, const cli_parsed *p, const exp_codec_list *codecs,

@@ -249,21 +249,42 @@ static ss_status one_codec(pareto_ctx *c, scn_override *ov, ana_db *db,
     return st;
 }
 
+int exp_pareto_objectives(const exp_pareto_row *r, int lm, int with_ppl, double *obj)
+{
+    int k = 0;
+    obj[k++] = r->bytes;
+    obj[k++] = r->e2e_mean;
+    if (!lm) {
+        obj[k++] = -r->accuracy_delta;
+        return k;
+    }
+    obj[k++] = 1.0 - r->agreement;
+    obj[k++] = r->kl_mean;
+    obj[k++] = r->kl_max;
+    if (with_ppl)
+        obj[k++] = r->perplexity_delta;
+    return k;
+}
+
 static ss_status mark_front(exp_pareto_result *out, char *err, size_t errlen)
 {
-    double *obj = ss_calloc((size_t)out->n_rows * 3 + 1, sizeof *obj);
+    const size_t m = EXP_PARETO_MAX_OBJECTIVES;
+    double *obj = ss_calloc((size_t)out->n_rows * m + 1, sizeof *obj);
     int *front = ss_calloc((size_t)out->n_rows + 1, sizeof *front);
     if (!obj || !front) {
         ss_free(obj);
         ss_free(front);
         return ss_err(err, errlen, SS_ENOMEM, "out of memory");
     }
-    for (int i = 0; i < out->n_rows; i++) {
-        obj[i * 3] = out->rows[i].bytes;
-        obj[i * 3 + 1] = out->rows[i].e2e_mean;
-        obj[i * 3 + 2] = out->rows[i].loss;
-    }
-    ana_pareto_front(obj, (size_t)out->n_rows, 3, front);
+    /* every row has the same objectives: the run's kind and stories decide */
+    size_t k = 0;
+    for (int i = 0; i < out->n_rows; i++)
+        k = (size_t)exp_pareto_objectives(&out->rows[i], out->lm, out->n_stories > 0,
+                                          obj + (size_t)i * m);
+    /* pack the rows to k objectives each for ana_pareto_front */
+    for (int i = 1; i < out->n_rows; i++)
+        memmove(obj + (size_t)i * k, obj + (size_t)i * m, k * sizeof *obj);
+    ana_pareto_front(obj, (size_t)out->n_rows, k, front);
     for (int i = 0; i < out->n_rows; i++)
         out->rows[i].front = front[i];
     ss_free(obj);

@@ -55,9 +55,20 @@ typedef struct exp_pareto_row {
     double agreement, kl_mean, kl_max;   /* LM */
     double perplexity, perplexity_ref, perplexity_delta; /* LM with stories */
     double n_images, accuracy, accuracy_ref, accuracy_delta; /* CNN */
-    double loss;                     /* the front's third objective */
+    double loss;                     /* KL mean (LM) or accuracy drop (CNN): the headline loss */
     int front;                       /* 1: on the Pareto front */
 } exp_pareto_row;
+
+#define EXP_PARETO_MAX_OBJECTIVES 6
+
+/* The objectives the front minimises for one row: wire bytes, mean latency,
+ * then every accuracy measure `pareto` prints, oriented so smaller is
+ * better. Language model: 1 - agreement, mean KL, max KL and, when
+ * perplexity was measured (with_ppl), the perplexity delta; CNN: the
+ * accuracy drop. So a codec that is worse on any printed measure and no
+ * better on the others is off the front. Writes at most
+ * EXP_PARETO_MAX_OBJECTIVES values to obj; returns how many. */
+int exp_pareto_objectives(const exp_pareto_row *r, int lm, int with_ppl, double *obj);
 
 typedef struct exp_pareto_result {
     int lm;                          /* 1: language model, 0: MNIST CNN */

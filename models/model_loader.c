@@ -66,6 +66,37 @@ static ss_status load_safetensors(const char *path, model_net **out, char *err, 
                  : model_cnn_load(path, out, err, errlen);
 }
 
+/* Why a file that nearly is one format is not: a safetensors header length
+ * out of range, or the first llama2.c v0 header field out of range (v0 has
+ * no magic, so any 28 bytes are a candidate). "" when nothing is near. */
+static void near_miss(const unsigned char *h, size_t n, char *buf, size_t len)
+{
+    static const char *const names[7] = {"dim",      "hidden_dim", "n_layers", "n_heads",
+                                         "n_kv_heads", "vocab_size", "seq_len"};
+    static const int64_t max[7] = {MODEL_LLAMA_MAX_DIM,   MODEL_LLAMA_MAX_HIDDEN,
+                                   MODEL_LLAMA_MAX_LAYERS, MODEL_LLAMA_MAX_HEADS,
+                                   MODEL_LLAMA_MAX_HEADS, MODEL_LLAMA_MAX_VOCAB,
+                                   MODEL_LLAMA_MAX_SEQ};
+    buf[0] = '\0';
+    if (n >= 9 && h[8] == '{') {
+        snprintf(buf, len, "; as safetensors: byte offset 0: header length: expected 2..%llu, "
+                 "got %llu", (unsigned long long)MODEL_ST_MAX_HEADER_BYTES,
+                 (unsigned long long)model_io_le64(h));
+        return;
+    }
+    if (n < MODEL_LLAMA2C_HEADER_BYTES)
+        return;
+    for (int i = 0; i < 7; i++) {
+        int64_t v = (int32_t)model_io_le32(h + 4 * i), a = i == 5 && v < 0 ? -v : v;
+        if (a < 1 || a > max[i]) {
+            snprintf(buf, len, "; as a llama2.c v0 header: byte offset %d: %s: expected 1..%lld%s, "
+                     "got %lld", 4 * i, names[i], (long long)max[i],
+                     i == 5 ? " (negative: unshared classifier)" : "", (long long)v);
+            return;
+        }
+    }
+}
+
 static const model_loader registry[] = {
     {"gguf", "GGUF (magic \"GGUF\")", sniff_gguf, model_llama_gguf_load_net},
     {"llama2c-v1", "llama2.c v1/v2 (magic \"ak42\")", sniff_llama2c_v1,
@@ -120,9 +151,11 @@ ss_status model_loader_find_for_file(const char *path, const model_loader **out,
         used += (size_t)snprintf(expect + used, sizeof expect - used, "%s%s",
                                  i ? (i + 1 == model_loader_count() ? " or " : ", ") : "",
                                  registry[i].expect);
+    char near[160];
+    near_miss(head, n, near, sizeof near);
     return ss_err(err, errlen, SS_EPARSE,
-                  "%s: unrecognised model file (%llu bytes%s): expected %s", path,
-                  (unsigned long long)size, size ? "" : ", empty", expect);
+                  "%s: unrecognised model file (%llu bytes%s): expected %s%s", path,
+                  (unsigned long long)size, size ? "" : ", empty", expect, near);
 }
 
 ss_status model_load_any(const char *path, model_net **out, const model_loader **used, char *err,

@@ -14,7 +14,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
-names=${*:-json scenario override validate trace datasets llama2c tokenizer gguf safetensors loader}
+names=${*:-json scenario override validate sweep trace datasets llama2c tokenizer gguf safetensors loader}
 assets=${SHARDSIM_ASSETS:-$root/../shared/assets}
 out=$root/build-fuzz
 

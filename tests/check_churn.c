@@ -262,6 +262,44 @@ START_TEST(test_long_run_availability_lognormal_skype06_is_mtbf_over_mtbf_plus_m
 }
 END_TEST
 
+/* Overnet03 gamma: MTBF = 0.91 x 2.53 h = 2.3023 h, MTTR = 0.29 x 41.64 h
+ * = 12.0756 h (shape x scale), availability 2.3023 / 14.3779 = 0.16013
+ * (MTBF and MTTR swapped would give 0.83987); squared CVs 1/k = 1.10 and
+ * 3.45: 2e6 cycles give a relative standard error well under 0.5%. */
+START_TEST(test_long_run_availability_gamma_overnet03_is_mtbf_over_mtbf_plus_mttr)
+{
+    dset_churn_table t;
+    load_table(&t);
+    scn_dist up, down;
+    char err[512];
+    ck_assert_int_eq(dset_churn_find(&t, "overnet03", DSET_CHURN_GAMMA, &up, &down, err,
+                                    sizeof err),
+                     SS_OK);
+    double want = 2.3023 / (2.3023 + 12.0756);
+    double got = simulated_availability(&up, &down, 40, 50000);
+    ck_assert_msg(fabs(got - want) <= 0.01 * want, "availability %g, want %g", got, want);
+    dset_churn_fini(&t);
+}
+END_TEST
+
+/* Overnet03 exponential: MTBF 2.29 h, MTTR 12.0 h: 2.29 / 14.29 = 0.16025
+ * (squared CVs 1: relative standard error ~0.1%). */
+START_TEST(test_long_run_availability_exponential_overnet03_is_mtbf_over_mtbf_plus_mttr)
+{
+    dset_churn_table t;
+    load_table(&t);
+    scn_dist up, down;
+    char err[512];
+    ck_assert_int_eq(dset_churn_find(&t, "overnet03", DSET_CHURN_EXPONENTIAL, &up, &down, err,
+                                    sizeof err),
+                     SS_OK);
+    double want = 2.29 / (2.29 + 12.0);
+    double got = simulated_availability(&up, &down, 40, 50000);
+    ck_assert_msg(fabs(got - want) <= 0.01 * want, "availability %g, want %g", got, want);
+    dset_churn_fini(&t);
+}
+END_TEST
+
 /* Same (seed, node) -> same transitions; another node -> other ones. */
 START_TEST(test_renewal_streams_are_named_per_node)
 {
@@ -444,6 +482,8 @@ Suite *churn_suite(void)
     tcase_add_test(t, test_unknown_preset_lists_the_known_sorted);
     tcase_add_test(t, test_long_run_availability_weibull_overnet03_is_mtbf_over_mtbf_plus_mttr);
     tcase_add_test(t, test_long_run_availability_lognormal_skype06_is_mtbf_over_mtbf_plus_mttr);
+    tcase_add_test(t, test_long_run_availability_gamma_overnet03_is_mtbf_over_mtbf_plus_mttr);
+    tcase_add_test(t, test_long_run_availability_exponential_overnet03_is_mtbf_over_mtbf_plus_mttr);
     tcase_add_test(t, test_renewal_streams_are_named_per_node);
     tcase_add_test(t, test_churn_trace_parses_and_keeps_ties_in_file_order);
     tcase_add_loop_test(t, test_bad_churn_trace_is_rejected_naming_the_line, 0,

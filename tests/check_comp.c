@@ -493,6 +493,48 @@ START_TEST(test_bw8_round_trip_error_within_half_max_gap)
 }
 END_TEST
 
+/* The wire keeps each block's absmax bit for bit (16-byte header, then one
+ * float per block: the hivemind layout of the wire-size test below), and
+ * the block's largest positive value decodes exactly: its code is 255 (the
+ * codebook's 1.0) times that absmax. A scale even one ulp off breaks both.
+ * A block whose absmax is a negative value decodes it to the codebook's
+ * most negative entry (-0.99296875, there is no -1) times the absmax. */
+START_TEST(test_bw8_stores_absmax_bit_exact_and_decodes_the_extreme_exactly)
+{
+    rng r = {5};
+    float *x = normal_vec(&r, 256, 0.01);
+    x[10] = 3.7f;           /* block 0 [0, 64): positive extreme */
+    x[64 + 6] = -0.123456f; /* block 1: negative extreme */
+    for (int i = 128; i < 192; i++) /* block 2: a tiny absmax */
+        x[i] = x[i] * 1e-32f;
+    x[128 + 63] = 7.5e-33f;
+    float want_amax[4];
+    for (int b = 0; b < 4; b++)
+        want_amax[b] = naive_absmax(x + 64 * b, 64);
+    ck_assert(want_amax[0] == 3.7f && want_amax[1] == 0.123456f);
+    comp_codec c = codec("blockwise8:64");
+    size_t len;
+    uint8_t *buf = encode_exact(&c, x, 4, 64, &len);
+    for (int b = 0; b < 4; b++) {
+        float got;
+        memcpy(&got, buf + 16 + 4 * b, 4);
+        uint32_t gb, wb;
+        memcpy(&gb, &got, 4);
+        memcpy(&wb, &want_amax[b], 4);
+        ck_assert_msg(gb == wb, "block %d: stored absmax %a, want %a", b, (double)got,
+                      (double)want_amax[b]);
+    }
+    float *y = ss_malloc(256 * sizeof *y);
+    ck_assert_int_eq(comp_decode(&c, buf, len, 4, 64, y, NULL, 0), SS_OK);
+    ck_assert(y[10] == 3.7f);
+    ck_assert(y[64 + 6] == comp_dynamic_codebook()[0] * 0.123456f);
+    ck_assert(y[128 + 63] == 7.5e-33f);
+    ss_free(y);
+    ss_free(buf);
+    ss_free(x);
+}
+END_TEST
+
 START_TEST(test_bw8_all_zero_block_decodes_to_exact_zeros)
 {
     float x[100] = {0};
@@ -1132,6 +1174,7 @@ Suite *comp_suite(void)
     tcase_add_test(tc, test_bw8_fast_encoder_matches_ref_on_hard_values);
     tcase_add_test(tc, test_bw8_fast_encoder_matches_ref_on_random_blocks);
     tcase_add_test(tc, test_bw8_round_trip_error_within_half_max_gap);
+    tcase_add_test(tc, test_bw8_stores_absmax_bit_exact_and_decodes_the_extreme_exactly);
     tcase_add_test(tc, test_bw8_all_zero_block_decodes_to_exact_zeros);
     tcase_add_test(tc, test_blockwise8_wire_size_is_hivemind_formula);
     tcase_add_test(tc, test_wire_sizes_are_exact_for_every_codec);

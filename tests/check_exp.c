@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "ana_db.h"
+#include "ana_pareto.h"
 #include "ana_store.h"
+#include "exp_pareto.h"
 #include "exp_run.h"
 #include "ss_alloc.h"
 #include "test_util.h"
@@ -383,6 +385,54 @@ START_TEST(test_dirs_come_from_shardsim_home_and_shardsim_assets)
 }
 END_TEST
 
+/* The front uses every accuracy measure `pareto` prints. Hand table:
+ *   fp32   400 B, 1.0 s, agreement 1, KL 0,       max 0,     ppl delta 0
+ *   lr8    404 B, 1.0 s, agreement 1, KL 1.7e-13, max 1e-12, ppl delta 595
+ *   fp16   200 B, 0.9 s, agreement 1, KL 1e-6,    max 1e-5,  ppl delta 0.01
+ *   tied   400 B, 1.0 s, agreement 1, KL 0,       max 0,     ppl delta 3
+ *   agr    400 B, 1.0 s, agreement 0.99, KL 0,    max 0,     ppl delta 0
+ * fp32 beats lr8 everywhere; fp16 is the only one with fewer bytes; "tied"
+ * ties fp32 on bytes, latency and KL and loses on perplexity alone, "agr"
+ * loses on agreement alone: a front by KL only would keep both (nobody
+ * beats them in bytes, latency and KL), the front by every measure drops
+ * them. Without perplexity measured, "tied" ties fp32 everywhere: on. */
+START_TEST(test_pareto_front_uses_every_printed_accuracy_measure)
+{
+    exp_pareto_row rows[5] = {
+        {.bytes = 400, .e2e_mean = 1.0, .agreement = 1, .kl_mean = 0, .kl_max = 0,
+         .perplexity_delta = 0},
+        {.bytes = 404, .e2e_mean = 1.0, .agreement = 1, .kl_mean = 1.7e-13, .kl_max = 1e-12,
+         .perplexity_delta = 595},
+        {.bytes = 200, .e2e_mean = 0.9, .agreement = 1, .kl_mean = 1e-6, .kl_max = 1e-5,
+         .perplexity_delta = 0.01},
+        {.bytes = 400, .e2e_mean = 1.0, .agreement = 1, .kl_mean = 0, .kl_max = 0,
+         .perplexity_delta = 3},
+        {.bytes = 400, .e2e_mean = 1.0, .agreement = 0.99, .kl_mean = 0, .kl_max = 0,
+         .perplexity_delta = 0},
+    };
+    double obj[5 * EXP_PARETO_MAX_OBJECTIVES];
+    int front[5];
+    for (int with_ppl = 1; with_ppl >= 0; with_ppl--) {
+        int k = 0;
+        for (int i = 0; i < 5; i++)
+            k = exp_pareto_objectives(&rows[i], 1, with_ppl, obj + (size_t)i * 6);
+        ck_assert_int_eq(k, with_ppl ? 6 : 5);
+        for (int i = 1; i < 5; i++)
+            memmove(obj + (size_t)i * k, obj + (size_t)i * 6, (size_t)k * sizeof *obj);
+        ana_pareto_front(obj, 5, (size_t)k, front);
+        ck_assert_int_eq(front[0], 1);
+        ck_assert_int_eq(front[1], 0);
+        ck_assert_int_eq(front[2], 1);
+        ck_assert_int_eq(front[3], with_ppl ? 0 : 1);
+        ck_assert_int_eq(front[4], 0);
+    }
+    /* the CNN: bytes, latency, accuracy drop */
+    exp_pareto_row cnn = {.bytes = 7, .e2e_mean = 2, .accuracy_delta = -0.25};
+    ck_assert_int_eq(exp_pareto_objectives(&cnn, 0, 0, obj), 3);
+    ck_assert(obj[0] == 7 && obj[1] == 2 && obj[2] == 0.25);
+}
+END_TEST
+
 Suite *exp_suite(void)
 {
     Suite *s = suite_create("exp");
@@ -399,6 +449,7 @@ Suite *exp_suite(void)
     tcase_add_test(tc, test_validate_says_ok_to_what_run_accepts_and_rejects_an_unknown_preset);
     tcase_add_test(tc, test_every_failed_allocation_gives_enomem_and_stores_nothing);
     tcase_add_test(tc, test_dirs_come_from_shardsim_home_and_shardsim_assets);
+    tcase_add_test(tc, test_pareto_front_uses_every_printed_accuracy_measure);
     suite_add_tcase(s, tc);
     return s;
 }

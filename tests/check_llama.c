@@ -581,6 +581,25 @@ START_TEST(test_tokenizer_from_arrays_resolves_duplicates_to_the_lowest_id)
 }
 END_TEST
 
+/* llama2.c merges the best-scored pair, the leftmost among equals (its
+ * loop keeps the first with "> best_score"). " aba" (dummy prefix) with
+ * "ab" and "ba" both scored -1: the pairs are (" ", a), (a, b) = ab, (b, a)
+ * = ba; ab comes first, so [" ", ab, a]; then neither " ab" nor "aba" is in
+ * the vocabulary. Taking the last of equals would give [" ", a, ba]. */
+START_TEST(test_tokenizer_merges_the_leftmost_of_equally_scored_pairs)
+{
+    const char *pieces[] = {"<unk>", "<s>", "</s>", " ", "a", "b", "ab", "ba"};
+    uint64_t lens[] = {5, 3, 4, 1, 1, 1, 2, 2};
+    float scores[] = {0, 0, 0, -9, -5, -5, -1, -1};
+    model_tokenizer *t = NULL;
+    char err[128];
+    ck_assert_int_eq(model_tokenizer_create(8, pieces, lens, scores, &t, err, sizeof err), SS_OK);
+    expect_encode(t, "aba", false, false, (const int32_t[]){3, 6, 4}, 3);
+    expect_encode(t, "bab", false, false, (const int32_t[]){3, 7, 5}, 3);
+    model_tokenizer_destroy(t);
+}
+END_TEST
+
 /* Issue 16: a 1-entry vocabulary (and a checkpoint to match) made encode put
  * BOS (id 1) in the list unchecked, and the merge loop read past both 1-entry
  * arrays. Vocabularies without <unk>, <s>, </s> are refused at load. */
@@ -1176,6 +1195,7 @@ Suite *llama_suite(void)
     tcase_add_test(tt, test_tokenizer_decode_strips_space_after_bos_and_maps_byte_tokens);
     tcase_add_test(tt, test_tokenizer_rejects_bad_files_with_offsets);
     tcase_add_test(tt, test_tokenizer_from_arrays_resolves_duplicates_to_the_lowest_id);
+    tcase_add_test(tt, test_tokenizer_merges_the_leftmost_of_equally_scored_pairs);
     tcase_add_test(tt, test_tokenizer_refuses_vocabularies_smaller_than_the_special_tokens);
     suite_add_tcase(s, tt);
 

@@ -264,6 +264,17 @@ START_TEST(test_recovery_goes_through_the_policy_with_backoff_by_hand)
     ck_assert_int_eq(r.route[q->route_off].node, 1);
     ck_assert_int_eq(r.nodes[1].busy_ns, 2 * S);
     sim_results_fini(&r);
+
+    /* Nobody comes back: attempts at 1.5 + 0, 0, 1, 3, 7, 15, 31, 63, 123
+     * and 183 s (backoff 0, 1, 2, 4, ... capped at 60 s); the 10th fails the
+     * request, at 184.5 s, and the run ends there. */
+    recovery_run("[{\"node\": \"n-1\", \"down_at_s\": 0.5}, {\"node\": \"n-2\", \"down_at_s\": 0.5},"
+                 " {\"node\": \"n-0\", \"down_at_s\": 1.5}]", &r);
+    q = &r.requests[0];
+    ck_assert_int_eq(q->status, SIM_REQUEST_FAILED);
+    ck_assert_int_eq(q->retries, 10);
+    ck_assert_int_eq(r.end_ns, 184 * S + S / 2);
+    sim_results_fini(&r);
 }
 END_TEST
 
@@ -499,6 +510,56 @@ START_TEST(test_kv_admission_at_the_exact_boundary)
 }
 END_TEST
 
+/* The KV waiting queue admits its head only when it fits: the node of
+ * kv_run (room for exactly 128 positions), three sessions arriving together
+ * (a trace: ties keep file order), needing prompt + output positions:
+ * A 50 + 10 = 60 and B 40 + 20 = 60 are admitted (120 used); C 59 + 10 = 69
+ * waits. When A (fewer decode steps) finishes, the room is 128 - 60 = 68:
+ * one position short for C, which must wait on until B finishes too. */
+START_TEST(test_kv_queue_head_one_position_short_waits_for_the_next_release)
+{
+    char dir[] = "/tmp/shardsim-kvqXXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512], tpath[512], err[1024];
+    snprintf(tpath, sizeof tpath, "%s/t.csv", dir);
+    FILE *f = fopen(tpath, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("TIMESTAMP,ContextTokens,GeneratedTokens\n"
+          "2023-11-16 18:15:46.0000000,50,10\n"
+          "2023-11-16 18:15:46.0000000,40,20\n"
+          "2023-11-16 18:15:46.0000000,59,10\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"version\": 1, \"seed\": 9, \"horizon_s\": 1000,\n"
+          " \"model\": {\"preset\": \"llama-2-7b\", \"weights\": \"fp16\"},\n"
+          " \"nodes\": [{\"name\": \"a100\", \"device\": {\"peak_tflops\": 312,"
+          " \"mem_bw_gbps\": 2039, \"memory_gb\": 80}}],\n"
+          " \"placement\": {\"policy\": \"uniform\", \"spans\": 1},\n"
+          " \"workload\": {\"arrivals\": {\"trace\": {\"file\": \"t.csv\"}}}}\n", f);
+    fclose(f);
+    scn_scenario s;
+    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+    s.nodes[0].memory_bytes = 12952535040.0 + 67108864.0;
+    sim_results r;
+    run(&s, &r);
+    scn_scenario_fini(&s);
+    remove(tpath);
+    remove(path);
+    rmdir(dir);
+    ck_assert_int_eq(r.n_requests, 3);
+    const sim_request_rec *a = &r.requests[0], *b = &r.requests[1], *c = &r.requests[2];
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(r.requests[i].status, SIM_REQUEST_OK);
+    ck_assert_int_lt(a->finish_ns, b->finish_ns);
+    /* C's cache is reserved only after B's is freed: its first token after B's end */
+    ck_assert_int_ge(c->first_token_ns, b->finish_ns);
+    ck_assert_uint_eq(r.nodes[0].kv_peak_bytes, 120u * 524288u);
+    sim_results_fini(&r);
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -519,6 +580,7 @@ Suite *sim_suite(void)
     tcase_add_test(w, test_same_seed_same_results_other_seed_other_results);
     tcase_add_test(w, test_llama2_7b_preset_block_sizes_match_hand_count);
     tcase_add_test(w, test_kv_admission_at_the_exact_boundary);
+    tcase_add_test(w, test_kv_queue_head_one_position_short_waits_for_the_next_release);
     suite_add_tcase(s, w);
     return s;
 }
