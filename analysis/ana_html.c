@@ -276,7 +276,7 @@ static const char css[] =
     "h1{font-size:1.5em}figure{margin:2em 0;padding:0.5em;border:1px solid #ccc}"
     "figcaption{font-weight:bold;margin-bottom:0.4em}p.caption{font-size:0.9em;color:#444}"
     "p.placeholder{padding:2em;background:#f4f4f4;color:#444;text-align:center}"
-    "svg{width:100%;height:auto}";
+    "svg{width:100%;height:auto}svg image{image-rendering:pixelated}";
 
 static ss_status write_html(html_ctx *c, const char *path, const ana_plot *p, char **svg)
 {

@@ -233,6 +233,7 @@ ss_status html_time_plots(html_ctx *c, ana_plot *thr, ana_plot *inflight)
     if (ana_plot_init(inflight, "inflight", title, "simulated time (s)", "requests"))
         return html_oom(c);
     thr->ymin0 = inflight->ymin0 = 1;
+    thr->xmax = inflight->xmax = c->focus_end;
     char cap[256];
     snprintf(cap, sizeof cap, "Requests with status ok finishing in each of %d bins of %.6g s.",
              HTML_BINS, c->focus_end / HTML_BINS);

@@ -203,6 +203,12 @@ static ss_status kv_plot(html_ctx *c, ana_plot *p)
         }
         if (s == SS_OK && rc != SQLITE_DONE)
             s = ana_db_fail(c->db, rc, "html report: read node_events", c->err, c->errlen);
+        /* each line held until the run's end */
+        if (s == SS_OK && pass == 1 && ana_series_add(tot, c->focus_end, cur[n_ids], 0, NULL))
+            s = html_oom(c);
+        for (int k = 0; s == SS_OK && pass == 1 && k < n_top; k++)
+            if (ana_series_add(one[k], c->focus_end, cur[top[k]], 0, NULL))
+                s = html_oom(c);
     }
     if (s == SS_OK && p->n_series == 0 && ana_plot_set(&p->placeholder, need_hops))
         s = html_oom(c);
@@ -224,6 +230,7 @@ ss_status html_event_plots(html_ctx *c, ana_plot *util, ana_plot *kv)
     if (ana_plot_init(kv, "kv-memory", title, "simulated time (s)", "KV cache (MiB)"))
         return html_oom(c);
     kv->ymin0 = 1;
+    kv->xmax = c->focus_end;
     char cap[256];
     snprintf(cap, sizeof cap,
              "Busy fraction per node in %d bins: the union of the node's compute slices "

@@ -17,7 +17,8 @@ typedef struct pareto_pts {
     size_t n, cap;
 } pareto_pts;
 
-static ss_status flush_front(html_ctx *c, ana_plot *p, const char *scn, pareto_pts *pts)
+static ss_status flush_front(html_ctx *c, ana_plot *p, const char *scn, pareto_pts *pts,
+                             int colour)
 {
     if (pts->n == 0)
         return SS_OK;
@@ -25,8 +26,10 @@ static ss_status flush_front(html_ctx *c, ana_plot *p, const char *scn, pareto_p
     char label[300];
     snprintf(label, sizeof label, "front: %s", scn);
     ana_series *se = on ? ana_plot_series(p, label, ANA_PLOT_LINES) : NULL;
-    if (se)
+    if (se) {
+        se->colour = colour;
         ana_pareto_front(pts->obj, pts->n, 2, on);
+    }
     /* rows come ordered by bytes, so the front is drawn left to right */
     for (size_t i = 0; se && i < pts->n; i++)
         if (on[i] && ana_series_add(se, pts->obj[2 * i], -pts->obj[2 * i + 1], 0, NULL))
@@ -54,6 +57,7 @@ static ss_status pareto_one(html_ctx *c, ana_plot *p, const char *bytes_metric,
     sqlite3_bind_text(st, 2, acc_metric, -1, SQLITE_STATIC);
     pareto_pts pts = {0};
     char scn[256] = "";
+    int colour = 0;
     ana_series *se = NULL;
     int rc;
     while (s == SS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -61,13 +65,14 @@ static ss_status pareto_one(html_ctx *c, ana_plot *p, const char *bytes_metric,
         const char *codec = (const char *)sqlite3_column_text(st, 1);
         double x = sqlite3_column_double(st, 2), y = sqlite3_column_double(st, 3);
         if (!se || strcmp(scn, name ? name : "") != 0) {
-            if ((s = flush_front(c, p, scn, &pts)) != SS_OK)
+            if ((s = flush_front(c, p, scn, &pts, colour)) != SS_OK)
                 break;
             snprintf(scn, sizeof scn, "%s", name ? name : "");
             if (!(se = ana_plot_series(p, scn, ANA_PLOT_LABELS))) {
                 s = html_oom(c);
                 break;
             }
+            se->colour = ++colour;
         }
         if (pts.n == pts.cap) {
             pts.cap = pts.cap ? 2 * pts.cap : 16;
@@ -87,7 +92,7 @@ static ss_status pareto_one(html_ctx *c, ana_plot *p, const char *bytes_metric,
     if (s == SS_OK && rc != SQLITE_DONE)
         s = ana_db_fail(c->db, rc, "html report: read accuracy", c->err, c->errlen);
     if (s == SS_OK)
-        s = flush_front(c, p, scn, &pts);
+        s = flush_front(c, p, scn, &pts, colour);
     sqlite3_finalize(st);
     ss_free(pts.obj);
     return s;
@@ -190,6 +195,7 @@ static ss_status sweep_categories(html_ctx *c, ana_plot *p, sweep_row *rows, siz
 /* Per distinct `rest`: the band (mean +- t(0.975, n-1) s / sqrt(n)) and the mean line. */
 static ss_status sweep_series(html_ctx *c, ana_plot *p, sweep_row *rows, size_t n)
 {
+    int colour = 0;
     for (size_t i = 0; i < n; i++) {
         size_t j = 0;
         while (j < i && strcmp(rows[j].rest, rows[i].rest) != 0)
@@ -202,6 +208,7 @@ static ss_status sweep_series(html_ctx *c, ana_plot *p, sweep_row *rows, size_t 
         ana_series *line = band ? ana_plot_series(p, label, ANA_PLOT_LINES) : NULL;
         if (!line)
             return html_oom(c);
+        band->colour = line->colour = ++colour;
         for (size_t k = i; k < n; k++) {
             sweep_row *r = &rows[k];
             if (strcmp(r->rest, rows[i].rest) != 0)
@@ -245,9 +252,14 @@ static ss_status sweep_fill(html_ctx *c, ana_plot *p)
     s = sweep_read(c, st, &rows, &n, &numeric);
     if (s == SS_OK && n > 0) {
         sqlite3_reset(st);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 4) &&
-            ana_plot_set(&p->xlabel, (const char *)sqlite3_column_text(st, 4)))
-            s = html_oom(c);
+        char xl[300];
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 4)) {
+            /* the axis is a scenario field: its unit is the field's (scenarios/README.md) */
+            snprintf(xl, sizeof xl, "%s (scenario field, in its unit)",
+                     (const char *)sqlite3_column_text(st, 4));
+            if (ana_plot_set(&p->xlabel, xl))
+                s = html_oom(c);
+        }
         if (s == SS_OK && !numeric)
             s = sweep_categories(c, p, rows, n);
         if (s == SS_OK) {

@@ -168,12 +168,18 @@ static const char *using_of(ana_plot_style st)
     case ANA_PLOT_LINES: return "1:2 with lines lw 2";
     case ANA_PLOT_STEPS: return "1:2 with steps lw 2";
     case ANA_PLOT_POINTS: return "1:2 with points pt 7 ps 0.8";
-    case ANA_PLOT_LABELS: return "1:2:3 with labels point pt 7 ps 0.8 offset 1,0.6 left";
+    case ANA_PLOT_LABELS: return "1:2:3 with labels left offset 1,0.6 point pt 7 ps 0.8";
     case ANA_PLOT_BAND: return "1:2:3 with filledcurves fs transparent solid 0.25 noborder";
     case ANA_PLOT_IMAGE: return "1:2:3 with image";
     }
     return "1:2 with lines";
 }
+
+/* Colour-blind-safe palette (Okabe-Ito) then darker tones. */
+static const char *const palette[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9",
+                                      "#d55e00", "#000000", "#f0e442", "#7f3c8d", "#11a579",
+                                      "#3969ac", "#e73f74"};
+#define N_PALETTE (sizeof palette / sizeof palette[0])
 
 static int write_script(FILE *f, const ana_plot *p, ana_plot_format fmt)
 {
@@ -183,7 +189,7 @@ static int write_script(FILE *f, const ana_plot *p, ana_plot_format fmt)
     else
         fputs("set terminal pngcairo size 1100,600 font 'sans,12' background rgb 'white'\n"
               "set output 'out.png'\n", f);
-    fputs("set encoding utf8\nset grid\nset key outside right top noenhanced\n", f);
+    fputs("set encoding utf8\nset grid\nset key below noenhanced\n", f);
     fputs("set title ", f);
     put_str(f, p->title);
     fputs(" noenhanced\nset xlabel ", f);
@@ -194,8 +200,11 @@ static int write_script(FILE *f, const ana_plot *p, ana_plot_format fmt)
     if (p->zlabel) {
         fputs("set cblabel ", f);
         put_str(f, p->zlabel);
-        fputs(" noenhanced\nset palette rgbformulae 30,31,32\nset cbrange [0:*]\n", f);
+        fputs(" noenhanced\nset palette rgbformulae 30,31,32\nset cbrange [0:1]\n"
+              "set autoscale xfix\nset autoscale yfix\n", f);
     }
+    if (p->xmax > 0)
+        fprintf(f, "set xrange [0:%.17g]\n", p->xmax);
     if (p->ymin0)
         fputs("set yrange [0:*]\n", f);
     if (p->n_xtics) {
@@ -209,12 +218,15 @@ static int write_script(FILE *f, const ana_plot *p, ana_plot_format fmt)
         fprintf(f, ") noenhanced rotate by -20\nset xrange [-0.5:%g]\n", p->n_xtics - 0.5);
     }
     fputs("plot ", f);
-    int first = 1;
+    int first = 1, next = 0;
     for (size_t i = 0; i < p->n_series; i++) {
         if (p->series[i].n == 0)
             continue;
         fprintf(f, "%s's%zu.dat' using %s ", first ? "" : ", \\\n     ", i,
                 using_of(p->series[i].style));
+        int col = p->series[i].colour ? p->series[i].colour - 1 : next++;
+        if (p->series[i].style != ANA_PLOT_IMAGE)
+            fprintf(f, "lc rgb '%s' ", palette[(size_t)col % N_PALETTE]);
         if (p->series[i].label) {
             fputs("title ", f);
             put_str(f, p->series[i].label);

@@ -37,6 +37,8 @@ typedef struct ana_series {
     size_t n, cap;
     double *x, *y, *z;    /* z: BAND and IMAGE only */
     char **text;          /* LABELS only */
+    int colour;           /* 1..: a fixed palette entry (series that belong together
+                           * share one, e.g. a band and its line); 0: the next one */
 } ana_series;
 
 typedef struct ana_plot {
@@ -47,6 +49,7 @@ typedef struct ana_plot {
     char **xtics;         /* n_xtics category names at x = 0, 1, ... (NULL: numeric) */
     size_t n_xtics;
     int ymin0;            /* 1: the y axis starts at 0 */
+    double xmax;          /* > 0: the x axis ends there (a run's end) */
     ana_series *series;
     size_t n_series, cap_series;
 } ana_plot;
