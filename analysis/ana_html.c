@@ -328,28 +328,24 @@ static ss_status write_html(html_ctx *c, const char *path, const ana_plot *p, ch
     return ana_file_commit(&af, c->err, c->errlen);
 }
 
-static ss_status write_pngs(html_ctx *c, const char *dir, const ana_plot *p)
+static ss_status write_pngs(html_ctx *c, const char *dir, const ana_plot *p, char **png,
+                            const size_t *len)
 {
     struct stat sb;
     if (mkdir(dir, 0777) != 0 && (errno != EEXIST || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
         return ss_err(c->err, c->errlen, SS_EIO, "%s: cannot create the PNG folder: %s", dir,
                       errno == EEXIST ? "not a folder" : strerror(errno));
     for (int i = 0; i < N_PLOTS; i++) {
-        if (p[i].placeholder)
+        if (!png[i])
             continue;
-        char *png = NULL, path[4096];
-        size_t len = 0;
-        ss_status s = ana_plot_render(&p[i], ANA_PLOT_PNG, &png, &len, c->err, c->errlen);
-        if (s != SS_OK)
-            return s;
+        char path[4096];
         snprintf(path, sizeof path, "%s/plot-%s.png", dir, p[i].id);
         ana_file af;
-        if ((s = ana_file_open(&af, path, c->err, c->errlen)) == SS_OK) {
-            fwrite(png, 1, len, af.f);
-            s = ana_file_commit(&af, c->err, c->errlen);
-        }
-        ss_free(png);
+        ss_status s = ana_file_open(&af, path, c->err, c->errlen);
         if (s != SS_OK)
+            return s;
+        fwrite(png[i], 1, len[i], af.f);
+        if ((s = ana_file_commit(&af, c->err, c->errlen)) != SS_OK)
             return s;
     }
     return SS_OK;
@@ -357,21 +353,27 @@ static ss_status write_pngs(html_ctx *c, const char *dir, const ana_plot *p)
 
 static ss_status render_all(html_ctx *c, const ana_html_opts *o, ana_plot *p)
 {
-    char *svg[N_PLOTS] = {0};
+    char *svg[N_PLOTS] = {0}, *png[N_PLOTS] = {0};
+    size_t len[N_PLOTS] = {0}, svg_len;
     ss_status s = SS_OK;
-    /* every plot drawn before the page is opened: a gnuplot failure leaves
-     * no file behind */
-    for (int i = 0; o->html && i < N_PLOTS && s == SS_OK; i++) {
-        size_t len;
-        if (!p[i].placeholder)
-            s = ana_plot_render(&p[i], ANA_PLOT_SVG, &svg[i], &len, c->err, c->errlen);
+    /* every plot drawn before any file is opened: a gnuplot failure (or no
+     * memory) leaves no file behind */
+    for (int i = 0; i < N_PLOTS && s == SS_OK; i++) {
+        if (p[i].placeholder)
+            continue;
+        if (o->html)
+            s = ana_plot_render(&p[i], ANA_PLOT_SVG, &svg[i], &svg_len, c->err, c->errlen);
+        if (s == SS_OK && o->png_dir)
+            s = ana_plot_render(&p[i], ANA_PLOT_PNG, &png[i], &len[i], c->err, c->errlen);
     }
     if (s == SS_OK && o->html)
         s = write_html(c, o->html, p, svg);
     if (s == SS_OK && o->png_dir)
-        s = write_pngs(c, o->png_dir, p);
-    for (int i = 0; i < N_PLOTS; i++)
+        s = write_pngs(c, o->png_dir, p, png, len);
+    for (int i = 0; i < N_PLOTS; i++) {
         ss_free(svg[i]);
+        ss_free(png[i]);
+    }
     return s;
 }
 
