@@ -77,8 +77,6 @@ static int report_plots(const char *db, const report_args *a)
         return CLI_EX_CANTCREAT; /* an output could not be written */
     case SS_EUNSUPPORTED:
         return CLI_EX_SOFTWARE;  /* gnuplot missing or failing */
-    case SS_ESCHEMA:
-        return CLI_EX_DATAERR;   /* not a shardsim database */
     default:
         return cli_exit_for_db(st);
     }

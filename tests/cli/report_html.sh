@@ -114,11 +114,11 @@ check "missing DB: one line" one_line "$tmp/err"
 check "missing DB: not created, nothing written" test ! -e "$tmp/missing.db" -a ! -e "$tmp/x.html"
 echo "just text" >"$tmp/text.db"
 "$bin" report "$tmp/text.db" --html "$tmp/x.html" 2>"$tmp/err"; rc=$?
-check "not SQLite: fails ($rc)" test $rc -ne 0 -a $rc -ne 66
+check "not SQLite: exit 74 ($rc)" test $rc -eq 74
 check "not SQLite: one line" one_line "$tmp/err"
 sqlite3 "$tmp/foreign.db" "CREATE TABLE t(x); INSERT INTO t VALUES (1);"
 "$bin" report "$tmp/foreign.db" --html "$tmp/x.html" 2>"$tmp/err"; rc=$?
-check "foreign SQLite DB: exit 65" test $rc -eq 65
+check "foreign SQLite DB: exit 74 ($rc)" test $rc -eq 74
 check "foreign SQLite DB: one line" one_line "$tmp/err"
 check "bad DBs: nothing written" test ! -e "$tmp/x.html"
 "$bin" report "$db" --html "$tmp/nodir/x.html" 2>"$tmp/err"; rc=$?
