@@ -138,7 +138,7 @@ static ss_status kv_plot(html_ctx *c, ana_plot *p)
         s = ana_db_prepare(c->db,
                            "SELECT node, t, CASE kind WHEN 'kv_reserve' THEN bytes ELSE -bytes END "
                            "FROM node_events WHERE run_id = ?1 AND kind IN ('kv_reserve', "
-                           "'kv_release') ORDER BY t, kind = 'kv_reserve', rowid",
+                           "'kv_release') ORDER BY t, kind = 'kv_reserve', seq",
                            &st, c->err, c->errlen);
     if (s == SS_OK && (!(cur = ss_calloc(n_ids + 1, sizeof *cur)) ||
                        !(peak = ss_calloc(n_ids + 1, sizeof *peak))))

@@ -37,17 +37,18 @@ printf '{"version": 1, "name": "tiny", "base": "%s/scenarios/default.json", "gri
   --codecs fp32,fp16,int4 >/dev/null; check "LM pareto stored" test $? -eq 0
 "$bin" pareto scenarios/mnist.json --images 100 --batch 100 -q --db "$db" \
   --codecs fp32,lowrank:1,int4 >/dev/null; check "MNIST pareto stored" test $? -eq 0
-# per-hop records of run 1 by hand (tables as record.level "hops" stores them):
+# per-hop records of run 1 by hand, in the tables record.level "hops" stores
+# (schema v5; created here when this build's schema has no such tables):
 # node 0 computes [0, 10] and [5, 20] (overlapping: busy [0, 20]), node 1 [30, 40]
 sqlite3 "$db" "
-  CREATE TABLE IF NOT EXISTS hop_events(run_id, request_id, pass, hop, node, phase, t_start, t_end, bytes, dst);
-  CREATE TABLE IF NOT EXISTS node_events(run_id, node, t, kind, request_id, bytes);
-  INSERT INTO hop_events(run_id, request_id, pass, hop, node, phase, t_start, t_end, bytes, dst) VALUES
-    (1, 0, 0, 0, 0, 'compute', 0, 10, 0, -1), (1, 1, 0, 0, 0, 'compute', 5, 20, 0, -1),
-    (1, 0, 0, 1, 1, 'compute', 30, 40, 0, -1), (1, 0, 0, 1, 1, 'transfer', 40, 45, 4096, -1);
-  INSERT INTO node_events(run_id, node, t, kind, request_id, bytes) VALUES
-    (1, 0, 1, 'kv_reserve', 0, 1048576), (1, 1, 2, 'kv_reserve', 1, 2097152),
-    (1, 0, 5, 'kv_release', 0, 1048576), (1, 1, 7, 'down', -1, 0);"
+  CREATE TABLE IF NOT EXISTS hop_events(run_id, seq, request_id, pass, hop, node, phase, t_start, t_end, bytes, dst);
+  CREATE TABLE IF NOT EXISTS node_events(run_id, seq, node, t, kind, request_id, bytes);
+  INSERT INTO hop_events(run_id, seq, request_id, pass, hop, node, phase, t_start, t_end, bytes, dst) VALUES
+    (1, 0, 0, 0, 0, 0, 'compute', 0, 10, 0, NULL), (1, 1, 1, 0, 0, 0, 'compute', 5, 20, 0, NULL),
+    (1, 2, 0, 0, 1, 1, 'compute', 30, 40, 0, NULL), (1, 3, 0, 0, 1, 1, 'transfer', 40, 45, 4096, -1);
+  INSERT INTO node_events(run_id, seq, node, t, kind, request_id, bytes) VALUES
+    (1, 0, 0, 1, 'kv_reserve', 0, 1048576), (1, 1, 1, 2, 'kv_reserve', 1, 2097152),
+    (1, 2, 0, 5, 'kv_release', 0, 1048576), (1, 3, 1, 7, 'down', NULL, 0);"
 end=$(sqlite3 "$db" "SELECT sim_end_s FROM runs WHERE id = 1")
 
 # --- the HTML -------------------------------------------------------------
