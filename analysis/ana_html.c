@@ -234,7 +234,7 @@ static void write_data_json(FILE *f, const ana_plot *p)
     fprintf(f, "<script type=\"application/json\" class=\"plot-data\" id=\"data-%s\">", p->id);
     fprintf(f, "{\"id\":\"%s\",\"series\":[", p->id);
     for (size_t i = 0; i < p->n_series; i++) {
-        const ana_series *s = &p->series[i];
+        const ana_series *s = p->series[i];
         fputs(i ? ",{\"label\":" : "{\"label\":", f);
         if (s->label)
             json_str(f, s->label);

@@ -40,18 +40,21 @@ ana_series *ana_plot_series(ana_plot *p, const char *label, ana_plot_style style
 {
     if (p->n_series == p->cap_series) {
         size_t cap = p->cap_series ? 2 * p->cap_series : 4;
-        ana_series *s = ss_realloc(p->series, cap * sizeof *s);
-        if (!s)
+        ana_series **ns = ss_realloc(p->series, cap * sizeof *ns);
+        if (!ns)
             return NULL;
-        p->series = s;
+        p->series = ns;
         p->cap_series = cap;
     }
-    ana_series *s = &p->series[p->n_series];
-    memset(s, 0, sizeof *s);
-    s->style = style;
-    if (label && !(s->label = ss_strdup(label)))
+    ana_series *s = ss_calloc(1, sizeof *s);
+    if (!s)
         return NULL;
-    p->n_series++;
+    s->style = style;
+    if (label && !(s->label = ss_strdup(label))) {
+        ss_free(s);
+        return NULL;
+    }
+    p->series[p->n_series++] = s;
     return s;
 }
 
@@ -90,7 +93,7 @@ ss_status ana_series_add(ana_series *s, double x, double y, double z, const char
 void ana_plot_fini(ana_plot *p)
 {
     for (size_t i = 0; i < p->n_series; i++) {
-        ana_series *s = &p->series[i];
+        ana_series *s = p->series[i];
         for (size_t k = 0; k < s->n; k++)
             ss_free(s->text[k]);
         ss_free(s->text);
@@ -98,6 +101,7 @@ void ana_plot_fini(ana_plot *p)
         ss_free(s->y);
         ss_free(s->z);
         ss_free(s->label);
+        ss_free(s);
     }
     for (size_t i = 0; i < p->n_xtics; i++)
         ss_free(p->xtics[i]);
@@ -220,16 +224,16 @@ static int write_script(FILE *f, const ana_plot *p, ana_plot_format fmt)
     fputs("plot ", f);
     int first = 1, next = 0;
     for (size_t i = 0; i < p->n_series; i++) {
-        if (p->series[i].n == 0)
+        if (p->series[i]->n == 0)
             continue;
         fprintf(f, "%s's%zu.dat' using %s ", first ? "" : ", \\\n     ", i,
-                using_of(p->series[i].style));
-        int col = p->series[i].colour ? p->series[i].colour - 1 : next++;
-        if (p->series[i].style != ANA_PLOT_IMAGE)
+                using_of(p->series[i]->style));
+        int col = p->series[i]->colour ? p->series[i]->colour - 1 : next++;
+        if (p->series[i]->style != ANA_PLOT_IMAGE)
             fprintf(f, "lc rgb '%s' ", palette[(size_t)col % N_PALETTE]);
-        if (p->series[i].label) {
+        if (p->series[i]->label) {
             fputs("title ", f);
-            put_str(f, p->series[i].label);
+            put_str(f, p->series[i]->label);
         } else {
             fputs("notitle", f);
         }
@@ -324,7 +328,7 @@ static ss_status render_in(const char *dir, const ana_plot *p, ana_plot_format f
     char path[4200];
     for (size_t i = 0; i < p->n_series; i++) {
         snprintf(path, sizeof path, "%s/s%zu.dat", dir, i);
-        if (p->series[i].n && write_data(path, &p->series[i]) != 0)
+        if (p->series[i]->n && write_data(path, p->series[i]) != 0)
             return ss_err(err, errlen, SS_EIO, "plot: cannot write %s", path);
     }
     snprintf(path, sizeof path, "%s/plot.gp", dir);

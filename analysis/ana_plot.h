@@ -50,7 +50,8 @@ typedef struct ana_plot {
     size_t n_xtics;
     int ymin0;            /* 1: the y axis starts at 0 */
     double xmax;          /* > 0: the x axis ends there (a run's end) */
-    ana_series *series;
+    ana_series **series;  /* each allocated on its own: a returned series stays
+                           * valid while more are added */
     size_t n_series, cap_series;
 } ana_plot;
 
@@ -58,7 +59,8 @@ typedef struct ana_plot {
 ss_status ana_plot_init(ana_plot *p, const char *id, const char *title, const char *xlabel,
                         const char *ylabel);
 ss_status ana_plot_set(char **field, const char *text);
-/* A new series (returned, owned by p) or NULL when out of memory. */
+/* A new series (returned, owned by p, valid until ana_plot_fini) or NULL
+ * when out of memory. */
 ana_series *ana_plot_series(ana_plot *p, const char *label, ana_plot_style style);
 ss_status ana_series_add(ana_series *s, double x, double y, double z, const char *text);
 void ana_plot_fini(ana_plot *p);

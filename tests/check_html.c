@@ -90,6 +90,28 @@ START_TEST(test_user_strings_are_quoted_and_not_interpreted)
 }
 END_TEST
 
+/* Builders keep a series (a band, a total) while adding more: it must stay
+ * valid (under ASan a moved array is a use after free). */
+START_TEST(test_a_series_stays_valid_while_more_are_added)
+{
+    ana_plot p;
+    ck_assert_int_eq(ana_plot_init(&p, "t", "t", "x (s)", "y (1)"), SS_OK);
+    ana_series *first = ana_plot_series(&p, "first", ANA_PLOT_STEPS);
+    ck_assert_ptr_nonnull(first);
+    for (int i = 0; i < 40; i++) {
+        ana_series *s = ana_plot_series(&p, NULL, ANA_PLOT_POINTS);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_int_eq(ana_series_add(first, i, i, 0, NULL), SS_OK);
+        ck_assert_int_eq(ana_series_add(s, i, -i, 0, "x"), SS_OK);
+    }
+    ck_assert_uint_eq(p.n_series, 41);
+    ck_assert_ptr_eq(p.series[0], first);
+    ck_assert_uint_eq(first->n, 40);
+    ck_assert_double_eq(first->y[39], 39);
+    ana_plot_fini(&p);
+}
+END_TEST
+
 START_TEST(test_a_missing_or_failing_gnuplot_is_a_clean_error)
 {
     ana_plot p;
@@ -196,6 +218,7 @@ Suite *html_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 600); /* the fail-every-allocation loop, under ASan */
     tcase_add_test(tc, test_user_strings_are_quoted_and_not_interpreted);
+    tcase_add_test(tc, test_a_series_stays_valid_while_more_are_added);
     tcase_add_test(tc, test_a_missing_or_failing_gnuplot_is_a_clean_error);
     tcase_add_test(tc, test_a_plot_without_points_or_with_a_placeholder_is_refused);
     tcase_add_test(tc, test_every_failed_allocation_gives_a_clean_error_and_no_output);
