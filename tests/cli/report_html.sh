@@ -90,12 +90,12 @@ check "heat map and KV memory = hand computation" py events "$tmp/r.html" "$end"
 check "deterministic: the same page twice" cmp -s "$tmp/r.html" "$tmp/r2.html"
 
 # --- placeholders ---------------------------------------------------------
-"$bin" report "$db" --run 2 --html "$tmp/p.html"; check "--run 2 exits 0" test $? -eq 0
-check "no hop records: placeholder naming record.level hops" \
-  grep -q '<figure id="plot-node-util" class="plot placeholder">' "$tmp/p.html"
-check "placeholder text" grep -q 'record.level &quot;hops&quot;\|record.level "hops"' "$tmp/p.html"
 "$bin" run scenarios/default.json --db "$tmp/only.db" -q
 "$bin" report "$tmp/only.db" --html "$tmp/o.html"; check "one run: exits 0" test $? -eq 0
+check "no hop records: placeholder" \
+  grep -q '<figure id="plot-node-util" class="plot placeholder">' "$tmp/o.html"
+check "no hop records: placeholder naming record.level hops" \
+  grep -q 'record.level &quot;hops&quot;\|record.level "hops"' "$tmp/o.html"
 check "one run: sweep placeholder" grep -q '<figure id="plot-sweep" class="plot placeholder">' "$tmp/o.html"
 check "one run: pareto placeholder" grep -q '<figure id="plot-pareto" class="plot placeholder">' "$tmp/o.html"
 
