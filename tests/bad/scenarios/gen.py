@@ -170,6 +170,8 @@ t = sub('"rate_per_s": 1', '"rate_per_s": 1e-999')
 at("j13_rate_1e-999", t, "1e-999", "number 1e-999 is too small for a double (it would read as 0)")
 add("j13_rate_zero", sub('"rate_per_s": 1', '"rate_per_s": 0'),
     "workload.arrivals.poisson.rate_per_s: expected a positive number, got 0")
+add("j13_rate_above_cap", sub('"rate_per_s": 1', '"rate_per_s": 2e9'),
+    "workload.arrivals.poisson.rate_per_s: expected a number in (0, 1000000000], got 2000000000")
 add("j13_bandwidth_negative", sub('"uplink_mbps": 100', '"uplink_mbps": -100'),
     "nodes[0].uplink_mbps: expected a positive number, got -100")
 
