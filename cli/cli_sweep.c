@@ -24,7 +24,7 @@ static const cli_opt sweep_opts[] = {
      "folder of model presets (default: models/presets of the\nshardsim home)",
      .expect = "a folder"),
     CLI_OPTION("--quiet", "-q", CLI_FLAG, offsetof(sweep_args, quiet), NULL,
-     "do not print the summary line"),
+     "no progress and no summary line"),
 };
 
 static const cli_cmd sweep_cmd = {
@@ -43,7 +43,8 @@ static const cli_cmd sweep_cmd = {
     .min_pos = 1,
     .max_pos = 1,
     .epilogue = "Exit status: 0 every point stored; 1..63 that many points failed or were not\n"
-                "done (63: 63 or more); otherwise as `shardsim --help` says (65: a bad sweep\n"
+                "done (63: 63 or more); 130 interrupted (SIGINT: running points finish, a second\n"
+                "SIGINT abandons them; nothing partial is stored); otherwise as `shardsim --help` says (65: a bad sweep\n"
                 "file, or its name already stored with other axes).\n",
 };
 
@@ -74,7 +75,14 @@ static int run_sweep(const sweep_args *a, const scn_sweep *sw)
     exp_sweep_summary sum;
     exp_run_opts ro = {.presets_dir = a->presets};
     exp_sweep_opts o = {.jobs = (int)a->jobs, .run = &ro, .log = stderr};
+    exp_progress prog;
+    char what[96];
+    snprintf(what, sizeof what, "sweep %.80s", sw->name);
+    exp_progress_init(&prog, stderr, -1, what);
+    if (!a->quiet)
+        o.progress = &prog;
     ss_status st = exp_sweep_run(sw, a->db, &o, &sum, err, sizeof err);
+    exp_progress_end(&prog);
     if (st != SS_OK) {
         fprintf(stderr, "shardsim sweep: %s\n", err);
         return st == SS_ESCHEMA ? CLI_EX_DATAERR : cli_exit_for_db(st);
@@ -83,6 +91,11 @@ static int run_sweep(const sweep_args *a, const scn_sweep *sw)
         printf("sweep %s: %zu points: %zu new, %zu already stored, %zu failed, %zu not done "
                "(%d worker%s) in %s\n", sw->name, sum.n_points, sum.n_new, sum.n_stored,
                sum.n_failed, sum.n_lost, sum.jobs, sum.jobs == 1 ? "" : "s", a->db);
+    if (sum.interrupted) {
+        fprintf(stderr, "shardsim sweep: interrupted; the points stored so far are kept, rerun "
+                        "to complete the sweep\n");
+        return 130;
+    }
     size_t bad = sum.n_failed + sum.n_lost;
     return bad > 63 ? 63 : (int)bad;
 }
