@@ -141,7 +141,7 @@ static void on_sigint(int sig)
 
 /* Points done, failed and running now (outcome bytes are written by the
  * workers; a stale read only delays a count by one poll). */
-static void show_progress(const scn_sweep *sw, const shared *sh, exp_progress *p, int force)
+static void show_progress(const scn_sweep *sw, const shared *sh, exp_progress *p)
 {
     size_t done = 0, failed = 0, taken = atomic_load(&sh->next);
     for (size_t i = 0; i < sw->n_points; i++)
@@ -149,7 +149,7 @@ static void show_progress(const scn_sweep *sw, const shared *sh, exp_progress *p
             done++, failed += sh->outcome[i] != PT_NEW && sh->outcome[i] != PT_STORED;
     if (taken > sw->n_points)
         taken = sw->n_points;
-    exp_progress_points(p, done, sw->n_points, failed, taken > done ? taken - done : 0, force);
+    exp_progress_points(p, done, sw->n_points, failed, taken > done ? taken - done : 0, 0);
 }
 
 /* Wait for the workers, polling for SIGINT and progress every 50 ms. */
@@ -173,11 +173,9 @@ static void wait_workers(const scn_sweep *sw, shared *sh, const pid_t *pids, int
             for (int k = 0; k < started; k++, killed = 1)
                 kill(pids[k], SIGKILL);
         if (progress)
-            show_progress(sw, sh, progress, 0);
+            show_progress(sw, sh, progress);
         nanosleep(&tick, NULL);
     }
-    if (progress)
-        show_progress(sw, sh, progress, 1);
 }
 
 static void summarise(const scn_sweep *sw, const shared *sh, exp_sweep_summary *out)
