@@ -79,6 +79,26 @@ check "non-TTY progress: no carriage return" test "$(tr -cd '\r' <"$tmp/err4" | 
 check "default interval (10 s): no progress line for a short comparison" \
   test "$(grep -c 'done,' "$tmp/err5")" = 0
 
+# on a terminal (script(1) gives a pty): one line rewritten in place, cleared at the end
+if command -v script >/dev/null; then
+  script -qfec "'$bin' compare '$tmp/c.json' --seeds 30 -j 2 --db '$tmp/t.db' >/dev/null" \
+    /dev/null >"$tmp/tty"
+  check "TTY progress: lines rewritten with a carriage return" \
+    test "$(grep -c $'\r'"compare default: [0-9]*/90 done" <(tr '\033' '\n' <"$tmp/tty"))" -ge 1
+  check "TTY progress: one newline in all (the summary's)" test "$(tr -cd '\n' <"$tmp/tty" | wc -c)" = 1
+  check "TTY progress: cleared before the summary line" grep -q $'\r\033\[Kcompare: sweep' "$tmp/tty"
+fi
+
+# a single run's progress: simulated time reached and events/s, silenced by -q
+SHARDSIM_PROGRESS_INTERVAL=0 "$bin" run "$src/scenarios/default.json" --db "$tmp/r.db" \
+  >/dev/null 2>"$tmp/err6"
+check "run progress: simulated time and events/s" grep -Eq \
+  '^run default: simulated [0-9.]+ s, [0-9]+ events \([0-9.e+]+ events/s\), elapsed [0-9]+:[0-9]{2}:[0-9]{2}$' \
+  "$tmp/err6"
+SHARDSIM_PROGRESS_INTERVAL=0 "$bin" run "$src/scenarios/default.json" --db "$tmp/r2.db" -q \
+  >/dev/null 2>"$tmp/err7"
+check "run -q: no progress" test ! -s "$tmp/err7"
+
 # a variant's run is the run of `run FILE --set ... --seed S`
 out=$("$bin" run "$tmp/c.json" --set routing.policy=central-queue --seed 3 --db "$tmp/a.db" -q 2>&1)
 check "run --set finds the variant's stored run" grep -q "already stored" <<<"$out"
