@@ -81,8 +81,7 @@ static int run_compare(const compare_args *a, scn_compare *c)
     char err[1024], what[96];
     exp_progress prog;
     exp_run_opts ro = {.presets_dir = a->presets};
-    exp_compare_opts o = {.n_seeds = (size_t)a->seeds,
-                          .sweep = {.jobs = (int)a->jobs, .run = &ro, .log = stderr}};
+    exp_compare_opts o = {.sweep = {.jobs = (int)a->jobs, .run = &ro, .log = stderr}};
     snprintf(what, sizeof what, "compare %.80s", c->scenario_name);
     exp_progress_init(&prog, stderr, -1, what);
     if (!a->quiet)

@@ -272,7 +272,12 @@ ss_status exp_compare_write_json(const scn_compare *c, const exp_compare_result 
         goto out;
     }
     snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    if (!(f = fopen(tmp, "w")) || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0) {
+    int bad = !(f = fopen(tmp, "w"));
+    if (!bad) {
+        bad = fprintf(f, "%s\n", text) < 0;
+        bad |= fclose(f) != 0;
+    }
+    if (bad) {
         int e = errno;
         st = ss_err(err, errlen, SS_EIO, "%s: cannot write: %s", path, strerror(e));
         unlink(tmp);

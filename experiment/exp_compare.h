@@ -45,8 +45,7 @@ typedef struct exp_paired {
 void exp_paired_ci(const double *a, const double *b, size_t n, exp_paired *out);
 
 typedef struct exp_compare_opts {
-    size_t n_seeds;                /* documentation: c was loaded with it */
-    exp_sweep_opts sweep;          /* jobs, run options, log, progress */
+    exp_sweep_opts sweep;          /* jobs, run options, log, progress (the seeds: c's) */
 } exp_compare_opts;
 
 /* The comparison's values: value[(m * n_variants + v) * n_seeds + s] is

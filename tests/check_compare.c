@@ -194,7 +194,7 @@ static char *compare_text(const char *path, const char *db, exp_compare_result *
     size_t len = 0;
     scn_compare c;
     ck_assert_msg(scn_compare_load(path, 3, &c, err, sizeof err) == SS_OK, "%s", err);
-    exp_compare_opts o = {.n_seeds = 3, .sweep = {.jobs = 2}};
+    exp_compare_opts o = {.sweep = {.jobs = 2}};
     exp_compare_result r;
     ck_assert_msg(exp_compare_run(&c, db, &o, &r, err, sizeof err) == SS_OK, "%s", err);
     FILE *f = open_memstream(&buf, &len);
@@ -239,7 +239,7 @@ START_TEST(test_a_bad_variant_value_is_refused_before_anything_runs)
     char err[1024];
     scn_compare c;
     ck_assert_msg(scn_compare_load(p, 2, &c, err, sizeof err) == SS_OK, "%s", err);
-    exp_compare_opts o = {.n_seeds = 2, .sweep = {.jobs = 1}};
+    exp_compare_opts o = {.sweep = {.jobs = 1}};
     exp_compare_result r;
     ck_assert_int_ne(exp_compare_run(&c, tpath("v.db"), &o, &r, err, sizeof err), SS_OK);
     ck_assert_msg(strstr(err, p) && strstr(err, "compare.variants[1] (\"no\")") &&
