@@ -8,7 +8,8 @@
  * 2. Overhead: 1,000 tiny points (2 requests each) with -j 1. Two figures:
  *    the executor's own share (the sweep's wall time against the same
  *    points loaded and exp_run in a plain loop on one connection, nothing
- *    forked or recorded: fork, polling, sweep_points rows), and the share
+ *    forked or recorded: fork, polling, sweep_points rows; in wall and in
+ *    CPU time, the latter barely moved by other processes), and the share
  *    outside the simulations proper, 1 - sum of runs.wall_seconds / wall
  *    time (target <= 5 %), which for 2-request runs is dominated by what
  *    every run costs whatever runs it: parsing the scenario and storing
@@ -21,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sys/resource.h>
 
 #include <sqlite3.h>
 
@@ -36,6 +39,18 @@ static double wall_s(void)
 }
 
 static char dir[64];
+
+/* CPU seconds (user + system) of this process (who = RUSAGE_SELF) or of its
+ * waited-for children (RUSAGE_CHILDREN): unlike wall time, barely moved by
+ * other processes on a shared machine. */
+static double cpu_s(int who)
+{
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+static double loop_cpu, sweep_cpu; /* of the last run_loop / run_sweep */
 
 /* Run the sweep `body` (the members after "base") into a fresh database
  * with `jobs` workers; returns the wall time, *sim_s the summed run time. */
@@ -58,9 +73,10 @@ static double run_sweep(const char *name, const char *body, int jobs, double *si
     exp_run_opts ro = {0};
     exp_sweep_opts o = {.jobs = jobs, .run = &ro, .log = stderr};
     exp_sweep_summary sum;
-    double t0 = wall_s();
+    double t0 = wall_s(), c0 = cpu_s(RUSAGE_SELF) + cpu_s(RUSAGE_CHILDREN);
     ss_status st = exp_sweep_run(&sw, db, &o, &sum, err, sizeof err);
     double t = wall_s() - t0;
+    sweep_cpu = cpu_s(RUSAGE_SELF) + cpu_s(RUSAGE_CHILDREN) - c0;
     scn_sweep_fini(&sw);
     if (st != SS_OK || sum.n_new != sum.n_points) {
         fprintf(stderr, "bench_sweep: %s (%zu of %zu new)\n", st ? err : "not all new",
@@ -95,7 +111,7 @@ static double run_loop(const char *name)
         exit(1);
     }
     sqlite3_exec(ana_db_sqlite(h), "PRAGMA synchronous=NORMAL", NULL, NULL, NULL); /* as workers */
-    double t0 = wall_s();
+    double t0 = wall_s(), c0 = cpu_s(RUSAGE_SELF);
     for (size_t i = 0; i < sw.n_points; i++) {
         size_t combo;
         uint64_t seed;
@@ -110,6 +126,7 @@ static double run_loop(const char *name)
         scn_scenario_fini(&s);
     }
     double t = wall_s() - t0;
+    loop_cpu = cpu_s(RUSAGE_SELF) - c0;
     ana_db_close(h);
     scn_sweep_fini(&sw);
     return t;
@@ -137,7 +154,9 @@ int main(void)
     double loop = run_loop("tiny");
     printf("sweep_1000_tiny_points_j1: %.3f s (%.2f ms a point)\n", t, t);
     printf("same_points_plain_loop: %.3f s (%.2f ms a point)\n", loop, loop);
-    printf("sweep_executor_overhead: %.1f %% (of the sweep's wall time)\n", 100 * (1 - loop / t));
+    double tiny_cpu = sweep_cpu;
+    printf("sweep_executor_overhead: %.1f %% of wall time, %.1f %% of CPU time (%.2f vs %.2f "
+           "CPU s)\n", 100 * (1 - loop / t), 100 * (1 - loop_cpu / tiny_cpu), tiny_cpu, loop_cpu);
     printf("sweep_time_outside_simulations: %.1f %% (target <= 5 %%; scenario parse + store "
            "of 2-request runs included)\n", 100 * (1 - sim / t));
     char cmd[128];
