@@ -203,7 +203,7 @@ ss_status exp_compare_print(const scn_compare *c, const exp_compare_result *r, F
             put_num(out, p.mean);
             put_num(out, p.lo);
             put_num(out, p.hi);
-            fprintf(out, "\t%s\n", p.significant == 1 ? "" : "ns");
+            fprintf(out, "\t%s\n", p.significant == 0 ? "ns" : ""); /* -1: no interval */
         }
     }
     return ferror(out) ? SS_EIO : SS_OK;

@@ -70,7 +70,8 @@ void exp_compare_result_fini(exp_compare_result *r);
 
 /* The tables (tab-separated) to `out`: a header line, then per metric a
  * line "# <metric>", a column line and one row per variant: name, n, mean,
- * and for the others diff, ci_low, ci_high and "ns" when not significant.
+ * and for the others diff, ci_low, ci_high and "ns" when the interval
+ * contains 0 ("-" for what is undefined: fewer than 2 pairs, no interval).
  * Numbers as %.6g. Status: SS_OK; SS_EIO (writing failed). */
 ss_status exp_compare_print(const scn_compare *c, const exp_compare_result *r, FILE *out);
 
