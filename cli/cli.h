@@ -49,6 +49,7 @@ int cli_eval(int argc, char **argv);
 int cli_pareto(int argc, char **argv);
 int cli_calibrate(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
+int cli_compare(int argc, char **argv);
 int cli_baseline(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_export(int argc, char **argv);

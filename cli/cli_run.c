@@ -5,6 +5,7 @@
 
 #include "ana_report.h"
 #include "cli.h"
+#include "exp_progress.h"
 
 typedef struct run_args {
     cli_u64 seed;
@@ -25,7 +26,7 @@ static const cli_opt run_opts[] = {
      "folder of model presets (default: models/presets of the\nshardsim home)",
      .expect = "a folder"),
     CLI_OPTION("--quiet", "-q", CLI_FLAG, offsetof(run_args, quiet), NULL,
-     "do not print the report"),
+     "do not print the report or progress"),
 };
 
 static const cli_cmd run_cmd = {
@@ -62,7 +63,14 @@ static int run_stored(const run_args *a, const scn_scenario *s)
         return rc;
     char err[1024];
     exp_run_result r;
-    ss_status st = exp_run(s, &(exp_run_opts){.presets_dir = a->presets}, db, &r, err, sizeof err);
+    exp_progress prog;
+    char what[96];
+    snprintf(what, sizeof what, "run %.80s", s->name);
+    exp_progress_init(&prog, stderr, -1, what);
+    exp_run_opts ro = {.presets_dir = a->presets, .progress = a->quiet ? NULL : exp_progress_sim_cb,
+                       .progress_ctx = &prog};
+    ss_status st = exp_run(s, &ro, db, &r, err, sizeof err);
+    exp_progress_end(&prog);
     ana_db_close(db);
     if (st != SS_OK) {
         fprintf(stderr, "shardsim run: %s\n", err);

@@ -25,7 +25,7 @@ static const cli_opt sweep_opts[] = {
      "folder of model presets (default: models/presets of the\nshardsim home)",
      .expect = "a folder"),
     CLI_OPTION("--quiet", "-q", CLI_FLAG, offsetof(sweep_args, quiet), NULL,
-     "do not print the summary line"),
+     "no progress and no summary line"),
 };
 
 static const cli_cmd sweep_cmd = {
@@ -47,7 +47,8 @@ static const cli_cmd sweep_cmd = {
     .min_pos = 1,
     .max_pos = 1,
     .epilogue = "Exit status: 0 every point stored; 1..63 that many points failed or were not\n"
-                "done (63: 63 or more); otherwise as `shardsim --help` says (65: a bad sweep\n"
+                "done (63: 63 or more); 130 interrupted (SIGINT: running points finish, a second\n"
+                "SIGINT abandons them; nothing partial is stored); otherwise as `shardsim --help` says (65: a bad sweep\n"
                 "file, or its name already stored with other axes).\n",
 };
 
@@ -78,8 +79,15 @@ static int run_sweep(const sweep_args *a, const scn_sweep *sw)
     exp_sweep_summary sum;
     exp_run_opts ro = {.presets_dir = a->presets};
     exp_sweep_opts o = {.jobs = (int)a->jobs, .run = &ro, .log = stderr};
+    exp_progress prog;
+    char what[96];
+    snprintf(what, sizeof what, "sweep %.80s", sw->name);
+    exp_progress_init(&prog, stderr, -1, what);
+    if (!a->quiet)
+        o.progress = &prog;
     int mpi_worker = 0; /* under mpirun: ranks (exp_mpi.h); else forked workers */
     ss_status st = exp_mpi_sweep_run(sw, a->db, &o, &sum, &mpi_worker, err, sizeof err);
+    exp_progress_end(&prog);
     if (st == SS_OK && mpi_worker)
         return CLI_EX_OK; /* rank 0 reports */
     if (st == SS_EUNSUPPORTED) {
@@ -95,6 +103,11 @@ static int run_sweep(const sweep_args *a, const scn_sweep *sw)
                "(%d %s%s) in %s\n", sw->name, sum.n_points, sum.n_new, sum.n_stored,
                sum.n_failed, sum.n_lost, sum.jobs, exp_mpi_world_size() > 1 ? "MPI worker rank"
                : "worker", sum.jobs == 1 ? "" : "s", a->db);
+    if (sum.interrupted) {
+        fprintf(stderr, "shardsim sweep: interrupted; the points stored so far are kept, rerun "
+                        "to complete the sweep\n");
+        return 130;
+    }
     size_t bad = sum.n_failed + sum.n_lost;
     return bad > 63 ? 63 : (int)bad;
 }

@@ -33,6 +33,8 @@ static const char usage[] =
     "                        activation codec, Pareto front marked, stored in the DB\n"
     "  sweep SWEEP.json [-j N]  every point (axis values x seeds) of a sweep file,\n"
     "                        in N worker processes, stored once each; --list prints them\n"
+    "  compare SCENARIO [--seeds N]  the variants of a scenario's compare block on\n"
+    "                        the same seeds: per metric, paired differences, 95 % CIs\n"
     "  baseline DB --out FILE  the regression baseline of a stored run (metrics,\n"
     "                        accuracy, digest; JSON)\n"
     "  check DB --baseline FILE  a stored run against a baseline: exit 1 on a\n"
@@ -49,11 +51,13 @@ static const char usage[] =
     "\n"
     "Exit status: 0 ok, 64 usage error, 65 bad input data, 66 input file missing,\n"
     "70 internal error, 73 cannot create or write the output, 74 I/O or database\n"
-    "error, 75 database busy (try again).\n"
+    "error, 75 database busy (try again), 130 interrupted (sweep, compare).\n"
     "\n"
     "Environment: SHARDSIM_HOME overrides the folder holding scenarios/ and\n"
     "models/presets/ (default: the source tree this binary was built from);\n"
     "SHARDSIM_ASSETS the shared data folder (default: $SHARDSIM_HOME/../shared/assets).\n"
+    "Progress (run, sweep, compare; -q silences it) goes to stderr: one updating line\n"
+    "on a terminal, else a line every SHARDSIM_PROGRESS_INTERVAL seconds (default 10).\n"
     "OPENBLAS_CORETYPE forces an OpenBLAS kernel (Haswell, SkylakeX, Zen...);\n"
     "unset, a generic fallback kernel (Prescott, Core2...) is replaced by the best\n"
     "one the CPU supports, checked against a naive multiply first.\n";
@@ -77,6 +81,8 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_calibrate(argc, argv);
     if (strcmp(cmd, "sweep") == 0)
         return cli_sweep(argc, argv);
+    if (strcmp(cmd, "compare") == 0)
+        return cli_compare(argc, argv);
     if (strcmp(cmd, "baseline") == 0)
         return cli_baseline(argc, argv);
     if (strcmp(cmd, "check") == 0)
@@ -88,7 +94,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
     if (strcmp(cmd, "tune") == 0)
         return cli_tune(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, sweep, baseline, check, export, merge, tune, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, compare, baseline, check, export, merge, tune, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 

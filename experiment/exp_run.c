@@ -72,6 +72,8 @@ static ss_status sim_opts(const scn_scenario *s, const exp_run_opts *o, exp_dirs
         .keep_routes = o->keep_routes || s->record == SCN_RECORD_REQUESTS,
         .analytic = o->analytic,
         .generate = o->generate,
+        .progress = o->progress,
+        .progress_ctx = o->progress_ctx,
     };
     return SS_OK;
 }

@@ -89,6 +89,9 @@ typedef struct exp_run_opts {
     const char *version;      /* NULL: this build's SS_VERSION */
     const char *build_id;     /* the build identity in the run key and runs.build_id;
                                  NULL: this build's exp_build_id(); "": none */
+    sim_progress_fn progress; /* sim_run_opts.progress: called while a new run simulates
+                                 (exp_progress_sim_cb shows it); NULL: none */
+    void *progress_ctx;
 } exp_run_opts;
 
 /* Where exp_run stopped. */

@@ -10,9 +10,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
+#include <sqlite3.h>
 
 #include "ana_sha256.h"
 #include "ana_sweep.h"
@@ -24,6 +26,7 @@ enum { PT_PENDING = 0, PT_NEW, PT_STORED, PT_FAILED, PT_LOST };
 
 typedef struct shared {
     atomic_size_t next;      /* the next point index to take */
+    atomic_int stop;         /* 1: take no new point (SIGINT) */
     unsigned char outcome[]; /* (n_points) PT_* */
 } shared;
 _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 || ATOMIC_LLONG_LOCK_FREE == 2,
@@ -110,6 +113,7 @@ static void worker(const scn_sweep *sw, const char *db_path, shared *sh, pid_t p
     /* Die with the parent: a killed sweep stops, it does not go on unseen. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
         _exit(3);
+    signal(SIGINT, SIG_IGN); /* the parent decides: finish this point, take no other */
     openblas_set_num_threads(1);
     ana_db *db = NULL;
     int64_t sweep_id;
@@ -122,11 +126,64 @@ static void worker(const scn_sweep *sw, const char *db_path, shared *sh, pid_t p
         ana_db_close(db);
         _exit(2);
     }
+    /* WAL with synchronous=NORMAL: a commit is atomic and survives a crash
+     * of the process (what a killed sweep needs) but is not fsynced; a
+     * power cut may lose the last points, which the resumable sweep runs
+     * again. FULL costs one fsync per transaction, two per point: most of
+     * a sweep of tiny points (tests/bench/bench_sweep.c). */
+    sqlite3_exec(ana_db_sqlite(db), "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     size_t i;
-    while ((i = atomic_fetch_add(&sh->next, 1)) < sw->n_points)
+    while (!atomic_load(&sh->stop) && (i = atomic_fetch_add(&sh->next, 1)) < sw->n_points)
         sh->outcome[i] = (unsigned char)run_point(sw, i, sweep_id, db, ro, log);
     ana_db_close(db);
     _exit(0);
+}
+
+static volatile sig_atomic_t n_sigint;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    n_sigint++;
+}
+
+/* Points done, failed and running now (outcome bytes are written by the
+ * workers; a stale read only delays a count by one poll). */
+static void show_progress(const scn_sweep *sw, const shared *sh, exp_progress *p)
+{
+    size_t done = 0, failed = 0, taken = atomic_load(&sh->next);
+    for (size_t i = 0; i < sw->n_points; i++)
+        if (sh->outcome[i] != PT_PENDING)
+            done++, failed += sh->outcome[i] != PT_NEW && sh->outcome[i] != PT_STORED;
+    if (taken > sw->n_points)
+        taken = sw->n_points;
+    exp_progress_points(p, done, sw->n_points, failed, taken > done ? taken - done : 0, 0);
+}
+
+/* Wait for the workers, polling for SIGINT and progress every 50 ms. */
+static void wait_workers(const scn_sweep *sw, shared *sh, const pid_t *pids, int started,
+                         exp_progress *progress)
+{
+    const struct timespec tick = {0, 50 * 1000 * 1000};
+    int killed = 0;
+    for (int alive = started; alive > 0;) {
+        int wst;
+        pid_t w = waitpid(-1, &wst, WNOHANG);
+        if (w > 0) {
+            alive--;
+            continue;
+        }
+        if (w < 0 && errno != EINTR)
+            break;
+        if (n_sigint)
+            atomic_store(&sh->stop, 1);
+        if (n_sigint > 1 && !killed) /* asked twice: abandon the running points */
+            for (int k = 0; k < started; k++, killed = 1)
+                kill(pids[k], SIGKILL);
+        if (progress)
+            show_progress(sw, sh, progress);
+        nanosleep(&tick, NULL);
+    }
 }
 
 static void summarise(const scn_sweep *sw, const shared *sh, exp_sweep_summary *out)
@@ -170,10 +227,15 @@ ss_status exp_sweep_run(const scn_sweep *sw, const char *db_path, const exp_swee
         return ss_err(err, errlen, SS_ENOMEM, "%s: cannot map %zu bytes of shared memory: %s",
                       sw->source_path, map_len, strerror(errno));
     atomic_init(&sh->next, 0);
-    pid_t parent = getpid();
+    atomic_init(&sh->stop, 0);
+    pid_t parent = getpid(), pids[1024];
     fflush(NULL); /* no buffered output may be written twice by a child */
+    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+    sigemptyset(&sa.sa_mask);
+    n_sigint = 0;
+    sigaction(SIGINT, &sa, &old_sa);
     int started = 0;
-    for (; started < jobs; started++) {
+    for (; started < jobs && started < 1024 && !n_sigint; started++) {
         pid_t pid = fork();
         if (pid == 0)
             worker(sw, db_path, sh, parent, o->run, o->log);
@@ -182,17 +244,16 @@ ss_status exp_sweep_run(const scn_sweep *sw, const char *db_path, const exp_swee
                         started + 1, strerror(errno));
             break;
         }
+        pids[started] = pid;
     }
-    for (int alive = started; alive > 0;) {
-        int wst;
-        if (wait(&wst) > 0)
-            alive--;
-        else if (errno != EINTR)
-            break;
-    }
+    wait_workers(sw, sh, pids, started, o->progress);
+    out->interrupted = n_sigint > 0;
+    sigaction(SIGINT, &old_sa, NULL);
     if (started > 0) /* the workers that ran did every point they could take */
         summarise(sw, sh, out);
     munmap(sh, map_len);
+    if (started == 0 && out->interrupted)
+        return SS_OK;
     return started > 0 ? SS_OK : st;
 }
 

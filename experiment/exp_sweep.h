@@ -15,6 +15,12 @@
  * a killed sweep leaves only whole runs and whole point rows, and a rerun
  * does only what is missing (stored runs are found by their keys).
  *
+ * SIGINT (Ctrl-C) stops cleanly: the parent asks the workers (which ignore
+ * SIGINT themselves) to take no new point, they finish the one they run,
+ * and exp_sweep_run returns with out->interrupted set; a second SIGINT
+ * kills the workers (their open transactions roll back: no partial run).
+ * While it waits, the parent shows progress (exp_progress) if asked to.
+ *
  * Database content does not depend on N or on the order points finish:
  * run ids do, and they are outside every digest (ana_run_digest,
  * ana_sweep_digest).
@@ -25,6 +31,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "exp_progress.h"
 #include "exp_run.h"
 #include "scn_sweep.h"
 #include "ss_status.h"
@@ -33,6 +40,7 @@ typedef struct exp_sweep_opts {
     int jobs;                 /* worker processes; <= 0: the number of online cores */
     const exp_run_opts *run;  /* options of every point's exp_run; NULL: defaults */
     FILE *log;                /* one line per failed point (written by the workers); NULL: none */
+    exp_progress *progress;   /* points done / failed / running while waiting; NULL: none */
 } exp_sweep_opts;
 
 typedef struct exp_sweep_summary {
@@ -42,6 +50,7 @@ typedef struct exp_sweep_summary {
     size_t n_failed;   /* recorded as failed */
     size_t n_lost;     /* not done: a worker died or could not record it */
     int jobs;          /* workers used */
+    int interrupted;   /* 1: stopped by SIGINT (the points not taken are n_lost) */
 } exp_sweep_summary;
 
 /* Run sweep `sw` into the database at `db_path` (created if missing).

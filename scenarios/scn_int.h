@@ -65,6 +65,9 @@ ss_status scn_load_text(const char *label, const char *dir, const char *text, si
  * is not in that syntax. */
 const cJSON *scn_override_lookup(const cJSON *root, const char *path, int *malformed);
 ss_status scn_oom(const scn_loader *L);
+/* The "compare" block (scn_compare.h) of a scenario whose document without
+ * the block, --set overrides applied, is `root` (scn_compare.c). */
+ss_status scn_compare_check(const ss_json_ctx *cx, const cJSON *block, const cJSON *root);
 /* Member `key` of obj: a number in [min, max] ((min, max] with min_open). */
 ss_status scn_number(const scn_loader *L, const cJSON *obj, const char *path, const char *key,
                      int required, double min, int min_open, double max, double *out);

@@ -713,7 +713,7 @@ static ss_status load_doc(const char *path, const char *dir, const char *text, s
     else if (slash)
         snprintf(L.dir, sizeof L.dir, "%.*s", (int)(slash - path + 1), path);
 
-    cJSON *root = NULL;
+    cJSON *root = NULL, *compare = NULL;
     char *printed = NULL;
     ss_status rc = text ? ss_json_parse(path, text, len, &root, err, errlen)
                         : ss_json_load_file(path, &root, err, errlen);
@@ -722,6 +722,9 @@ static ss_status load_doc(const char *path, const char *dir, const char *text, s
     for (size_t i = 0; i < n_overrides; i++)
         if ((rc = scn_override_apply(root, &overrides[i], &L.cx)))
             goto fail;
+    /* The compare block names variants of the scenario, it is no part of
+     * it: left out of the canonical JSON (and so of every run key). */
+    compare = cJSON_DetachItemFromObjectCaseSensitive(root, "compare");
     printed = cJSON_PrintUnformatted(root);
     if (!printed) {
         rc = scn_oom(&L);
@@ -734,12 +737,14 @@ static ss_status load_doc(const char *path, const char *dir, const char *text, s
         rc = scn_oom(&L);
         goto fail;
     }
-    if ((rc = validate(&L, root)))
+    if ((rc = validate(&L, root)) || (compare && (rc = scn_compare_check(&L.cx, compare, root))))
         goto fail;
+    cJSON_Delete(compare);
     cJSON_Delete(root);
     scn_loader_fini(&L);
     return SS_OK;
 fail:
+    cJSON_Delete(compare);
     cJSON_Delete(root);
     scn_loader_fini(&L);
     scn_scenario_fini(out);

@@ -53,6 +53,8 @@ struct sim_engine {
      * (one sift) instead of a pop plus a push; otherwise the root is popped
      * when the handler returns. */
     int root_is_spent;
+    sim_progress_fn progress; /* NULL: none (sim_engine_set_progress) */
+    void *progress_ctx;
 };
 
 /* (time, seq_slot) compared as one unsigned 128-bit number: time is never
@@ -273,6 +275,8 @@ void sim_engine_run(sim_engine *e, sim_time_ns until)
             e->root_is_spent = 0;
             pop_root(e);
         }
+        if (e->progress && (e->n_run & (SIM_PROGRESS_EVERY - 1)) == 0)
+            e->progress(e->progress_ctx, e->now, e->n_run);
     }
 }
 
@@ -288,4 +292,10 @@ ss_status sim_time_from_s(double s, sim_time_ns *out)
         return SS_ERANGE;
     *out = (sim_time_ns)llround(s * 1e9);
     return SS_OK;
+}
+
+void sim_engine_set_progress(sim_engine *e, sim_progress_fn fn, void *ctx)
+{
+    e->progress = fn;
+    e->progress_ctx = ctx;
 }

@@ -56,6 +56,15 @@ void sim_engine_run(sim_engine *e, sim_time_ns until);
 void sim_engine_stop(sim_engine *e);
 
 sim_time_ns sim_engine_now(const sim_engine *e);
+
+/* An observer called after every 2^16-th event run (and never otherwise):
+ * the clock reached and the events run so far. It must not touch the
+ * engine; it exists so that the experiment layer can show progress (and
+ * read the wall clock there) while the simulation itself stays a function
+ * of its inputs. */
+typedef void (*sim_progress_fn)(void *ctx, sim_time_ns now, uint64_t n_run);
+#define SIM_PROGRESS_EVERY (1u << 16)
+void sim_engine_set_progress(sim_engine *e, sim_progress_fn fn, void *ctx);
 /* Events scheduled and not yet run or dropped (cancelled ones count until dropped). */
 size_t sim_engine_pending(const sim_engine *e);
 /* Events run so far (cancelled ones excluded). */

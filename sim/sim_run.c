@@ -487,6 +487,8 @@ ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *
         start_arrivals(&w);
     }
     if (st == SS_OK) {
+        if (opts->progress)
+            sim_engine_set_progress(w.run.eng, opts->progress, opts->progress_ctx);
         sim_engine_run(w.run.eng, SIM_TIME_MAX);
         st = w.run.failure;
     }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "scn_scenario.h"
+#include "sim_engine.h"
 #include "sim_results.h"
 #include "ss_status.h"
 
@@ -41,6 +42,9 @@ typedef struct sim_run_opts {
                                 the cost model, wire bytes from comp_wire_bytes_max (llm-int8:
                                 every column an outlier); lets models that cannot serve
                                 generation sessions (the MNIST CNN) be timed */
+    sim_progress_fn progress; /* NULL: none; else called every SIM_PROGRESS_EVERY events
+                                 (sim_engine_set_progress): observes, never changes a result */
+    void *progress_ctx;
 } sim_run_opts;
 
 /* Run `s` with seed s->seed. On success *out holds the results (release with
