@@ -199,6 +199,79 @@ START_TEST(test_no_client_object_is_the_unlimited_client)
 }
 END_TEST
 
+
+/* A reroute into two hops, by hand. Placement "petals" on the tiny model
+ * (3 blocks; per block 82176 B of weights + Petals' KV reserve of 128 x
+ * 4096 x 2 = 1048576 B; autograd reserve 2 GiB / 14336 x 64 = 9586981 B):
+ * n-0 with 12 MB holds floor((12e6 - 9586981) / 1130752) = 2 blocks, the
+ * others with 11 MB one each; joining in order they take n-0 [0, 2),
+ * n-1 [2, 3), n-2 [0, 1), n-3 [1, 2) (checked below). "round-robin"
+ * routes the request n-0 [0, 2) -> n-1 [2, 3). Nothing but n-0 covers
+ * [0, 2), so when n-0 dies the reroute is the chain n-2 [0, 1) ->
+ * n-3 [1, 2). RTT 0, no last mile, node links 1e6 B/s, the client
+ * unlimited (no "client" object): a transfer takes bytes / 1e6 s.
+ * Prompt 8, output 3. Node times as in the chain above (one block:
+ * prefill 88320 ns, decode at ctx c 82176 + 256 (c + 1) + 512 ns; n-0's
+ * two blocks twice that).
+ *   pass 1: c->n0 1040 B 1040000, n0 176640, n0->n1 1040000, n1 88320,
+ *           n1->c 1040000: first token at 3384960
+ *   pass 2 (ctx 8): c->n0 144000 -> 3528960; n0 computes 169984 until
+ *           3698944, but dies at 3600000: the batch is lost, the hop
+ *           recovers at once (retries 1): the stored 8 positions (1040 B)
+ *           and the pass (144 B) go from the client to n-2: 1184000 ->
+ *           4784000 (recovery 1184000); n-2 replays 8 (prefill 88320) and
+ *           decodes (84992): 173312 -> 4957312; to n-3 the pass and the 8
+ *           replayed outputs, 1184000 -> 6141312; n-3 173312 -> 6314624;
+ *           n-3 -> n-1 144000 -> 6458624; n-1 84992 -> 6543616; -> client
+ *           144000 -> 6687616
+ *   pass 3 (ctx 9): 4 transfers of 144000 and 3 decodes of 85248:
+ *           6687616 + 576000 + 255744 = 7519360 = finish.
+ * Positions recomputed: 8 on each of the 2 new nodes = 16. */
+START_TEST(test_two_hop_reroute_matches_hand_computation)
+{
+    sim_results r;
+    run_fmt(&r,
+            "{\"version\": 1, \"seed\": 5, \"horizon_s\": 100,\n"
+            " \"model\": {\"preset\": \"tiny\", \"weights\": \"fp16\"},\n"
+            " \"network\": {\"regions\": [\"a\"], \"rtt_ms\": [[0]]},\n"
+            " \"nodes\": [{\"name\": \"big\", \"region\": \"a\", \"device\": {\"peak_tflops\": 1,"
+            " \"mem_bw_gbps\": 1, \"memory_gb\": 0.012, \"compute_eff\": 1, \"bw_eff\": 1},"
+            " \"uplink_mbps\": 8, \"downlink_mbps\": 8},\n"
+            "  {\"name\": \"n\", \"count\": 3, \"region\": \"a\", \"device\": {\"peak_tflops\": 1,"
+            " \"mem_bw_gbps\": 1, \"memory_gb\": 0.011, \"compute_eff\": 1, \"bw_eff\": 1},"
+            " \"uplink_mbps\": 8, \"downlink_mbps\": 8}],\n"
+            " \"placement\": {\"policy\": \"petals\"},\n"
+            " \"routing\": {\"policy\": \"round-robin\", \"view\": \"truth\"},\n"
+            " \"faults\": [{\"node\": \"big\", \"down_at_s\": 0.0036}],\n"
+            " \"workload\": {\"arrivals\": {\"closed\": {\"users\": 1, \"think_time_s\": 0}},"
+            " \"n_requests\": 1,\n"
+            "   \"prompt_tokens\": 8, \"output_tokens\": 3, \"client_region\": \"a\"}}\n");
+    const int span[4][2] = {{0, 2}, {2, 3}, {0, 1}, {1, 2}};
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(r.nodes[i].first_block == span[i][0] && r.nodes[i].end_block == span[i][1],
+                      "node %d serves [%d, %d)", i, r.nodes[i].first_block, r.nodes[i].end_block);
+    const sim_request_rec *q = &r.requests[0];
+    ck_assert_int_eq(q->status, SIM_REQUEST_OK);
+    ck_assert_int_eq(q->arrival_ns, 0);
+    ck_assert_int_eq(q->first_token_ns, 3384960);
+    ck_assert_int_eq(q->finish_ns, 7519360);
+    ck_assert_int_eq(q->retries, 1);
+    ck_assert_int_eq(q->recovery_ns, 1184000);
+    ck_assert_int_eq(q->tokens_recomputed, 16);
+    /* the route as it ended: prefix (none) + n-2, n-3 + suffix n-1 */
+    ck_assert_int_eq(q->route_len, 3);
+    ck_assert_int_eq(r.route[q->route_off].node, 2);
+    ck_assert_int_eq(r.route[q->route_off + 1].node, 3);
+    ck_assert_int_eq(r.route[q->route_off + 2].node, 1);
+    /* n-0 computed pass 1 and part of pass 2 (lost) */
+    ck_assert_int_eq(r.nodes[0].busy_ns, 176640 + (3600000 - 3528960));
+    ck_assert_int_eq(r.nodes[2].busy_ns, 173312 + 85248);
+    ck_assert_int_eq(r.nodes[3].busy_ns, 173312 + 85248);
+    ck_assert_uint_eq(r.nodes[3].bytes_in, 1184 + 144);
+    sim_results_fini(&r);
+}
+END_TEST
+
 Suite *pattern_suite(void)
 {
     Suite *s = suite_create("pattern");
@@ -207,6 +280,7 @@ Suite *pattern_suite(void)
     tcase_add_test(t, test_server_to_server_latency_matches_hand_computation);
     tcase_add_test(t, test_client_relayed_latency_matches_hand_computation);
     tcase_add_test(t, test_no_client_object_is_the_unlimited_client);
+    tcase_add_test(t, test_two_hop_reroute_matches_hand_computation);
     suite_add_tcase(s, t);
     return s;
 }
