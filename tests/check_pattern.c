@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model_cost.h"
+#include "model_desc.h"
 #include "scn_scenario.h"
 #include "sim_run.h"
 #include "test_util.h"
@@ -259,6 +261,7 @@ START_TEST(test_two_hop_reroute_matches_hand_computation)
     ck_assert_int_eq(q->recovery_ns, 1184000);
     ck_assert_int_eq(q->tokens_recomputed, 16);
     /* the route as it ended: prefix (none) + n-2, n-3 + suffix n-1 */
+    ck_assert_int_eq(q->hops, 2); /* the chain first chosen */
     ck_assert_int_eq(q->route_len, 3);
     ck_assert_int_eq(r.route[q->route_off].node, 2);
     ck_assert_int_eq(r.route[q->route_off + 1].node, 3);
@@ -272,6 +275,60 @@ START_TEST(test_two_hop_reroute_matches_hand_computation)
 }
 END_TEST
 
+/* The client's LM head for Llama-2-7B in fp16 on the cpu-8core preset, by
+ * hand (models/COST_MODEL.md): V = 32000, d = 4096, w = 2 B;
+ *   bytes = V d w + 4 (d + V) = 262144000 + 144384 = 262288384
+ *   memory = bytes / (83.2e9 x 0.7 = 58.24e9) = 4.50358 ms
+ *   FLOPs = 2 V d = 262144000 / (1.28e12 x 0.5) = 0.4096 ms: memory-bound.
+ * Embedding of 256 rows: 256 x 4096 x (2 + 4) = 6291456 B -> 0.108026 ms.
+ * The preset is loaded through a scenario's "client.device", overrides
+ * included, so the numbers are the ones a run uses. */
+START_TEST(test_client_device_costs_match_hand_computation)
+{
+    char dir[] = "/tmp/shardsim-patcXXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"version\": 1, \"model\": {\"preset\": \"llama-2-7b\", \"weights\": \"fp16\"},"
+          " \"nodes\": [{\"name\": \"n\", \"device\": \"a100-80gb\"}],"
+          " \"client\": {\"device\": {\"preset\": \"cpu-8core\", \"overhead_ms\": 0.5}},"
+          " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}}, \"n_requests\": 1,"
+          " \"prompt_tokens\": 1, \"output_tokens\": 1}}\n", f);
+    fclose(f);
+    scn_scenario s;
+    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
+    remove(path);
+    rmdir(dir);
+    ck_assert(s.client.has_device);
+    /* no rates given: unlimited (the preset's residential class is not taken) */
+    ck_assert(s.client.uplink_bytes_per_s == 0 && s.client.downlink_bytes_per_s == 0);
+    ck_assert(s.client.last_mile_ms == 0);
+    ck_assert(s.client_relayed == 0);
+    const scn_node *c = &s.client.device;
+    model_device d = {.peak_flops = c->peak_flops, .mem_bw_bytes_per_s = c->mem_bw_bytes_per_s,
+                      .compute_eff = c->compute_eff, .bw_eff = c->bw_eff,
+                      .overhead_s = c->overhead_s};
+    ck_assert(d.peak_flops == 1.28e12 && d.mem_bw_bytes_per_s == 83.2e9);
+    model_arch a;
+    model_desc m;
+    ck_assert_msg(model_arch_load(SS_SRC("models/presets"), "llama-2-7b", &a, err, sizeof err) ==
+                      SS_OK, "%s", err);
+    ck_assert_msg(model_desc_from_arch(&a, "fp16", &m, err, sizeof err) == SS_OK, "%s", err);
+    model_cost_terms h = model_cost_client_head(&d, &m, 1);
+    ck_assert(h.bytes == 262288384.0 && h.flops == 262144000.0);
+    ck_assert_double_eq_tol(h.memory_s, 262288384.0 / 58.24e9, 1e-15);
+    ck_assert_double_eq_tol(h.compute_s, 0.4096e-3, 1e-15);
+    ck_assert_double_eq_tol(h.total_s, 262288384.0 / 58.24e9 + 0.5e-3, 1e-15);
+    model_cost_terms e = model_cost_client_embed(&d, &m, 256);
+    ck_assert(e.bytes == 6291456.0 && e.flops == 0);
+    ck_assert_double_eq_tol(e.total_s, 6291456.0 / 58.24e9 + 0.5e-3, 1e-15);
+    model_desc_fini(&m);
+    scn_scenario_fini(&s);
+}
+END_TEST
+
 Suite *pattern_suite(void)
 {
     Suite *s = suite_create("pattern");
@@ -281,6 +338,7 @@ Suite *pattern_suite(void)
     tcase_add_test(t, test_client_relayed_latency_matches_hand_computation);
     tcase_add_test(t, test_no_client_object_is_the_unlimited_client);
     tcase_add_test(t, test_two_hop_reroute_matches_hand_computation);
+    tcase_add_test(t, test_client_device_costs_match_hand_computation);
     suite_add_tcase(s, t);
     return s;
 }
