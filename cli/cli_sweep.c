@@ -76,7 +76,7 @@ static void list_points(const scn_sweep *sw)
 static int run_sweep(const sweep_args *a, const scn_sweep *sw)
 {
     char err[1024];
-    exp_sweep_summary sum;
+    exp_sweep_summary sum = {0};
     exp_run_opts ro = {.presets_dir = a->presets};
     exp_sweep_opts o = {.jobs = (int)a->jobs, .run = &ro, .log = stderr};
     exp_progress prog;
