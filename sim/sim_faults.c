@@ -83,8 +83,10 @@ static void reroute_hop(world *w, int64_t ri, int hop)
                               : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h));
     double bytes = sim_w_act_bytes(w, replay, sim_w_width_in(w, h)) + pass;
     q->hop_sent_ns = sim_engine_now(w->run.eng);
-    sim_w_schedule(w, sim_w_transfer_arrival(w, -1, pick, bytes), sim_w_ev_hop_arrive,
-                   (uint64_t)ri, 0);
+    if (w->obs) sim_w_obs_route(w, ri, SIM_OBS_REROUTE, to, 1);
+    int64_t at = sim_w_transfer_arrival(w, -1, pick, bytes);
+    if (w->obs) sim_w_obs_transfer(w, ri, hop, -1, pick, bytes, at);
+    sim_w_schedule(w, at, sim_w_ev_hop_arrive, (uint64_t)ri, 0);
 }
 
 /* The node of hop `hop` failed (or lost this session's cache): the policy
@@ -133,6 +135,7 @@ static void node_down(world *w, int ni)
     n->rec.failures++;
     /* Work in progress and waiting work are lost; their sessions recover
      * elsewhere (sim_w_recover). */
+    if (w->obs) sim_w_obs_down(w, ni);
     int64_t *lost = n->batch;
     int n_lost = n->n_batch;
     if (n_lost > 0) {
@@ -167,6 +170,7 @@ static void node_up(world *w, int ni)
     n->up = 1;
     n->rec.down_ns += sim_engine_now(w->run.eng) - n->down_since_ns;
     w->nodes.views[ni].up = 1;
+    if (w->obs) sim_w_obs_node(w, ni, SIM_OBS_UP, -1, 0);
     sim_w_pull_span_queue(w, ni);
 }
 

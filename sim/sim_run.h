@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "scn_scenario.h"
+#include "sim_obs.h"
 #include "sim_results.h"
 #include "ss_status.h"
 
@@ -41,6 +42,7 @@ typedef struct sim_run_opts {
                                 the cost model, wire bytes from comp_wire_bytes_max (llm-int8:
                                 every column an outlier); lets models that cannot serve
                                 generation sessions (the MNIST CNN) be timed */
+    sim_obs *obs;            /* the event record's observer (sim_obs.h); NULL: nothing recorded */
 } sim_run_opts;
 
 /* Run `s` with seed s->seed. On success *out holds the results (release with
