@@ -27,6 +27,7 @@ enum {
     CLI_EX_USAGE = 64,
     CLI_EX_DATAERR = 65,
     CLI_EX_NOINPUT = 66,
+    CLI_EX_UNAVAILABLE = 69, /* what was asked for was not recorded (sysexits EX_UNAVAILABLE) */
     CLI_EX_SOFTWARE = 70,
     CLI_EX_CANTCREAT = 73,
     CLI_EX_IOERR = 74,
