@@ -37,7 +37,10 @@ static const char usage[] =
     "                        accuracy, digest; JSON)\n"
     "  check DB --baseline FILE  a stored run against a baseline: exit 1 on a\n"
     "                        regression; --junit FILE for CI\n"
-    "  export DB --csv DIR   every table of a stored run as CSV files\n"
+    "  export DB --csv DIR   every table of a stored run as CSV files;\n"
+    "                        --chrome-trace FILE its event record for Perfetto\n"
+    "  replay DB --run ID --request N  one request step by step from the event\n"
+    "                        record (--explain: route costs; --step: wait for Enter)\n"
     "  help [COMMAND]        this text, or a command's own help\n"
     "\n"
     "Options:\n"
@@ -45,7 +48,8 @@ static const char usage[] =
     "  --version             print the version\n"
     "\n"
     "Exit status: 0 ok, 64 usage error, 65 bad input data, 66 input file missing,\n"
-    "70 internal error, 73 cannot create or write the output, 74 I/O or database\n"
+    "69 not recorded (export --chrome-trace, replay of a run without an event\n"
+    "record), 70 internal error, 73 cannot create or write the output, 74 I/O or database\n"
     "error, 75 database busy (try again).\n"
     "\n"
     "Environment: SHARDSIM_HOME overrides the folder holding scenarios/ and\n"
@@ -80,8 +84,10 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_check(argc, argv);
     if (strcmp(cmd, "export") == 0)
         return cli_export(argc, argv);
+    if (strcmp(cmd, "replay") == 0)
+        return cli_replay(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, sweep, baseline, check, export, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, baseline, check, export, replay, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 
