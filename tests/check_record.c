@@ -5,11 +5,18 @@
  * bytes); installing an observer changes no result; the recorder
  * (analysis/ana_record.h) buffers what it was told. */
 #include <check.h>
+#include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ana_db.h"
 #include "ana_record.h"
+#include "ana_report.h"
+#include "ana_report_model.h"
+#include "ana_store.h"
+#include "exp_run.h"
 #include "scn_scenario.h"
 #include "sim_obs.h"
 #include "sim_run.h"
@@ -228,6 +235,69 @@ START_TEST(test_recorder_buffers_by_level)
 }
 END_TEST
 
+/* A run stored at level "hops" through exp_run loads into the report model
+ * with its events: as many as event_records counts, sorted by time, each
+ * metric equal to what ana_run_metric reads; the store wrote the
+ * recorder's rows in the run's transaction. */
+START_TEST(test_stored_record_loads_into_the_model)
+{
+    char dir[] = "/tmp/shardsim-recordXXXXXX", db_path[600], err[1024];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db_path, sizeof db_path, "%s/r.db", dir);
+    scn_override ov[] = {{"record.level", "hops"}};
+    scn_scenario s;
+    ck_assert_int_eq(exp_load(SS_SRC("tests/cli/data/record_failure.json"), ov, 1, NULL, &s, err,
+                              sizeof err), SS_OK);
+    exp_run_opts o = {.presets_dir = SS_SRC("models/presets"),
+                      .assets_dir = SS_SHARED_DIR "/assets"};
+    ana_db *db = NULL;
+    ck_assert_msg(ana_db_open(db_path, NULL, &db, err, sizeof err) == SS_OK, "%s", err);
+    exp_run_result res;
+    ck_assert_msg(exp_run(&s, &o, db, &res, err, sizeof err) == SS_OK, "%s", err);
+    double e2e;
+    ck_assert_int_eq(ana_run_metric(db, res.run_id, "e2e_s_p99", &e2e, err, sizeof err), SS_OK);
+    ana_db_close(db);
+    ana_report_model *m = NULL;
+    ck_assert_msg(ana_report_load(db_path, res.run_id, ANA_RM_ALL, &m, err, sizeof err) == SS_OK,
+                  "%s", err);
+    ck_assert_str_eq(m->record_level, "hops");
+    ck_assert_int_eq(m->n_nodes, 8);
+    ck_assert_int_eq(m->n_requests_rows, 40);
+    ck_assert_int_gt(m->n_hops, 0);
+    ck_assert_int_gt(m->n_node_events, 0);
+    for (size_t i = 1; i < m->n_hops; i++)
+        ck_assert(m->hops[i - 1].t_start <= m->hops[i].t_start);
+    ck_assert(ana_report_metric(m, "e2e_s_p99") == e2e);
+    ck_assert(isnan(ana_report_metric(m, "no_such_metric")));
+    /* the model's compute slices (one per batch) sum to each node's busy_s */
+    for (size_t n = 0; n < m->n_nodes; n++) {
+        double busy = 0, ls = -1, le = -1;
+        for (size_t i = 0; i < m->n_hops; i++) {
+            const ana_rm_hop *h = &m->hops[i];
+            if (h->node != m->nodes[n].id || strcmp(h->phase, "compute") != 0 ||
+                (h->t_start == ls && h->t_end == le))
+                continue;
+            busy += h->t_end - h->t_start;
+            ls = h->t_start;
+            le = h->t_end;
+        }
+        ck_assert_msg(fabs(busy - m->nodes[n].busy_s) < 1e-9 * (1 + m->n_hops), "node %zu", n);
+    }
+    ana_report_model_free(m);
+    /* an unknown run: one line, nothing loaded */
+    ck_assert_int_eq(ana_report_load(db_path, 99, 0, &m, err, sizeof err), SS_ENOTFOUND);
+    ck_assert_ptr_null(m);
+    scn_scenario_fini(&s);
+    char p[700];
+    const char *const sfx[] = {"", "-wal", "-shm"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(p, sizeof p, "%s%s", db_path, sfx[k]);
+        remove(p);
+    }
+    rmdir(dir);
+}
+END_TEST
+
 Suite *record_suite(void)
 {
     Suite *s = suite_create("record");
@@ -236,6 +306,7 @@ Suite *record_suite(void)
     tcase_add_test(tc, test_md1_waits_follow_lindley);
     tcase_add_test(tc, test_failures_record_matches_node_counters);
     tcase_add_test(tc, test_recorder_buffers_by_level);
+    tcase_add_test(tc, test_stored_record_loads_into_the_model);
     suite_add_tcase(s, tc);
     return s;
 }
