@@ -16,12 +16,17 @@
 static const struct {
     const char *table;
     const char *sql; /* ?1 = run id */
+    int since;       /* schema version that added the table */
 } csv_tables[] = {
-    {"runs", "SELECT * FROM runs WHERE id = ?1"},
-    {"requests", "SELECT * FROM requests WHERE run_id = ?1 ORDER BY id"},
-    {"nodes", "SELECT * FROM nodes WHERE run_id = ?1 ORDER BY id"},
-    {"metrics", "SELECT * FROM metrics WHERE run_id = ?1 ORDER BY name"},
-    {"accuracy", "SELECT * FROM accuracy WHERE run_id = ?1 ORDER BY codec, metric"},
+    {"runs", "SELECT * FROM runs WHERE id = ?1", 1},
+    {"requests", "SELECT * FROM requests WHERE run_id = ?1 ORDER BY id", 1},
+    {"nodes", "SELECT * FROM nodes WHERE run_id = ?1 ORDER BY id", 1},
+    {"metrics", "SELECT * FROM metrics WHERE run_id = ?1 ORDER BY name", 1},
+    {"accuracy", "SELECT * FROM accuracy WHERE run_id = ?1 ORDER BY codec, metric", 1},
+    {"event_records", "SELECT * FROM event_records WHERE run_id = ?1", 5},
+    {"hop_events", "SELECT * FROM hop_events WHERE run_id = ?1 ORDER BY seq", 5},
+    {"node_events", "SELECT * FROM node_events WHERE run_id = ?1 ORDER BY seq", 5},
+    {"route_decisions", "SELECT * FROM route_decisions WHERE run_id = ?1 ORDER BY seq", 5},
 };
 
 static void csv_text(FILE *f, const char *s, size_t n)
@@ -140,6 +145,8 @@ static ss_status write_all(ana_db *db, int64_t id, const char *tmp, char *err, s
     ss_status s = SS_OK;
     char p[4200];
     for (size_t t = 0; t < sizeof csv_tables / sizeof csv_tables[0] && s == SS_OK; t++) {
+        if (ana_db_schema_version(db) < csv_tables[t].since)
+            continue; /* an older file opened read-only: the table does not exist */
         snprintf(p, sizeof p, "%s/%s.csv", tmp, csv_tables[t].table);
         s = write_table(db, id, p, csv_tables[t].sql, err, errlen);
     }

@@ -1,7 +1,8 @@
 /* ana_export.h - a stored run's tables as files for other tools.
  *
  * CSV (RFC 4180): one file per table of the run, `runs.csv` (its row),
- * `requests.csv`, `nodes.csv`, `metrics.csv`, `accuracy.csv`, every column
+ * `requests.csv`, `nodes.csv`, `metrics.csv`, `accuracy.csv` and (schema v5) `event_records.csv`,
+ * `hop_events.csv`, `node_events.csv`, `route_decisions.csv`, every column
  * of the table as SELECT * gives it, with a header row, rows in primary-key
  * order. Fields: NULL empty; INTEGER decimal; REAL %.17g (reads back
  * exactly); TEXT as is, quoted ("...", inner quotes doubled) when it holds a

@@ -1,4 +1,5 @@
-/* ana_report.c - text report of one run, straight from the results tables. */
+/* ana_report.c - the text renderer of the report model, and `report`'s
+ * load-then-render. */
 #include "ana_report.h"
 
 #include <inttypes.h>
@@ -6,31 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ana_db_int.h"
-
-typedef struct report {
-    ana_db *db;
-    sqlite3_stmt *metric; /* SELECT value FROM metrics WHERE run_id=? AND name=? */
-    int64_t run_id;
-    char *err;
-    size_t errlen;
-    ss_status status;     /* first failure while printing */
-} report;
-
-/* NaN when the metric is absent or NULL (undefined). */
-static double metric(report *rp, const char *name)
-{
-    double v = NAN;
-    sqlite3_bind_int64(rp->metric, 1, rp->run_id);
-    sqlite3_bind_text(rp->metric, 2, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(rp->metric);
-    if (rc == SQLITE_ROW && sqlite3_column_type(rp->metric, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(rp->metric, 0);
-    else if (rc != SQLITE_ROW && rc != SQLITE_DONE && rp->status == SS_OK)
-        rp->status = ana_db_fail(rp->db, rc, "report: read metrics", rp->err, rp->errlen);
-    sqlite3_reset(rp->metric);
-    return v;
-}
+#include "ana_report_model.h"
 
 /* "%10.6g" or a right-aligned "-" for undefined values. */
 static void print_num(FILE *out, double v)
@@ -50,150 +27,95 @@ static const char *fmt_num(char buf[32], double v)
     return buf;
 }
 
-static void print_dist(report *rp, FILE *out, const char *label, const char *prefix)
+static void print_dist(const ana_report_model *m, FILE *out, const char *label, const char *prefix)
 {
     static const char *const stats[] = {"mean", "p50", "p90", "p99"};
     char name[64];
     fprintf(out, "  %-14s", label);
     for (size_t i = 0; i < 4; i++) {
         snprintf(name, sizeof name, "%s_%s", prefix, stats[i]);
-        print_num(out, metric(rp, name));
+        print_num(out, ana_report_metric(m, name));
     }
     snprintf(name, sizeof name, "%s_n", prefix);
-    double n = metric(rp, name);
+    double n = ana_report_metric(m, name);
     fprintf(out, "   (n=%.0f)\n", isnan(n) ? 0.0 : n);
 }
 
-static const char *text_or(sqlite3_stmt *st, int col, const char *dflt)
+static const char *or(const char *s, const char *dflt) { return s ? s : dflt; }
+
+static void render_head(const ana_report_model *m, FILE *out)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? (const char *)t : dflt;
+    fprintf(out, "shardsim run %" PRId64 "\n", m->run_id);
+    fprintf(out, "  scenario       %s\n", or(m->scenario_name, "?"));
+    fprintf(out, "  seed           %s\n", or(m->seed, "?"));
+    fprintf(out, "  status         %s\n", or(m->status, "?"));
+    fprintf(out, "  version        %s\n", or(m->version, "?"));
+    fprintf(out, "  build          %s\n", or(m->build_id, "-"));
+    fprintf(out, "  blas core      %s\n", or(m->blas_core, "-"));
+    fprintf(out, "  run key        %s\n", or(m->run_key, "?"));
+    fprintf(out, "  simulated      %.9g s, %" PRId64 " events\n", m->sim_end_s, m->n_events);
+    if (!isnan(m->wall_seconds))
+        fprintf(out, "  wall clock     %.3f s\n", m->wall_seconds);
 }
 
-static ss_status print_run(report *rp, FILE *out)
+static void render_metrics(const ana_report_model *m, FILE *out)
 {
-    ana_db *db = rp->db;
-    sqlite3_stmt *st = NULL;
-    ss_status s;
-    const char *sql = rp->run_id == ANA_RUN_LATEST
-                          ? "SELECT id, scenario_name, seed, status, version, blas_core, sim_end_s,"
-                            " n_events, n_requests, requests_recorded, wall_seconds, run_key, build_id"
-                            " FROM runs ORDER BY id DESC LIMIT 1"
-                          : "SELECT id, scenario_name, seed, status, version, blas_core, sim_end_s,"
-                            " n_events, n_requests, requests_recorded, wall_seconds, run_key, build_id"
-                            " FROM runs WHERE id = ?";
-    if ((s = ana_db_prepare(db, sql, &st, rp->err, rp->errlen)) != SS_OK)
-        return s;
-    if (rp->run_id != ANA_RUN_LATEST)
-        sqlite3_bind_int64(st, 1, rp->run_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_finalize(st);
-        if (rp->run_id == ANA_RUN_LATEST)
-            return ss_err(rp->err, rp->errlen, SS_ENOTFOUND, "%s: report: the database holds no runs",
-                          db->name);
-        return ss_err(rp->err, rp->errlen, SS_ENOTFOUND, "%s: report: no run with id %" PRId64,
-                      db->name, rp->run_id);
-    }
-    if (rc != SQLITE_ROW) {
-        s = ana_db_fail(db, rc, "report: read run", rp->err, rp->errlen);
-        sqlite3_finalize(st);
-        return s;
-    }
-    rp->run_id = sqlite3_column_int64(st, 0);
-    fprintf(out, "shardsim run %" PRId64 "\n", rp->run_id);
-    fprintf(out, "  scenario       %s\n", text_or(st, 1, "?"));
-    fprintf(out, "  seed           %s\n", text_or(st, 2, "?"));
-    fprintf(out, "  status         %s\n", text_or(st, 3, "?"));
-    fprintf(out, "  version        %s\n", text_or(st, 4, "?"));
-    fprintf(out, "  build          %s\n", text_or(st, 12, "-"));
-    fprintf(out, "  blas core      %s\n", text_or(st, 5, "-"));
-    fprintf(out, "  run key        %s\n", text_or(st, 11, "?"));
-    fprintf(out, "  simulated      %.9g s, %" PRId64 " events\n", sqlite3_column_double(st, 6),
-            (int64_t)sqlite3_column_int64(st, 7));
-    if (sqlite3_column_type(st, 10) != SQLITE_NULL)
-        fprintf(out, "  wall clock     %.3f s\n", sqlite3_column_double(st, 10));
-    int recorded = sqlite3_column_int(st, 9);
-    sqlite3_finalize(st);
-
-    fprintf(out, "requests         %.0f ok / %.0f total (%.0f failed, %.0f incomplete)%s\n",
-            metric(rp, "n_ok"), metric(rp, "n_requests"), metric(rp, "n_failed"),
-            metric(rp, "n_incomplete"), recorded ? "" : "; per-request rows not recorded");
-    fprintf(out, "latency (s)     %11s%11s%11s%11s\n", "mean", "p50", "p90", "p99");
-    print_dist(rp, out, "end-to-end", "e2e_s");
-    print_dist(rp, out, "TTFT", "ttft_s");
-    print_dist(rp, out, "TPOT", "tpot_s");
     char a[32], b[32];
+#define M(name) ana_report_metric(m, name)
+    fprintf(out, "requests         %.0f ok / %.0f total (%.0f failed, %.0f incomplete)%s\n",
+            M("n_ok"), M("n_requests"), M("n_failed"), M("n_incomplete"),
+            m->requests_recorded ? "" : "; per-request rows not recorded");
+    fprintf(out, "latency (s)     %11s%11s%11s%11s\n", "mean", "p50", "p90", "p99");
+    print_dist(m, out, "end-to-end", "e2e_s");
+    print_dist(m, out, "TTFT", "ttft_s");
+    print_dist(m, out, "TPOT", "tpot_s");
     fprintf(out, "throughput       %s output tokens/s, %s requests/s\n",
-            fmt_num(a, metric(rp, "throughput_tokens_per_s")),
-            fmt_num(b, metric(rp, "throughput_requests_per_s")));
-    fprintf(out, "utilisation      mean %s, max %s\n", fmt_num(a, metric(rp, "utilisation_mean")),
-            fmt_num(b, metric(rp, "utilisation_max")));
-    fprintf(out, "time in system   mean %s s\n", fmt_num(a, metric(rp, "time_in_system_mean_s")));
+            fmt_num(a, M("throughput_tokens_per_s")), fmt_num(b, M("throughput_requests_per_s")));
+    fprintf(out, "utilisation      mean %s, max %s\n", fmt_num(a, M("utilisation_mean")),
+            fmt_num(b, M("utilisation_max")));
+    fprintf(out, "time in system   mean %s s\n", fmt_num(a, M("time_in_system_mean_s")));
     fprintf(out, "availability     mean %s, sessions recovered %s\n",
-            fmt_num(a, metric(rp, "availability_mean")), fmt_num(b, metric(rp, "n_recovered")));
-    double slo = metric(rp, "slo_attainment");
+            fmt_num(a, M("availability_mean")), fmt_num(b, M("n_recovered")));
+    double slo = M("slo_attainment");
     if (!isnan(slo))
         fprintf(out, "SLO              %s of requests met it, goodput %s requests/s\n",
-                fmt_num(a, slo), fmt_num(b, metric(rp, "goodput_requests_per_s")));
-    if (rp->status != SS_OK)
-        return rp->status;
+                fmt_num(a, slo), fmt_num(b, M("goodput_requests_per_s")));
+#undef M
+}
 
-    if ((s = ana_db_prepare(db,
-                            "SELECT id, name, region, first_block, end_block, utilisation, bytes_in,"
-                            " bytes_out, failures FROM nodes WHERE run_id = ? ORDER BY id",
-                            &st, rp->err, rp->errlen)) != SS_OK)
-        return s;
-    sqlite3_bind_int64(st, 1, rp->run_id);
+ss_status ana_report_render_text(const ana_report_model *m, FILE *out, char *err, size_t errlen)
+{
+    render_head(m, out);
+    render_metrics(m, out);
     fprintf(out, "nodes\n  %6s %-20s %-12s %-11s %10s %14s %14s %8s\n", "id", "name", "region",
             "blocks", "util", "bytes_in", "bytes_out", "failures");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        const ana_rm_node *d = &m->nodes[i];
         char span[32];
-        snprintf(span, sizeof span, "[%d,%d)", sqlite3_column_int(st, 3), sqlite3_column_int(st, 4));
-        fprintf(out, "  %6d %-20s %-12s %-11s", sqlite3_column_int(st, 0), text_or(st, 1, ""),
-                text_or(st, 2, ""), span);
-        print_num(out, sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5));
-        fprintf(out, " %14" PRId64 " %14" PRId64 " %8d\n", (int64_t)sqlite3_column_int64(st, 6),
-                (int64_t)sqlite3_column_int64(st, 7), sqlite3_column_int(st, 8));
+        snprintf(span, sizeof span, "[%d,%d)", d->first_block, d->end_block);
+        fprintf(out, "  %6d %-20s %-12s %-11s", d->id, or(d->name, ""), or(d->region, ""), span);
+        print_num(out, d->utilisation);
+        fprintf(out, " %14" PRId64 " %14" PRId64 " %8d\n", d->bytes_in, d->bytes_out, d->failures);
     }
-    s = rc == SQLITE_DONE ? SS_OK : ana_db_fail(db, rc, "report: read nodes", rp->err, rp->errlen);
-    sqlite3_finalize(st);
-    return s;
+    if (fflush(out) != 0 || ferror(out))
+        return ss_err(err, errlen, SS_EIO, "report: writing the report failed");
+    return SS_OK;
 }
 
 ss_status ana_report_print(const char *db_path, int64_t run_id, FILE *out,
                            char *err, size_t errlen)
 {
-    ana_db *db = NULL;
-    ss_status s;
     if (!db_path || !out || run_id < 0)
         return ss_err(err, errlen, SS_EINVAL, "report: NULL path or output, or negative run id");
     locale_t c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     if (!c_loc)
         return ss_err(err, errlen, SS_ENOMEM, "%s: report: cannot create the C locale", db_path);
     locale_t old = uselocale(c_loc);
-    const ana_db_cfg cfg = {.readonly = 1};
-    report rp = {.run_id = run_id, .err = err, .errlen = errlen, .status = SS_OK};
-    if ((s = ana_db_open(db_path, &cfg, &db, err, errlen)) != SS_OK)
-        goto done;
-    rp.db = db;
-    if ((s = ana_db_prepare(db, "SELECT value FROM metrics WHERE run_id = ? AND name = ?",
-                            &rp.metric, err, errlen)) != SS_OK)
-        goto done;
-    /* One read transaction so the run, its metrics and nodes come from one
-     * snapshot even while a sweep is writing. */
-    int rc = sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        s = ana_db_fail(db, rc, "report: begin read", err, errlen);
-        goto done;
-    }
-    s = print_run(&rp, out);
-    ana_db_rollback(db);
-    if (s == SS_OK && (fflush(out) != 0 || ferror(out)))
-        s = ss_err(err, errlen, SS_EIO, "%s: report: writing the report failed", db_path);
-done:
-    sqlite3_finalize(rp.metric);
-    ana_db_close(db);
+    ana_report_model *m = NULL;
+    ss_status s = ana_report_load(db_path, run_id, 0, &m, err, errlen);
+    if (s == SS_OK && (s = ana_report_render_text(m, out, err, errlen)) == SS_EIO)
+        ss_err(err, errlen, SS_EIO, "%s: report: writing the report failed", db_path);
+    ana_report_model_free(m);
     uselocale(old);
     freelocale(c_loc);
     return s;

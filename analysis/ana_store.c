@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ana_db_int.h"
+#include "ana_record_int.h"
 #include "ana_metrics.h"
 #include "ana_sha256.h"
 #include "ss_alloc.h"
@@ -374,7 +375,7 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
         }
     }
 
-    if (r->n_nodes > 0) {
+    if (r->n_nodes > 0 && !info->no_nodes) {
         if ((s = ana_db_prepare(db,
                                 "INSERT INTO nodes(run_id, id, name, region, first_block, end_block, busy_s,"
                                 " utilisation, bytes_in, bytes_out, failures, kv_peak_bytes, n_tasks, down_s)"
@@ -425,6 +426,9 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
         if ((s = step_done(db, st_acc, "store run: insert accuracy row", err, errlen)) != SS_OK)
             goto fail;
     }
+
+    if (info->record && (s = ana_record_store(db, id, info->record, err, errlen)) != SS_OK)
+        goto fail;
 
     /* Finalize before COMMIT: a pending statement would not block it, but
      * this way no statement outlives the transaction it belongs to. */

@@ -45,6 +45,8 @@ typedef struct ana_run_info {
     const char *created_at_wall; /* NULL = current UTC time, ISO 8601; excluded from the digest */
     const ana_accuracy_row *accuracy; /* (n_accuracy) rows for the `accuracy` table; may be NULL */
     size_t n_accuracy;
+    int no_nodes;                /* 1: no `nodes` rows (record level "off") */
+    const struct ana_record *record; /* the event record (ana_record.h); NULL: none */
 } ana_run_info;
 
 /* Format the run key into key[0..keylen). Status: SS_OK; SS_EINVAL (NULL

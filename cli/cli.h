@@ -27,6 +27,7 @@ enum {
     CLI_EX_USAGE = 64,
     CLI_EX_DATAERR = 65,
     CLI_EX_NOINPUT = 66,
+    CLI_EX_UNAVAILABLE = 69, /* what was asked for was not recorded (sysexits EX_UNAVAILABLE) */
     CLI_EX_SOFTWARE = 70,
     CLI_EX_CANTCREAT = 73,
     CLI_EX_IOERR = 74,
@@ -55,6 +56,7 @@ int cli_check(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_tune(int argc, char **argv);
+int cli_replay(int argc, char **argv);
 
 /* Set (by main, when it re-executes itself with an OPENBLAS_CORETYPE chosen
  * from the CPU's features) to the kernel OpenBLAS had picked; empty after a

@@ -39,7 +39,10 @@ static const char usage[] =
     "                        accuracy, digest; JSON)\n"
     "  check DB --baseline FILE  a stored run against a baseline: exit 1 on a\n"
     "                        regression; --junit FILE for CI\n"
-    "  export DB --csv DIR   every table of a stored run as CSV files\n"
+    "  export DB --csv DIR   every table of a stored run as CSV files;\n"
+    "                        --chrome-trace FILE its event record for Perfetto\n"
+    "  replay DB --run ID --request N  one request step by step from the event\n"
+    "                        record (--explain: route costs; --step: wait for Enter)\n"
     "  merge OUT.db IN.db... merge results databases (runs kept once by run key)\n"
     "  tune SCENARIO --objective METRIC  tune the routing policy's settings (BRKGA),\n"
     "                        compared with the scenario's own on held-out seeds\n"
@@ -50,8 +53,9 @@ static const char usage[] =
     "  --version             print the version\n"
     "\n"
     "Exit status: 0 ok, 64 usage error, 65 bad input data, 66 input file missing,\n"
-    "70 internal error, 73 cannot create or write the output, 74 I/O or database\n"
-    "error, 75 database busy (try again), 130 interrupted (sweep, compare).\n"
+    "69 not recorded (export --chrome-trace, replay of a run without an event\n"
+    "record), 70 internal error, 73 cannot create or write the output, 74 I/O or\n"
+    "database error, 75 database busy (try again), 130 interrupted (sweep, compare).\n"
     "\n"
     "Environment: SHARDSIM_HOME overrides the folder holding scenarios/ and\n"
     "models/presets/ (default: the source tree this binary was built from);\n"
@@ -93,8 +97,11 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_merge(argc, argv);
     if (strcmp(cmd, "tune") == 0)
         return cli_tune(argc, argv);
+    if (strcmp(cmd, "replay") == 0)
+        return cli_replay(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, sweep, compare, baseline, check, export, merge, tune, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, compare, baseline, check, export, replay, merge, "
+                    "tune, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 

@@ -14,6 +14,7 @@
 
 #include <cblas.h>
 
+#include "ana_record.h"
 #include "ss_alloc.h"
 
 #ifndef SS_VERSION
@@ -69,7 +70,7 @@ static ss_status sim_opts(const scn_scenario *s, const exp_run_opts *o, exp_dirs
         .presets_dir = o->presets_dir ? o->presets_dir : dirs->presets,
         .assets_dir = o->assets_dir ? o->assets_dir : dirs->assets,
         .model_path = o->model_path,
-        .keep_routes = o->keep_routes || s->record == SCN_RECORD_REQUESTS,
+        .keep_routes = o->keep_routes || s->record >= SCN_RECORD_REQUESTS,
         .analytic = o->analytic,
         .generate = o->generate,
         .progress = o->progress,
@@ -87,15 +88,36 @@ ss_status exp_validate(const scn_scenario *s, const exp_run_opts *o, char *err, 
     return st == SS_OK ? sim_check(s, &so, err, errlen) : st;
 }
 
-ss_status exp_simulate(const scn_scenario *s, const exp_run_opts *o, sim_results *out, char *err,
-                       size_t errlen)
+/* Simulate with the event recorder `rec` observing (NULL: none). */
+static ss_status simulate(const scn_scenario *s, const exp_run_opts *o, ana_record *rec,
+                          sim_results *out, char *err, size_t errlen)
 {
     static const exp_run_opts defaults;
     exp_dirs dirs;
     sim_run_opts so;
     memset(out, 0, sizeof *out);
     ss_status st = sim_opts(s, o ? o : &defaults, &dirs, &so, err, errlen);
+    so.obs = rec ? ana_record_obs(rec) : NULL;
     return st == SS_OK ? sim_run(s, &so, out, err, errlen) : st;
+}
+
+ss_status exp_simulate(const scn_scenario *s, const exp_run_opts *o, sim_results *out, char *err,
+                       size_t errlen)
+{
+    return simulate(s, o, NULL, out, err, errlen);
+}
+
+/* The recorder the scenario's record.level asks for (levels "hops" and
+ * "all"), in *rec; NULL below that. */
+static ss_status recorder_for(const scn_scenario *s, ana_record **rec, char *err, size_t errlen)
+{
+    *rec = NULL;
+    if (s->record < SCN_RECORD_HOPS)
+        return SS_OK;
+    ss_status st = ana_record_new(s->record == SCN_RECORD_ALL ? ANA_RECORD_ALL : ANA_RECORD_HOPS,
+                                  rec);
+    return st == SS_OK ? st : ss_err(err, errlen, st, "%s: out of memory for the event record",
+                                     s->source_path);
 }
 
 static double wall_now(void)
@@ -121,15 +143,21 @@ static ss_status run_new(const scn_scenario *s, const exp_run_opts *o, const cha
     memset(&res, 0, sizeof res);
     res.seed = s->seed;
     double t0 = wall_now();
-    ss_status st = SS_OK;
-    if (!o->no_sim && (st = exp_simulate(s, o, &res, err, errlen)) != SS_OK)
+    ana_record *rec = NULL;
+    ss_status st = recorder_for(s, &rec, err, errlen);
+    if (st == SS_OK && !o->no_sim)
+        st = simulate(s, o, rec, &res, err, errlen);
+    if (st != SS_OK) {
+        ana_record_free(rec);
         return fail(out, EXP_STAGE_SIMULATE, st);
+    }
     ana_accuracy_row rows[EXP_ACCURACY_MAX];
     size_t n_rows = 0;
     if (o->measure &&
         (st = o->measure(o->measure_ctx, s, &res, rows, EXP_ACCURACY_MAX, &n_rows, err,
                          errlen)) != SS_OK) {
         sim_results_fini(&res);
+        ana_record_free(rec);
         return fail(out, EXP_STAGE_MEASURE, st);
     }
     ana_run_info info = {
@@ -142,10 +170,13 @@ static ss_status run_new(const scn_scenario *s, const exp_run_opts *o, const cha
         .wall_seconds = wall_now() - t0,
         .accuracy = n_rows ? rows : NULL,
         .n_accuracy = n_rows,
+        .no_nodes = s->record == SCN_RECORD_OFF,
+        .record = rec,
     };
-    st = ana_store_run(db, &info, &res, s->record == SCN_RECORD_REQUESTS, &out->run_id, err,
+    st = ana_store_run(db, &info, &res, s->record >= SCN_RECORD_REQUESTS, &out->run_id, err,
                        errlen);
     sim_results_fini(&res);
+    ana_record_free(rec);
     if (st == SS_EEXIST) { /* another process stored the same run meanwhile: it is done */
         out->stored_before = 1;
         return SS_OK;

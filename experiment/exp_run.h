@@ -116,7 +116,8 @@ typedef struct exp_run_result {
  * (key_json, s->seed, version, build_id); if stored, done (stored_before = 1);
  * else simulate (unless no_sim), call the measure hook, and store results
  * and accuracy rows in one transaction (ana_store_run; requests are stored
- * when s->record is SCN_RECORD_REQUESTS). A concurrent writer that stored
+ * when s->record is SCN_RECORD_REQUESTS or above, and with "hops" and "all"
+ * the event record through the recorder of analysis/ana_record.h). A concurrent writer that stored
  * the same key first is reported as stored_before = 1 with its id.
  * Borrows s, o and db for the call; *out is always filled.
  * Status: SS_OK; otherwise out->stage says which family the status belongs

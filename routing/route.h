@@ -151,6 +151,24 @@ typedef struct route_init {
                                  * own stable (id, purpose) */
 } route_init;
 
+/* What a policy can say about a decision it just made (explain(), for the
+ * event record at level "all"): its own cost of the chosen chain and of a
+ * few alternatives it considered, in the policy's unit. */
+#define ROUTE_EXPLAIN_MAX_ALTS 4
+#define ROUTE_EXPLAIN_MAX_NODES 16
+typedef struct route_alt {
+    double cost;
+    int n_nodes;                         /* hops' nodes, first ROUTE_EXPLAIN_MAX_NODES */
+    int nodes[ROUTE_EXPLAIN_MAX_NODES];
+    int avoided;                         /* the node this alternative leaves out; -1: none */
+} route_alt;
+typedef struct route_explain {
+    const char *unit;                    /* e.g. "s" (Petals: seconds of one decode step) */
+    double cost;                         /* the chosen chain's cost */
+    int n_alts;                          /* <= ROUTE_EXPLAIN_MAX_ALTS, cheapest first */
+    route_alt alts[ROUTE_EXPLAIN_MAX_ALTS];
+} route_explain;
+
 typedef struct route_routing_ops {
     const char *name;
     const char *summary;
@@ -185,6 +203,17 @@ typedef struct route_routing_ops {
     /* Feedback on a hop (optional). */
     void (*observe)(void *state, const route_view *v, const route_feedback *fb);
     void (*fini)(void *state);
+    /* Optional (NULL: the policy cannot report costs). Called only when the
+     * run records route decisions, right after route() (rerouting 0) or
+     * reroute() (1) returned `chosen` for the same view and request: fill
+     * *out. Must not change any state a later decision depends on (no RNG
+     * draws), so recording never changes results. Returns 0, or -1 when it
+     * has nothing to report. */
+    int (*explain)(void *state, const route_view *v, const route_request *req,
+                   const route_hop *chosen, int n_chosen, int rerouting, route_explain *out);
+    /* Optional: until when node `node` is on the client's ban list (ns of
+     * simulated time; <= now: not banned). Read only for the event record. */
+    int64_t (*banned_until)(const void *state, int node);
 } route_routing_ops;
 
 /* routing.settings against ops' spec: every given key known, every value

@@ -127,12 +127,12 @@ static double nesa_rps(const petals_state *s, const route_view *v, int i)
 /* The servers for [first, end): live nodes with a span (one_hop: covering
  * all of it), in node order. */
 static int servers_of(petals_state *s, const route_view *v, const route_request *req, int first,
-                      int end, int one_hop)
+                      int end, int one_hop, int exclude)
 {
     int n = 0;
     for (int i = 0; i < v->n_nodes; i++) {
         const route_node_view *x = &v->nodes[i];
-        if (!x->up || x->first_block < 0 || x->end_block <= x->first_block)
+        if (i == exclude || !x->up || x->first_block < 0 || x->end_block <= x->first_block)
             continue;
         if (one_hop && (x->first_block > first || x->end_block < end))
             continue;
@@ -151,10 +151,10 @@ static int servers_of(petals_state *s, const route_view *v, const route_request 
 }
 
 static ss_status petals_find(petals_state *s, const route_view *v, const route_request *req,
-                             int first, int end, int one_hop, route_hop *hops, int max_hops,
-                             int *n_hops, char *err, size_t errlen)
+                             int first, int end, int one_hop, int exclude, route_hop *hops,
+                             int max_hops, int *n_hops, double *cost_s, char *err, size_t errlen)
 {
-    int ns = servers_of(s, v, req, first, end, one_hop);
+    int ns = servers_of(s, v, req, first, end, one_hop, exclude);
     s->v = v;
     s->client_region = req->client_region;
     int64_t tokens = (int64_t)(req->prompt_tokens > 0 ? req->prompt_tokens : 0) +
@@ -163,9 +163,8 @@ static ss_status petals_find(petals_state *s, const route_view *v, const route_r
                                .end_block = end, .n_servers = ns, .servers = s->servers,
                                .rtt = petals_rtt, .rtt_ctx = s, .cache_tokens = tokens};
     int cap = max_hops < v->model->n_blocks ? max_hops : v->model->n_blocks, n = 0;
-    double cost;
     ss_status st = route_petals_path_find(&in, s->scratch, s->scratch_bytes, s->phops, cap, &n,
-                                          &cost, err, errlen);
+                                          cost_s, err, errlen);
     if (st != SS_OK)
         return st;
     for (int k = 0; k < n; k++)
@@ -179,8 +178,9 @@ static ss_status petals_find(petals_state *s, const route_view *v, const route_r
 static ss_status petals_route(void *state, const route_view *v, const route_request *req,
                               route_hop *hops, int max_hops, int *n_hops, char *err, size_t errlen)
 {
-    return petals_find(state, v, req, 0, v->model->n_blocks, 0, hops, max_hops, n_hops, err,
-                       errlen);
+    double cost;
+    return petals_find(state, v, req, 0, v->model->n_blocks, 0, -1, hops, max_hops, n_hops, &cost,
+                       err, errlen);
 }
 
 static ss_status petals_reroute(void *state, const route_view *v, const route_request *req,
@@ -191,12 +191,58 @@ static ss_status petals_reroute(void *state, const route_view *v, const route_re
      * min-latency chain over the range (Petals' client asks make_sequence
      * for the failed span: client/inference_session.py, _update_sequence),
      * which the simulator splices into the route */
-    ss_status st = petals_find(state, v, req, failed->first_block, failed->end_block, 1, hops,
-                               max_hops, n_hops, err, errlen);
+    double cost;
+    ss_status st = petals_find(state, v, req, failed->first_block, failed->end_block, 1, -1, hops,
+                               max_hops, n_hops, &cost, err, errlen);
     if (st != SS_ENOTFOUND)
         return st;
-    return petals_find(state, v, req, failed->first_block, failed->end_block, 0, hops, max_hops,
-                       n_hops, err, errlen);
+    return petals_find(state, v, req, failed->first_block, failed->end_block, 0, -1, hops,
+                       max_hops, n_hops, &cost, err, errlen);
+}
+
+/* The chosen chain's cost (the same Dijkstra again: deterministic, no
+ * draws), and as alternatives the best chain that leaves out each distinct
+ * node of the chosen one in turn (what the client would take were that
+ * node banned), cheapest first. */
+static int petals_explain(void *state, const route_view *v, const route_request *req,
+                          const route_hop *chosen, int n_chosen, int rerouting, route_explain *out)
+{
+    petals_state *s = state;
+    route_hop hops[ROUTE_EXPLAIN_MAX_NODES];
+    char err[128];
+    int n = 0;
+    if (n_chosen <= 0)
+        return -1;
+    int first = chosen[0].first_block, end = chosen[n_chosen - 1].end_block;
+    *out = (route_explain){.unit = "s"};
+    if (petals_find(s, v, req, first, end, rerouting, -1, hops, ROUTE_EXPLAIN_MAX_NODES, &n,
+                    &out->cost, err, sizeof err) != SS_OK)
+        return -1;
+    for (int k = 0; k < n_chosen && out->n_alts < ROUTE_EXPLAIN_MAX_ALTS; k++) {
+        int dup = 0;
+        for (int j = 0; j < k; j++)
+            dup |= chosen[j].node == chosen[k].node;
+        route_alt a = {.avoided = chosen[k].node};
+        if (dup || petals_find(s, v, req, first, end, rerouting, chosen[k].node, hops,
+                               ROUTE_EXPLAIN_MAX_NODES, &n, &a.cost, err, sizeof err) != SS_OK)
+            continue;
+        a.n_nodes = n;
+        for (int j = 0; j < n; j++)
+            a.nodes[j] = hops[j].node;
+        int at = out->n_alts++;
+        while (at > 0 && out->alts[at - 1].cost > a.cost) {
+            out->alts[at] = out->alts[at - 1];
+            at--;
+        }
+        out->alts[at] = a;
+    }
+    return 0;
+}
+
+static int64_t petals_banned_until(const void *state, int node)
+{
+    const petals_state *s = state;
+    return node >= 0 && node < s->c.bans.n ? s->c.bans.until_ns[node] : 0;
 }
 
 static void petals_observe(void *state, const route_view *v, const route_feedback *fb)
@@ -249,6 +295,8 @@ const route_routing_ops route_routing_nesa = {
     .reroute = petals_reroute,
     .observe = nesa_observe,
     .fini = petals_fini,
+    .explain = petals_explain,
+    .banned_until = petals_banned_until,
 };
 
 const route_routing_ops route_routing_petals = {
@@ -260,4 +308,6 @@ const route_routing_ops route_routing_petals = {
     .reroute = petals_reroute,
     .observe = petals_observe,
     .fini = petals_fini,
+    .explain = petals_explain,
+    .banned_until = petals_banned_until,
 };

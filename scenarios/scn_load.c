@@ -625,7 +625,7 @@ static ss_status load_batching(scn_loader *L, const cJSON *root)
 static ss_status load_record(scn_loader *L, const cJSON *root)
 {
     static const char *const keys[] = {"level"};
-    static const char *const levels[] = {"summary", "requests"};
+    static const char *const levels[] = {"off", "summary", "requests", "hops", "all"};
     const cJSON *o;
     int lvl = SCN_RECORD_REQUESTS;
     ss_status rc;
@@ -633,7 +633,7 @@ static ss_status load_record(scn_loader *L, const cJSON *root)
         (rc = ss_json_check_keys(&L->cx, o, "record", keys, 1)))
         return rc;
     const cJSON *v = ss_json_find(o, "level");
-    if (v && (rc = scn_enum(&L->cx, v, "record.level", levels, 2, &lvl)))
+    if (v && (rc = scn_enum(&L->cx, v, "record.level", levels, 5, &lvl)))
         return rc;
     L->s->record = (scn_record_level)lvl;
     return SS_OK;

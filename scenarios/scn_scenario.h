@@ -204,9 +204,13 @@ typedef struct scn_straggler {
     double slowdown;      /* >= 1 */
 } scn_straggler;
 
+/* Ordered: each level keeps what the ones before it keep. */
 typedef enum scn_record_level {
-    SCN_RECORD_SUMMARY,  /* runs, nodes, metrics only */
+    SCN_RECORD_OFF,      /* runs and metrics only */
+    SCN_RECORD_SUMMARY,  /* plus nodes */
     SCN_RECORD_REQUESTS, /* plus one row per request (default) */
+    SCN_RECORD_HOPS,     /* plus hop_events and node_events (the event record) */
+    SCN_RECORD_ALL,      /* plus route_decisions with the policy's costs and alternatives */
 } scn_record_level;
 
 /* One member of a policy's settings object: a name and a finite number. */

@@ -130,6 +130,7 @@ static void reroute_hop(world *w, int64_t ri, int hop)
         return;
     }
     q->recomputed += (int64_t)replay * n;
+    if (w->obs) sim_w_obs_route(w, ri, SIM_OBS_REROUTE, to, n);
     sim_w_send_hop(w, ri, 1);
 }
 
@@ -179,6 +180,7 @@ static void node_down(world *w, int ni)
     n->rec.failures++;
     /* Work in progress and waiting work are lost; their sessions recover
      * elsewhere (sim_w_recover). */
+    if (w->obs) sim_w_obs_down(w, ni);
     int64_t *lost = n->batch;
     int n_lost = n->n_batch;
     if (n_lost > 0) {
@@ -213,6 +215,7 @@ static void node_up(world *w, int ni)
     n->up = 1;
     n->rec.down_ns += sim_engine_now(w->run.eng) - n->down_since_ns;
     w->nodes.views[ni].up = 1;
+    if (w->obs) sim_w_obs_node(w, ni, SIM_OBS_UP, -1, 0);
     sim_w_pull_span_queue(w, ni);
 }
 

@@ -184,6 +184,9 @@ static int dispatch_pick(world *w, int64_t ri, const route_hop *h)
     int n = idle_replicas(w, h);
     route_request req = sim_w_route_req(w, ri);
     int k = w->routes.ops->dispatch(w->routes.state, w->nodes.pview, &req, h, w->routes.idle, n);
+    if (w->obs && k >= 0 && k < n)
+        sim_w_obs_route(w, ri, SIM_OBS_DISPATCH, &(route_hop){w->routes.idle[k], h->first_block,
+                                                               h->end_block, ROUTE_HOP_BOUND}, 1);
     if (k >= n) {
         sim_w_stop_with(w, SS_EINVAL, "routing policy's dispatch chose no idle replica");
         return -1;
@@ -244,6 +247,7 @@ void sim_w_observe(world *w, int64_t ri, int hop, route_hop_outcome outcome)
                          .end_block = h->end_block, .outcome = outcome,
                          .latency_ns = now - w->reqs.at[ri].hop_sent_ns, .now_ns = now};
     w->routes.ops->observe(w->routes.state, w->nodes.pview, &fb);
+    if (w->obs) sim_w_obs_bans(w, h->node);
 }
 
 /* Bytes of hop `hop`'s input this pass: the pass's rows, plus the
@@ -264,8 +268,10 @@ void sim_w_send_hop(world *w, int64_t ri, int from_client)
     req_state *q = &w->reqs.at[ri];
     q->hop_sent_ns = sim_engine_now(w->run.eng);
     int src = from_client || w->cfg.relayed || q->hop == 0 ? -1 : sim_w_node_of(w, ri, q->hop - 1);
-    int64_t at = sim_w_transfer_arrival(w, ri, src, sim_w_node_of(w, ri, q->hop),
-                                        hop_in_bytes(w, ri, q->hop));
+    int dst = sim_w_node_of(w, ri, q->hop);
+    double bytes = hop_in_bytes(w, ri, q->hop);
+    int64_t at = sim_w_transfer_arrival(w, ri, src, dst, bytes);
+    if (w->obs) sim_w_obs_transfer(w, ri, q->hop, src, dst, bytes, at);
     sim_w_schedule(w, at, sim_w_ev_hop_arrive, (uint64_t)ri, 0);
 }
 
@@ -436,6 +442,7 @@ static void route_new(world *w, int64_t ri)
     }
     q->route_len = (uint32_t)n_hops;
     q->first_hops = n_hops;
+    if (w->obs) sim_w_obs_route(w, ri, SIM_OBS_ROUTE, w->routes.scratch, n_hops);
     if (w->cfg.real && open_session(w, ri, w->routes.scratch, n_hops) != SS_OK)
         return;
     start_pass(w, ri);
@@ -510,6 +517,7 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
         q->recovery_ns += sim_engine_now(e) - q->failed_at_ns;
         q->failed_at_ns = -1;
     }
+    if (w->obs) sim_w_obs_arrived(w, ri);
     if (sim_w_admit_kv(w, ri))
         sim_w_admitted(w, ri);
 }
@@ -546,6 +554,7 @@ int sim_w_continue_after_compute(world *w, int ni, int64_t ri)
                                 : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), width_out(w, h))) +
                    sim_w_act_bytes(w, replay_next, width_out(w, h));
     int64_t at = sim_w_transfer_arrival(w, ri, ni, -1, bytes);
+    if (w->obs) sim_w_obs_transfer(w, ri, q->hop + 1, ni, -1, bytes, at);
     if (last) /* the client's LM head on its device, then the token */
         sim_w_schedule(w, at + sim_w_client_head_ns(w), ev_pass_done, (uint64_t)ri, 0);
     else

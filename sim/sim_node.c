@@ -55,6 +55,8 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
     if (!n->up || slot->epoch != n->epoch)
         return; /* the node failed since: its memory was cleared then */
     n->kv_used -= slot->kv_bytes;
+    if (w->obs)
+        sim_w_obs_node(w, sim_w_node_of(w, ri, hop), SIM_OBS_KV_RELEASE, ri, slot->kv_bytes);
     /* admit waiting sessions in arrival order while the head fits */
     while (!sim_queue_empty(&n->kv_q)) {
         int64_t wi = sim_queue_first(&n->kv_q);
@@ -70,6 +72,8 @@ void sim_w_release_kv(world *w, int64_t ri, int hop)
         route_slot *ws = sim_w_slot_of(w, wi, wq->hop);
         ws->kv_held = true;
         ws->kv_bytes = need;
+        if (w->obs)
+            sim_w_obs_node(w, sim_w_node_of(w, wi, wq->hop), SIM_OBS_KV_RESERVE, wi, need);
         sim_w_admitted(w, wi);
     }
     sim_w_view_kv(w, sim_w_node_of(w, ri, hop));
@@ -91,6 +95,8 @@ int sim_w_admit_kv(world *w, int64_t ri)
             n->rec.kv_peak_bytes = (uint64_t)n->kv_used;
         slot->kv_held = true;
         slot->kv_bytes = need;
+        if (w->obs)
+            sim_w_obs_node(w, sim_w_node_of(w, ri, q->hop), SIM_OBS_KV_RESERVE, ri, need);
         sim_w_view_kv(w, sim_w_node_of(w, ri, q->hop));
         return 1;
     }
@@ -109,6 +115,8 @@ void sim_w_admitted(world *w, int64_t ri)
     req_state *q = &w->reqs.at[ri];
     int ni = sim_w_node_of(w, ri, q->hop);
     node_state *n = &w->nodes.at[ni];
+    if (w->obs)
+        sim_w_obs_admitted(w, ri);
     sim_queue_push(&n->compute_q, w->reqs.next, ri);
     start_batch(w, ni);
 }
@@ -123,6 +131,8 @@ static void ev_kv_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     req_state *q = &w->reqs.at[ri];
     node_state *n = &w->nodes.at[sim_w_node_of(w, ri, q->hop)];
     sim_queue_remove(&n->kv_q, w->reqs.next, ri);
+    if (w->obs)
+        sim_w_obs_kv_timeout(w, ri);
     sim_w_observe(w, ri, q->hop, ROUTE_HOP_TIMEOUT);
     sim_w_finish_request(w, ri, SIM_REQUEST_FAILED);
 }
@@ -207,10 +217,15 @@ static double batch_cost_s(world *w, node_state *n)
     /* after a failure, a new node first rebuilds a session's cache: a
      * prefill of every earlier position (Petals' replay) */
     for (int i = 0; i < n->n_batch; i++) {
-        route_slot *slot = sim_w_slot_of(w, n->batch[i], w->reqs.at[n->batch[i]].hop);
-        if (slot->replay_rows > 0)
-            s += model_cost_span_s(&n->dev, w->cfg.model, slot->hop.first_block,
-                                   slot->hop.end_block, slot->replay_rows, 0);
+        req_state *q = &w->reqs.at[n->batch[i]];
+        route_slot *slot = sim_w_slot_of(w, n->batch[i], q->hop);
+        if (slot->replay_rows > 0) {
+            double r = model_cost_span_s(&n->dev, w->cfg.model, slot->hop.first_block,
+                                         slot->hop.end_block, slot->replay_rows, 0);
+            s += r;
+            if (w->obs)
+                q->obs_replay_ns = sim_w_s_to_ns(r * n->slowdown);
+        }
         slot->replay_rows = 0;
     }
     return s;
@@ -230,6 +245,8 @@ static void start_batch(world *w, int ni)
     int64_t d = sim_w_s_to_ns(batch_cost_s(w, n) * n->slowdown);
     n->running_end_ns = sim_engine_now(w->run.eng) + d;
     n->rec.busy_ns += d;
+    if (w->obs)
+        sim_w_obs_batch_start(w, ni);
     n->rec.n_tasks += (uint64_t)n->n_batch;
     st = sim_engine_schedule(w->run.eng, n->running_end_ns, ev_compute_done, w, (uint64_t)ni, 0,
                              &n->running_ev);
@@ -251,6 +268,8 @@ static void ev_compute_done(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     n->batch = n->batch_spare;
     n->batch_spare = done;
     n->n_batch = 0;
+    if (w->obs)
+        sim_w_obs_batch_end(w, ni, done, m, sim_engine_now(e));
     for (int i = 0; i < m; i++)
         if (sim_w_continue_after_compute(w, ni, done[i]) != 0)
             return;

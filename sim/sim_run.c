@@ -397,6 +397,7 @@ static void world_fini(world *w)
     ss_free(w->reqs.at);
     ss_free(w->reqs.next);
     ss_free(w->routes.slots);
+    sim_w_obs_fini(w);
     sim_world_fini(&w->cfg.wscn);
 }
 
@@ -479,6 +480,8 @@ ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *
     world w = {.cfg = {.scn = s, .keep_routes = opts->keep_routes, .generate = opts->generate},
                .run = {.err = err, .errlen = errlen}};
     ss_status st = build_world(&w, opts, err, errlen);
+    if (st == SS_OK && opts->obs)
+        st = sim_w_obs_start(&w, opts->obs);
     if (st == SS_ENOMEM)
         ss_err(err, errlen, st, "%s: out of memory building the world", s->source_path);
     if (st == SS_OK && w.cfg.generate) { /* one generation: a single arrival at 0 */
@@ -492,6 +495,9 @@ ss_status sim_run(const scn_scenario *s, const sim_run_opts *opts, sim_results *
             sim_engine_set_progress(w.run.eng, opts->progress, opts->progress_ctx);
         sim_engine_run(w.run.eng, SIM_TIME_MAX);
         st = w.run.failure;
+        if (st == SS_OK && w.obs && (sim_w_obs_end(&w), w.obs->failed))
+            st = ss_err(err, errlen, SS_ENOMEM, "%s: out of memory recording events",
+                        s->source_path);
     }
     if (st == SS_OK && (st = collect(&w, out)) != SS_OK)
         ss_err(err, errlen, st, "%s: out of memory collecting results", s->source_path);

@@ -20,6 +20,7 @@
 
 #include "scn_scenario.h"
 #include "sim_engine.h"
+#include "sim_obs.h"
 #include "sim_results.h"
 #include "ss_status.h"
 
@@ -45,6 +46,7 @@ typedef struct sim_run_opts {
     sim_progress_fn progress; /* NULL: none; else called every SIM_PROGRESS_EVERY events
                                  (sim_engine_set_progress): observes, never changes a result */
     void *progress_ctx;
+    sim_obs *obs;            /* the event record's observer (sim_obs.h); NULL: nothing recorded */
 } sim_run_opts;
 
 /* Run `s` with seed s->seed. On success *out holds the results (release with

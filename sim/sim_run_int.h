@@ -24,6 +24,7 @@
 #include "sim_churn.h"
 #include "real_model.h"
 #include "sim_nic.h"
+#include "sim_obs.h"
 #include "sim_place.h"
 #include "sim_queue.h"
 #include "scn_draw.h"
@@ -80,6 +81,8 @@ typedef struct req_state {
     int64_t failed_at_ns;    /* when the current recovery began; -1: none under way */
     sim_nic client_nic;      /* its client's FIFO uplink and downlink (directions with a
                               * client.*link_mbps limit only; sim_client.c) */
+    int64_t obs_mark_ns;     /* event record only (sim_obs.c): when its current wait began */
+    int64_t obs_replay_ns;   /* event record only: replay share of its running batch */
 } req_state;
 
 typedef struct node_state {
@@ -114,6 +117,7 @@ typedef struct node_state {
     int64_t rec_at_ns;       /* announce time of the record routers hold (INT64_MIN: none) */
     route_node_view sent;    /* the record in flight: announced, not yet delivered */
     int64_t sent_at_ns;      /* its announce time; -1: none in flight */
+    int64_t obs_batch_ns;    /* event record only (sim_obs.c): when its batch started */
 } node_state;
 
 /* The world of one run, split by who writes what. "Written by" names every
@@ -216,6 +220,8 @@ typedef struct world {
     world_routes routes;
     world_faults faults;
     world_sessions sess;
+    sim_obs *obs;             /* the event record's observer; NULL: off (sim_obs.c) */
+    int64_t *obs_ban;         /* (nodes.n) with obs: each node's ban end as last reported */
 } world;
 
 double sim_w_retry_delay_s(int k);
@@ -273,5 +279,19 @@ void sim_w_ev_straggle(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
  * w->nodes.pview either way. */
 ss_status sim_w_announce_start(world *w);
 void sim_w_announce_fini(world *w);
+/* The event record (sim_obs.c): called only as `if (w->obs) sim_w_obs_...`. */
+ss_status sim_w_obs_start(world *w, sim_obs *obs);
+void sim_w_obs_end(world *w);
+void sim_w_obs_fini(world *w);
+void sim_w_obs_node(world *w, int ni, sim_obs_node_kind kind, int64_t ri, double bytes);
+void sim_w_obs_transfer(world *w, int64_t ri, int hop, int src, int dst, double bytes, int64_t at);
+void sim_w_obs_arrived(world *w, int64_t ri);
+void sim_w_obs_admitted(world *w, int64_t ri);
+void sim_w_obs_kv_timeout(world *w, int64_t ri);
+void sim_w_obs_batch_start(world *w, int ni);
+void sim_w_obs_batch_end(world *w, int ni, const int64_t *done, int m, int64_t end);
+void sim_w_obs_down(world *w, int ni);
+void sim_w_obs_bans(world *w, int ni);
+void sim_w_obs_route(world *w, int64_t ri, sim_obs_route_kind kind, const route_hop *hops, int n);
 
 #endif

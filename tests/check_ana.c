@@ -408,9 +408,14 @@ START_TEST(test_new_database_has_the_current_schema_application_id_and_wal)
 }
 END_TEST
 
-/* Schema v4's additions, undone: what a v3 file looks like. */
+/* Schema v5's additions, undone: what a v4 file looks like. */
+#define UNDO_V5                                                                             \
+    "DROP TABLE route_decisions; DROP TABLE node_events; DROP TABLE hop_events;"            \
+    " DROP TABLE event_records; DELETE FROM schema_version WHERE version = 5;"
+
+/* Schema v4's and v5's additions, undone: what a v3 file looks like. */
 #define UNDO_V4                                                                             \
-    "ALTER TABLE requests DROP COLUMN dead_sends; ALTER TABLE requests DROP COLUMN hops;"   \
+    UNDO_V5 " ALTER TABLE requests DROP COLUMN dead_sends; ALTER TABLE requests DROP COLUMN hops;"   \
     " ALTER TABLE requests DROP COLUMN tokens_recomputed;"                                  \
     " ALTER TABLE requests DROP COLUMN recovery_s; DELETE FROM schema_version WHERE version = 4;"
 
@@ -550,7 +555,7 @@ START_TEST(test_open_migrates_an_empty_but_valid_database)
 END_TEST
 
 /* One version past this build's schema, as a literal for PRAGMA text. */
-#define ANA_SCHEMA_VERSION_NEXT 5
+#define ANA_SCHEMA_VERSION_NEXT 6
 _Static_assert(ANA_SCHEMA_VERSION_NEXT == ANA_SCHEMA_VERSION + 1, "update with the schema");
 #define SS_STR_(x) #x
 #define SS_STR(x) SS_STR_(x)

@@ -49,7 +49,7 @@ sys.exit(1 if bad else 0)
 PY
 }
 "$bin" export "$db" --run 1 --csv "$tmp/out1"; check "export run 1 exits 0" test $? -eq 0
-check "five CSV files" test "$(ls "$tmp/out1" | tr '\n' ' ')" = "accuracy.csv metrics.csv nodes.csv requests.csv runs.csv "
+check "nine CSV files (v5: the event record's, header only here)" test "$(ls "$tmp/out1" | tr '\n' ' ')" = "accuracy.csv event_records.csv hop_events.csv metrics.csv node_events.csv nodes.csv requests.csv route_decisions.csv runs.csv "
 out=$(compare "$tmp/out1" 1); rc=$?
 check "run 1 reads back equal to sqlite3's rows" test $rc -eq 0
 [ $rc -eq 0 ] || echo "$out"

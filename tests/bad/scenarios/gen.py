@@ -379,7 +379,7 @@ add("schema_lognormal_sigma_missing",
     "number)")
 add("schema_record_level_typo", sub('"client_region": "eu"}', '"client_region": "eu"},\n '
                                     '"record": {"level": "reqests"}'),
-    'record.level: expected one of "summary", "requests", got "reqests" (did you mean '
+    'record.level: expected one of "off", "summary", "requests", "hops", "all", got "reqests" (did you mean '
     '"requests"?)')
 add("schema_policy_not_a_name", sub('"seed": 7', '"seed": 7, "routing": {"policy": "my policy"}'),
     "routing.policy: expected a name of letters, digits, '_', '.' and '-' (not starting with '.' "
