@@ -80,8 +80,12 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_check(argc, argv);
     if (strcmp(cmd, "export") == 0)
         return cli_export(argc, argv);
+    if (strcmp(cmd, "fit") == 0)
+        return cli_fit(argc, argv);
+    if (strcmp(cmd, "petals-table") == 0)
+        return cli_petals_table(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, sweep, baseline, check, export, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, baseline, check, export, fit, petals-table, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 
