@@ -57,3 +57,41 @@ double model_cost_span_s(const model_device *d, const model_desc *m, int first, 
 {
     return model_cost_span(d, m, first, end, n_new, ctx).total_s;
 }
+
+/* The roofline of one client call (model_cost.h). */
+static model_cost_terms client_roof(const model_device *d, const model_desc *m, double flops,
+                                    double weight_bytes, double act_bytes)
+{
+    model_cost_terms t = {0};
+    const double fc = d->format_compute_eff > 0 ? d->format_compute_eff
+                                                : factor(m->format_compute_eff);
+    const double fb = d->format_bw_eff > 0 ? d->format_bw_eff : factor(m->format_bw_eff);
+    t.flops = flops;
+    t.weight_bytes = weight_bytes;
+    t.act_bytes = act_bytes;
+    t.bytes = weight_bytes + act_bytes;
+    t.compute_s = flops / (d->peak_flops * d->compute_eff * fc);
+    t.memory_s = t.bytes / (d->mem_bw_bytes_per_s * d->bw_eff * fb);
+    t.overhead_s = d->overhead_s;
+    t.total_s = (t.compute_s > t.memory_s ? t.compute_s : t.memory_s) + t.overhead_s;
+    return t;
+}
+
+model_cost_terms model_cost_client_embed(const model_device *d, const model_desc *m,
+                                         int64_t rows)
+{
+    if (m->n_blocks <= 0 || m->vocab == 0 || rows <= 0)
+        return (model_cost_terms){0};
+    const double r = (double)rows, dim = (double)m->blocks[0].act_in_elems;
+    return client_roof(d, m, 0, r * dim * m->weight_bytes_per_param, 4.0 * r * dim);
+}
+
+model_cost_terms model_cost_client_head(const model_device *d, const model_desc *m, int64_t rows)
+{
+    if (m->n_blocks <= 0 || m->vocab == 0 || rows <= 0)
+        return (model_cost_terms){0};
+    const double r = (double)rows, v = (double)m->vocab,
+                 dim = (double)m->blocks[m->n_blocks - 1].act_out_elems;
+    return client_roof(d, m, 2.0 * r * v * dim, v * dim * m->weight_bytes_per_param,
+                       4.0 * r * (dim + v));
+}

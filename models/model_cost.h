@@ -83,4 +83,23 @@ model_cost_terms model_cost_span(const model_device *d, const model_desc *m, int
 double model_cost_span_s(const model_device *d, const model_desc *m, int first, int end,
                          int64_t n_new, int64_t ctx);
 
+/* The client's compute (scenario "client.device"), with the same roofline
+ * (no attention term, overhead_s once per call, no block overhead):
+ * the embedding lookup of `rows` tokens, d = blocks[0].act_in_elems:
+ *   FLOPs = 0
+ *   bytes = rows * d * weight_bytes_per_param   (the table rows read)
+ *         + 4 * rows * d                        (fp32 activations written)
+ * and the LM head on `rows` positions, d = blocks[n-1].act_out_elems,
+ * V = vocab (a V x d matmul per position; prefill needs only the last):
+ *   FLOPs = 2 * rows * V * d
+ *   bytes = V * d * weight_bytes_per_param      (the head matrix, read once)
+ *         + 4 * rows * (d + V)                  (fp32 in, logits out)
+ *   total_s = max(FLOPs / (peak * compute_eff * format_compute_eff),
+ *                 bytes / (mem_bw * bw_eff * format_bw_eff)) + overhead_s
+ * The final norm (d multiplies per position) is left out. rows >= 1; a
+ * model without blocks or vocab costs 0. */
+model_cost_terms model_cost_client_embed(const model_device *d, const model_desc *m,
+                                         int64_t rows);
+model_cost_terms model_cost_client_head(const model_device *d, const model_desc *m, int64_t rows);
+
 #endif

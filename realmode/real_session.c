@@ -30,6 +30,8 @@ struct real_session {
     hop_state *hops;
     int pass_rows, pass_pos;
     int max_rows;
+    uint32_t maxw;     /* widest activation of the buffers below */
+    bool relayed;      /* routing.pattern "client-relayed": two codec crossings between hops */
     float *x, *y;      /* (max_rows, max width) activations */
     float *logits;     /* (vocab) */
     uint8_t *wire;     /* encoded activation in flight */
@@ -119,6 +121,8 @@ ss_status real_session_create(const real_session_cfg *cfg, real_session **out, c
             return ss_err(err, errlen, st, "creating the KV cache of hop %d", i);
         }
     }
+    s->maxw = maxw;
+    s->relayed = cfg->relayed;
     s->max_rows = s->gen.n_prompt < s->gen.steps ? s->gen.n_prompt : s->gen.steps;
     if (s->max_rows < 1)
         s->max_rows = 1;
@@ -257,4 +261,127 @@ ss_status real_session_replace_hop(real_session *s, int hop, int *replayed, char
     h->n_chunks = c;
     *replayed = pos;
     return st;
+}
+
+ss_status real_session_relay(real_session *s, int hop, uint64_t *wire_bytes, char *err,
+                             size_t errlen)
+{
+    const hop_state *h = &s->hops[hop];
+    ss_status st = comp_decode(&s->codec, s->wire, s->wire_len, (size_t)s->pass_rows,
+                               h->width_out, s->y, err, errlen);
+    if (st != SS_OK)
+        return st;
+    return encode(s, s->y, s->pass_rows, h->width_out, wire_bytes, err, errlen);
+}
+
+/* What a hop receives of `rows` x `width` activations another hop sent:
+ * encoded and decoded once, or twice when the client relays them. In
+ * place, through `wb` (wb_cap bytes; the session's wire holds the current
+ * pass and is not touched). */
+static ss_status cross(real_session *s, float *x, int rows, uint32_t width, uint8_t *wb,
+                       size_t wb_cap, char *err, size_t errlen)
+{
+    for (int k = 0; k < (s->relayed ? 2 : 1); k++) {
+        size_t n = 0;
+        ss_status st = comp_encode(&s->codec, x, (size_t)rows, width, wb, wb_cap, &n, err, errlen);
+        if (st == SS_OK)
+            st = comp_decode(&s->codec, wb, n, (size_t)rows, width, x, err, errlen);
+        if (st != SS_OK)
+            return st;
+    }
+    return SS_OK;
+}
+
+static void hop_fini(hop_state *h)
+{
+    model_state_destroy(h->st);
+    ss_free(h->hist);
+    ss_free(h->chunks);
+}
+
+/* The chunks of `old` before position `rows_before` replayed through the
+ * new hops nh[0 .. n) in order, each hop's outputs crossing the wire into
+ * the next one's inputs, every hop storing its inputs as it would have
+ * (same chunks). *replayed = positions replayed. */
+static ss_status replay_chain(real_session *s, const hop_state *old, hop_state *nh, int n,
+                              int rows_before, int *replayed, char *err, size_t errlen)
+{
+    int pos = 0, c = 0;
+    size_t cap = (size_t)(rows_before ? rows_before : 1) * s->maxw;
+    float *a = ss_malloc_array(cap, sizeof *a), *b = ss_malloc_array(cap, sizeof *b);
+    uint64_t wcap = 0;
+    if (comp_wire_bytes_max(&s->codec, (size_t)(rows_before ? rows_before : 1), s->maxw,
+                            &wcap) != SS_OK)
+        wcap = 0;
+    uint8_t *wb = wcap ? ss_malloc((size_t)wcap) : NULL;
+    ss_status st = a && b && wb ? SS_OK : SS_ENOMEM;
+    if (st != SS_OK)
+        ss_err(err, errlen, st, "out of memory replaying a rerouted range");
+    while (st == SS_OK && c < old->n_chunks && pos + old->chunks[c] <= rows_before) {
+        int rows = old->chunks[c];
+        memcpy(a, old->hist + (size_t)pos * old->width_in,
+               (size_t)rows * old->width_in * sizeof *a);
+        for (int k = 0; k < n && st == SS_OK; k++) {
+            hop_state *h = &nh[k];
+            if (k > 0)
+                st = cross(s, a, rows, h->width_in, wb, (size_t)wcap, err, errlen);
+            if (st == SS_OK && (st = push_history(h, a, rows)) != SS_OK)
+                ss_err(err, errlen, st, "out of memory storing replayed inputs");
+            if (st == SS_OK &&
+                (st = model_net_span_forward(s->net, h->st, h->span.first_block,
+                                             h->span.end_block, pos, rows, a, b)) != SS_OK)
+                ss_err(err, errlen, st, "replaying blocks [%d, %d) at position %d",
+                       h->span.first_block, h->span.end_block, pos);
+            float *t = a;
+            a = b;
+            b = t;
+        }
+        pos += rows;
+        c++;
+    }
+    ss_free(a);
+    ss_free(b);
+    ss_free(wb);
+    *replayed = pos;
+    return st;
+}
+
+ss_status real_session_splice(real_session *s, int hop, const route_hop *hops, int n,
+                              int *replayed, char *err, size_t errlen)
+{
+    *replayed = 0;
+    hop_state *nh = ss_calloc((size_t)n, sizeof *nh);
+    hop_state *all = ss_calloc((size_t)(s->n_hops - 1 + n), sizeof *all);
+    ss_status st = nh && all ? SS_OK : ss_err(err, errlen, SS_ENOMEM, "out of memory");
+    for (int k = 0; st == SS_OK && k < n; k++) {
+        hop_state *h = &nh[k];
+        h->span = hops[k];
+        h->width_in = model_net_block(s->net, h->span.first_block)->act_in_elems;
+        h->width_out = model_net_block(s->net, h->span.end_block - 1)->act_out_elems;
+        if (h->width_in > s->maxw || h->width_out > s->maxw)
+            st = ss_err(err, errlen, SS_EUNSUPPORTED,
+                        "blocks [%d, %d) are wider than the session's buffers",
+                        h->span.first_block, h->span.end_block);
+        else if ((st = model_state_create(s->net, h->span.first_block, h->span.end_block,
+                                          &h->st)) != SS_OK)
+            ss_err(err, errlen, st, "creating the KV cache of a rerouted hop");
+    }
+    if (st == SS_OK)
+        st = replay_chain(s, &s->hops[hop], nh, n, s->pass_pos, replayed, err, errlen);
+    if (st != SS_OK) {
+        for (int k = 0; nh && k < n; k++)
+            hop_fini(&nh[k]);
+        ss_free(nh);
+        ss_free(all);
+        return st;
+    }
+    memcpy(all, s->hops, (size_t)hop * sizeof *all);
+    memcpy(all + hop, nh, (size_t)n * sizeof *all);
+    memcpy(all + hop + n, s->hops + hop + 1, (size_t)(s->n_hops - hop - 1) * sizeof *all);
+    hop_fini(&s->hops[hop]);
+    ss_free(s->hops);
+    ss_free(nh);
+    s->hops = all;
+    s->n_hops += n - 1;
+    return SS_OK;
 }

@@ -38,6 +38,9 @@ typedef struct real_session_cfg {
     int n_hops;
     const route_hop *hops;       /* (n_hops) spans tiling [0, n_blocks), copied; only the
                                   * spans are used, so a hop may still be unbound */
+    bool relayed;                /* routing.pattern "client-relayed": every hop's output
+                                  * goes to the client, which decodes it and encodes it
+                                  * again for the next hop (real_session_relay) */
 } real_session_cfg;
 
 ss_status real_session_create(const real_session_cfg *cfg, real_session **out, char *err,
@@ -64,6 +67,22 @@ ss_status real_session_end_pass(real_session *s, char *err, size_t errlen);
  * of positions replayed (the cost of the replay is the caller's business). */
 ss_status real_session_replace_hop(real_session *s, int hop, int *replayed, char *err,
                                   size_t errlen);
+/* Client, "client-relayed": hop h's output reached the client; decode it
+ * and encode it again for hop h + 1 (the codec applies on each crossing).
+ * *wire_bytes = the exact size sent on. */
+ss_status real_session_relay(real_session *s, int hop, uint64_t *wire_bytes, char *err,
+                             size_t errlen);
+/* Hop h lost its node and the policy rerouted its blocks into the chain
+ * hops[0 .. n) (tiling hop h's span, n >= 1): the session's hops become
+ * prefix + hops + suffix, each new hop with a fresh cache rebuilt by
+ * replaying hop h's stored inputs (all positions before the current pass)
+ * through the new chain, chunk by chunk as first processed, each new hop's
+ * outputs crossing the wire (codec) into the next one's inputs. The
+ * current pass's input for hop h (the wire) is untouched: the caller
+ * resends it to the first new hop. *replayed = positions replayed per new
+ * hop. On error the session is unchanged. */
+ss_status real_session_splice(real_session *s, int hop, const route_hop *hops, int n,
+                              int *replayed, char *err, size_t errlen);
 /* Positions whose inputs hop h would replay now. */
 int real_session_history_rows(const real_session *s, int hop);
 /* Bytes of KV cache the session holds at hop h. */

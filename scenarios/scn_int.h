@@ -75,6 +75,9 @@ ss_status scn_region_ref(scn_loader *L, const cJSON *v, const char *path, int *o
 ss_status scn_node_ref(scn_loader *L, const cJSON *v, const char *path, int *out);
 
 ss_status scn_load_nodes(scn_loader *L, const cJSON *root);   /* scn_nodes.c */
+/* "client" (scn_client): after the model (its weight format resolves the
+ * device) and the nodes (the hardware directory is found the same way). */
+ss_status scn_load_client(scn_loader *L, const cJSON *root);  /* scn_nodes.c */
 ss_status scn_load_faults(scn_loader *L, const cJSON *root);  /* scn_events.c */
 ss_status scn_load_stragglers(scn_loader *L, const cJSON *root);
 

@@ -451,7 +451,9 @@ static ss_status load_policies(scn_loader *L, const cJSON *root)
 {
     static const char *const pk[] = {"policy", "spans", "cuts"};
     static const char *const rk[] = {"policy",           "settings",         "view",
-                                     "announce_period_s", "announce_delay_s", "announce_expiry_s"};
+                                     "announce_period_s", "announce_delay_s", "announce_expiry_s",
+                                     "pattern"};
+    static const char *const patterns[] = {"server-to-server", "client-relayed"};
     static const char *const ck[] = {"activations", "weights"};
     scn_scenario *s = L->s;
     const cJSON *p, *r, *c;
@@ -470,8 +472,11 @@ static ss_status load_policies(scn_loader *L, const cJSON *root)
         (p && (rc = ss_json_get_int(&L->cx, p, "placement", "spans", SS_JSON_OPTIONAL, 0,
                                     SCN_MAX_NODES, &spans))) ||
         (rc = ss_json_get_object(&L->cx, root, "", "routing", SS_JSON_OPTIONAL, &r)) ||
-        (rc = ss_json_check_keys(&L->cx, r, "routing", rk, 6)) ||
+        (rc = ss_json_check_keys(&L->cx, r, "routing", rk, 7)) ||
         (r && (rc = ident_member(L, r, "routing", "policy", SS_JSON_OPTIONAL, s->routing))) ||
+        (r && ss_json_find(r, "pattern") &&
+         (rc = scn_enum(&L->cx, ss_json_find(r, "pattern"), "routing.pattern", patterns, 2,
+                        &s->client_relayed))) ||
         (r && (rc = load_routing_settings(L, r))) ||
         (r && (rc = load_routing_view(L, r))) ||
         (rc = ss_json_get_object(&L->cx, root, "", "compression", SS_JSON_OPTIONAL, &c)) ||
@@ -658,7 +663,7 @@ static ss_status validate(scn_loader *L, const cJSON *root)
                                        "model",   "network",   "nodes",       "placement",
                                        "routing", "compression", "workload",  "record",
                                        "faults",  "slo",       "stragglers",  "batching",
-                                       "churn_trace"};
+                                       "churn_trace", "client"};
     scn_scenario *s = L->s;
     char got[96];
     ss_status rc;
@@ -682,7 +687,8 @@ static ss_status validate(scn_loader *L, const cJSON *root)
                      &s->horizon_s)) ||
         (rc = load_model(L, root)) || (rc = load_network(L, root)) ||
         (rc = scn_load_nodes(L, root)) || (rc = load_policies(L, root)) ||
-        (rc = load_workload(L, root)) || (rc = load_record(L, root)) ||
+        (rc = load_workload(L, root)) || (rc = scn_load_client(L, root)) ||
+        (rc = load_record(L, root)) ||
         (rc = scn_load_faults(L, root)) || (rc = scn_load_stragglers(L, root)) ||
         (rc = load_slo(L, root)) || (rc = load_batching(L, root)) ||
         (ss_json_find(root, "churn_trace") &&

@@ -494,3 +494,52 @@ done:
     ss_free(group_of);
     return rc;
 }
+
+/* "client": {"uplink_mbps", "downlink_mbps", "last_mile_ms", "device"}.
+ * The device is one machine: an inline object, a preset name or a preset
+ * with overrides, read by load_device exactly as a node's; a mix is
+ * refused. A device preset's network class does not set the client's
+ * links: an absent rate stays unlimited (today's client). */
+ss_status scn_load_client(scn_loader *L, const cJSON *root)
+{
+    static const char *const keys[] = {"uplink_mbps", "downlink_mbps", "last_mile_ms", "device"};
+    static const char *const dkeys[] = {"peak_tflops", "mem_bw_gbps",       "memory_gb",
+                                        "compute_eff", "bw_eff",            "format_eff",
+                                        "overhead_ms", "block_overhead_ms", "attn_ns_per_head_pos"};
+    scn_client *c = &L->s->client;
+    const cJSON *o;
+    double up = 0, down = 0;
+    ss_status rc;
+    memset(c, 0, sizeof *c);
+    if ((rc = ss_json_get_object(&L->cx, root, "", "client", SS_JSON_OPTIONAL, &o)) || !o)
+        return rc;
+    if ((rc = ss_json_check_keys(&L->cx, o, "client", keys, 4)) ||
+        (rc = scn_number(L, o, "client", "uplink_mbps", SS_JSON_OPTIONAL, 0, 1, SCN_MAX_MBPS,
+                         &up)) ||
+        (rc = scn_number(L, o, "client", "downlink_mbps", SS_JSON_OPTIONAL, 0, 1, SCN_MAX_MBPS,
+                         &down)) ||
+        (rc = scn_number(L, o, "client", "last_mile_ms", SS_JSON_OPTIONAL, 0, 0, SCN_MAX_RTT_MS,
+                         &c->last_mile_ms)))
+        return rc;
+    c->uplink_bytes_per_s = up * 1e6 / 8;
+    c->downlink_bytes_per_s = down * 1e6 / 8;
+    const cJSON *dev = ss_json_find(o, "device");
+    if (!dev)
+        return SS_OK;
+    if (cJSON_IsObject(dev) && cJSON_GetArraySize(dev) > 0 && !ss_json_find(dev, "preset") &&
+        !has_inline_key(dev, dkeys, sizeof dkeys / sizeof dkeys[0])) {
+        char got[96];
+        ss_json_describe(dev, got, sizeof got);
+        return ss_json_errf(&L->cx, SS_ESCHEMA, "client.device",
+                            "expected a device object or a preset name (a client is one "
+                            "machine, not a mix), got %s",
+                            got);
+    }
+    scn_group sg = {0};
+    double lu, ld; /* a preset's link class: not the client's (see above) */
+    snprintf(c->device.name, sizeof c->device.name, "client");
+    if ((rc = load_device(L, dev, "client.device", &c->device, &sg, &lu, &ld)))
+        return rc;
+    c->has_device = 1;
+    return SS_OK;
+}

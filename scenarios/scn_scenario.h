@@ -144,6 +144,21 @@ typedef struct scn_node {
 /* The device's cost fields into n (name, group, region and links kept). */
 void scn_device_to_node(const scn_device *d, scn_node *n);
 
+/* "client": the machine of each request's user (scenarios/README.md,
+ * "client"). Each request has its own client (closed loop: one per user,
+ * whose requests follow each other; open loop: one per request) with its
+ * own FIFO uplink and downlink. Every member is optional; without them the
+ * client is what it always was: no NIC limit, no last mile, no compute. */
+typedef struct scn_client {
+    double uplink_bytes_per_s;   /* JSON uplink_mbps x 1e6 / 8; 0: no limit */
+    double downlink_bytes_per_s; /* JSON downlink_mbps x 1e6 / 8; 0: no limit */
+    double last_mile_ms;         /* JSON last_mile_ms: one-way delay added to every transfer to
+                                  * or from the client, >= 0, default 0 */
+    int has_device;              /* JSON device given: the client embeds the pass's tokens
+                                  * and applies the LM head on it (model_cost_client_*) */
+    scn_node device;             /* its cost fields (scn_device_to_node), name "client" */
+} scn_client;
+
 typedef enum scn_arrival_kind {
     SCN_ARRIVAL_POISSON, /* {"poisson": {"rate_per_s": r}} */
     SCN_ARRIVAL_GAMMA,   /* {"gamma": {"rate_per_s": r, "cv": c}}: gamma gaps, mean 1/r, CV c (bursty for c > 1) */
@@ -240,12 +255,18 @@ typedef struct scn_scenario {
     double announce_period_s;       /* (0, 86400], default 60 (Petals' server update_period) */
     double announce_delay_s;        /* [0, announce_period_s), default 30 */
     double announce_expiry_s;       /* (announce_delay_s, 86400], default 120 (Petals: 2 x period) */
+    /* routing.pattern: "server-to-server" (0, default: each span pushes its
+     * output to the next span's node) or "client-relayed" (1: every span's
+     * output goes back to the client, which sends it to the next span, as
+     * Petals' client does: petals/client/inference_session.py). */
+    int client_relayed;
     char act_codec[SCN_NAME_MAX];   /* activation codec on the wire, default "fp16" */
     char weight_codec[SCN_NAME_MAX];/* JSON compression.weights: codec applied to every block
                                      * weight matrix at rest; "" (default): none, the nominal
                                      * model.weights format sets the bytes */
 
     scn_workload workload;
+    scn_client client;              /* JSON "client" */
     scn_record_level record;
 
     int n_faults;

@@ -20,13 +20,64 @@ double sim_w_retry_delay_s(int k)
     return k > 7 ? MAX_RETRY_DELAY_S : fmin(MAX_RETRY_DELAY_S, ldexp(1, k - 1));
 }
 
+/* Does the policy's answer tile the failed hop's range with bound hops on
+ * existing nodes? A policy bug otherwise: the run stops with the reason. */
+static ss_status check_chain(const world *w, const route_hop *failed, const route_hop *to, int n,
+                             char *err, size_t errlen)
+{
+    int b = failed->first_block;
+    for (int k = 0; k < n; k++) {
+        if (to[k].first_block != b || to[k].end_block <= b || to[k].node < 0 ||
+            to[k].node >= w->nodes.n || to[k].state != ROUTE_HOP_BOUND)
+            return ss_err(err, errlen, SS_EINVAL,
+                          "routing policy \"%s\" rerouted blocks [%d, %d) into a chain whose "
+                          "hop %d (node %d, blocks [%d, %d)) does not continue it",
+                          w->routes.ops->name, failed->first_block, failed->end_block, k,
+                          to[k].node, to[k].first_block, to[k].end_block);
+        b = to[k].end_block;
+    }
+    if (n < 1 || b != failed->end_block)
+        return ss_err(err, errlen, SS_EINVAL,
+                      "routing policy \"%s\" rerouted blocks [%d, %d) into %d hops ending at "
+                      "block %d",
+                      w->routes.ops->name, failed->first_block, failed->end_block, n, b);
+    return SS_OK;
+}
+
+/* The request's route becomes prefix + to[0 .. n) + suffix, stored as a
+ * new run of slots (the old one stays behind, unreferenced): the prefix and
+ * suffix keep their nodes, epochs and KV reservations; each new hop is
+ * bound to its node's current epoch, holds no KV yet (it reserves on
+ * arrival) and replays `replay` positions before its next pass. */
+static ss_status splice_route(world *w, int64_t ri, int hop, const route_hop *to, int n,
+                              int replay)
+{
+    req_state *q = &w->reqs.at[ri];
+    uint32_t len = q->route_len - 1 + (uint32_t)n;
+    ss_status st = sim_w_reserve_slots(w, (int)len);
+    if (st != SS_OK)
+        return st;
+    route_slot *dst = &w->routes.slots[w->routes.n];
+    const route_slot *src = &w->routes.slots[q->route_off];
+    memcpy(dst, src, (size_t)hop * sizeof *dst);
+    for (int k = 0; k < n; k++)
+        dst[hop + k] = (route_slot){.hop = to[k], .epoch = w->nodes.at[to[k].node].epoch,
+                                    .replay_rows = replay};
+    memcpy(dst + hop + n, src + hop + 1, (size_t)(q->route_len - (uint32_t)hop - 1) * sizeof *dst);
+    q->route_off = w->routes.n;
+    q->route_len = len;
+    w->routes.n += len;
+    return SS_OK;
+}
+
 /* Hop `hop` of request ri needs a node (its own failed or lost the
  * session's cache): ask the policy's reroute() for the failed range; with
- * none live now, retry with Petals' backoff; else move the hop, rebuild the
- * session's cache there by replaying its stored inputs, and resend the
- * current input from the client. Carried out for a one-hop answer (the
- * failed range on one node); a longer chain stops the run (not yet
- * supported: the route would have to be spliced). */
+ * none live now, retry with Petals' backoff; else put the answer in the
+ * hop's place (one hop: the slot is moved in place; a longer chain is
+ * spliced into the route), rebuild the session's cache on every new node
+ * by replaying its stored inputs (each costed as a prefill of the
+ * positions before the current pass, sim_node.c), and resend the current
+ * input, with the stored inputs, from the client to the first new hop. */
 static void reroute_hop(world *w, int64_t ri, int hop)
 {
     req_state *q = &w->reqs.at[ri];
@@ -48,28 +99,20 @@ static void reroute_hop(world *w, int64_t ri, int hop)
         return;
     }
     const route_hop *to = w->routes.scratch;
-    if (st == SS_OK && (n != 1 || to->first_block != h->first_block ||
-                        to->end_block != h->end_block || to->node < 0 ||
-                        to->node >= w->nodes.n)) {
-        st = SS_EUNSUPPORTED;
-        snprintf(rerr, sizeof rerr, "routing policy \"%s\" rerouted blocks [%d, %d) into %d "
-                 "hops: only a one-hop reroute of the failed range is carried out",
-                 w->routes.ops->name, h->first_block, h->end_block, n);
-    }
+    if (st == SS_OK)
+        st = check_chain(w, h, to, n, rerr, sizeof rerr);
     if (st != SS_OK) {
         char msg[400];
         snprintf(msg, sizeof msg, "rerouting request %lld: %s", (long long)ri, rerr);
         sim_w_stop_with(w, st, msg);
         return;
     }
-    int pick = to->node;
     sim_w_release_kv(w, ri, hop);
-    h->node = pick;
-    sim_w_slot_of(w, ri, hop)->epoch = w->nodes.at[pick].epoch;
     int replay = (int)sim_w_pass_ctx(w, ri);
     if (w->cfg.real) {
         char e2[256];
-        st = real_session_replace_hop(w->sess.at[ri], hop, &replay, e2, sizeof e2);
+        st = n == 1 ? real_session_replace_hop(w->sess.at[ri], hop, &replay, e2, sizeof e2)
+                    : real_session_splice(w->sess.at[ri], hop, to, n, &replay, e2, sizeof e2);
         if (st != SS_OK) {
             char msg[400];
             snprintf(msg, sizeof msg, "request %lld: %s", (long long)ri, e2);
@@ -77,14 +120,17 @@ static void reroute_hop(world *w, int64_t ri, int hop)
             return;
         }
     }
-    q->replay_rows = replay;
-    q->recomputed += replay;
-    double pass = w->cfg.real ? (double)q->wire_bytes
-                              : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h));
-    double bytes = sim_w_act_bytes(w, replay, sim_w_width_in(w, h)) + pass;
-    q->hop_sent_ns = sim_engine_now(w->run.eng);
-    sim_w_schedule(w, sim_w_transfer_arrival(w, -1, pick, bytes), sim_w_ev_hop_arrive,
-                   (uint64_t)ri, 0);
+    if (n == 1) {
+        route_slot *slot = sim_w_slot_of(w, ri, hop);
+        slot->hop.node = to->node;
+        slot->epoch = w->nodes.at[to->node].epoch;
+        slot->replay_rows = replay;
+    } else if ((st = splice_route(w, ri, hop, to, n, replay)) != SS_OK) {
+        sim_w_fail(w, st, "storing a rerouted chain");
+        return;
+    }
+    q->recomputed += (int64_t)replay * n;
+    sim_w_send_hop(w, ri, 1);
 }
 
 /* The node of hop `hop` failed (or lost this session's cache): the policy

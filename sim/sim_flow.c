@@ -11,6 +11,9 @@ static int node_idle(const node_state *n);
 static void bind_hop(world *w, int64_t ri, int ni);
 static void start_hop(world *w, int64_t ri);
 static void send_hop(world *w, int64_t ri);
+static void start_pass(world *w, int64_t ri);
+static void ev_start_pass(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
+static void ev_relayed(sim_engine *e, void *ctx, uint64_t req, uint64_t b);
 static ss_status grow_reqs(world *w);
 static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *off);
 static ss_status open_session(world *w, int64_t ri, const route_hop *hops, int n_hops);
@@ -41,12 +44,14 @@ static uint32_t width_out(world *w, const route_hop *h)
     return w->cfg.synthetic ? 0 : w->cfg.model->blocks[h->end_block - 1].act_out_elems;
 }
 
-/* Arrival time of a transfer of `bytes` from `src` to `dst` (node
- * indices, -1 = the client) starting now: it waits for the sender's uplink
- * and the receiver's downlink to be free (FIFO), serialises at the slower
- * of the two, then propagates for half the regions' round trip plus each
- * endpoint's last mile plus jitter. The client has no NIC limit. */
-int64_t sim_w_transfer_arrival(world *w, int src, int dst, double bytes)
+/* Arrival time of a transfer of `bytes` of request ri from `src` to `dst`
+ * (node indices, -1 = the request's client) starting now: it waits for the
+ * sender's uplink and the receiver's downlink to be free (FIFO), serialises
+ * at the slower of the two, then propagates for half the regions' round
+ * trip plus each endpoint's last mile plus jitter. A client direction
+ * without a client.*link_mbps limit is unlimited and never queues (a fresh
+ * unlimited NIC per transfer, as before the client had one). */
+int64_t sim_w_transfer_arrival(world *w, int64_t ri, int src, int dst, double bytes)
 {
     const scn_scenario *s = w->cfg.scn;
     int ra = src < 0 ? s->workload.client_region : w->nodes.at[src].region;
@@ -59,15 +64,21 @@ int64_t sim_w_transfer_arrival(world *w, int src, int dst, double bytes)
             one_way_s += j / 1e3;
     }
     int64_t one_way = sim_w_s_to_ns(one_way_s) + (src >= 0 ? w->nodes.at[src].last_mile_ns : 0) +
-                      (dst >= 0 ? w->nodes.at[dst].last_mile_ns : 0);
+                      (dst >= 0 ? w->nodes.at[dst].last_mile_ns : 0) +
+                      (src < 0 || dst < 0 ? w->cfg.client_last_mile_ns : 0);
     uint64_t b = bytes > 0 ? (uint64_t)bytes : 0;
     if (src >= 0)
         w->nodes.at[src].rec.bytes_out += b;
     if (dst >= 0)
         w->nodes.at[dst].rec.bytes_in += b;
     sim_nic_dir unlimited = {.bytes_per_s = 1e18};
-    sim_nic_dir *up = src >= 0 ? &w->nodes.at[src].nic.up : &unlimited;
-    sim_nic_dir *down = dst >= 0 ? &w->nodes.at[dst].nic.down : &unlimited;
+    sim_nic *cn = ri >= 0 ? &w->reqs.at[ri].client_nic : NULL;
+    sim_nic_dir *up = src >= 0                         ? &w->nodes.at[src].nic.up
+                      : cn && w->cfg.client_up_bps > 0 ? &cn->up
+                                                       : &unlimited;
+    sim_nic_dir *down = dst >= 0                           ? &w->nodes.at[dst].nic.down
+                        : cn && w->cfg.client_down_bps > 0 ? &cn->down
+                                                           : &unlimited;
     int64_t start, finish, now = sim_engine_now(w->run.eng);
     if (sim_nic_reserve(up, down, now, b, one_way, &start, &finish) != SS_OK)
         return INT64_MAX / 4; /* beyond any horizon: rates are checked positive at build */
@@ -235,17 +246,30 @@ void sim_w_observe(world *w, int64_t ri, int hop, route_hop_outcome outcome)
     w->routes.ops->observe(w->routes.state, w->nodes.pview, &fb);
 }
 
-static void send_hop(world *w, int64_t ri)
+/* Bytes of hop `hop`'s input this pass: the pass's rows, plus the
+ * positions its node replays (a new node after a reroute gets the stored
+ * inputs, or the previous new hop's outputs of them, with the pass). */
+static double hop_in_bytes(world *w, int64_t ri, int hop)
+{
+    const route_slot *slot = sim_w_slot_of(w, ri, hop);
+    uint32_t width = sim_w_width_in(w, &slot->hop);
+    double replay = sim_w_act_bytes(w, slot->replay_rows, width);
+    if (w->cfg.real)
+        return (double)w->reqs.at[ri].wire_bytes + replay;
+    return sim_w_act_bytes(w, sim_w_pass_rows(w, ri), width) + replay;
+}
+
+void sim_w_send_hop(world *w, int64_t ri, int from_client)
 {
     req_state *q = &w->reqs.at[ri];
     q->hop_sent_ns = sim_engine_now(w->run.eng);
-    const route_hop *h = sim_w_hop_of(w, ri, q->hop);
-    int src = q->hop == 0 ? -1 : sim_w_node_of(w, ri, q->hop - 1);
-    double bytes = w->cfg.real ? (double)q->wire_bytes
-                               : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), sim_w_width_in(w, h));
-    int64_t at = sim_w_transfer_arrival(w, src, sim_w_node_of(w, ri, q->hop), bytes);
+    int src = from_client || w->cfg.relayed || q->hop == 0 ? -1 : sim_w_node_of(w, ri, q->hop - 1);
+    int64_t at = sim_w_transfer_arrival(w, ri, src, sim_w_node_of(w, ri, q->hop),
+                                        hop_in_bytes(w, ri, q->hop));
     sim_w_schedule(w, at, sim_w_ev_hop_arrive, (uint64_t)ri, 0);
 }
+
+static void send_hop(world *w, int64_t ri) { sim_w_send_hop(w, ri, 0); }
 
 static ss_status grow_reqs(world *w)
 {
@@ -274,7 +298,7 @@ static ss_status grow_reqs(world *w)
     return SS_OK;
 }
 
-static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *off)
+ss_status sim_w_reserve_slots(world *w, int n)
 {
     if ((uint64_t)w->routes.n + (uint64_t)n > UINT32_MAX)
         return SS_EFULL;
@@ -290,6 +314,14 @@ static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *
         w->routes.slots = p;
         w->routes.cap = (uint32_t)cap;
     }
+    return SS_OK;
+}
+
+static ss_status append_route(world *w, const route_hop *hops, int n, uint32_t *off)
+{
+    ss_status st = sim_w_reserve_slots(w, n);
+    if (st != SS_OK)
+        return st;
     for (int i = 0; i < n; i++)
         w->routes.slots[w->routes.n + (uint32_t)i] = (route_slot){
             .hop = hops[i],
@@ -320,7 +352,7 @@ static ss_status open_session(world *w, int64_t ri, const route_hop *hops, int n
     real_session_cfg cfg = {.net = w->cfg.sm.net, .tok = w->cfg.sm.tok, .codec = w->cfg.act_codec,
                             .prompt = prompt,
                            .steps = steps, .out = w->cfg.generate ? w->cfg.generate->out : NULL,
-                           .n_hops = n_hops, .hops = hops};
+                           .n_hops = n_hops, .hops = hops, .relayed = w->cfg.relayed};
     char e2[512];
     ss_status st = real_session_create(&cfg, &w->sess.at[ri], e2, sizeof e2);
     if (st == SS_OK)
@@ -354,6 +386,7 @@ void sim_w_ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     q->arrival_ns = sim_engine_now(e);
     q->first_token_ns = q->finish_ns = -1;
     q->failed_at_ns = -1;
+    sim_nic_init(&q->client_nic, w->cfg.client_up_bps, w->cfg.client_down_bps);
     w->reqs.next[ri] = -1;
     q->status = SIM_REQUEST_INCOMPLETE;
     q->user = (int64_t)a - 1;
@@ -404,6 +437,50 @@ static void route_new(world *w, int64_t ri)
     q->route_len = (uint32_t)n_hops;
     if (w->cfg.real && open_session(w, ri, w->routes.scratch, n_hops) != SS_OK)
         return;
+    start_pass(w, ri);
+}
+
+/* The client embeds the pass's tokens on its device (client.device), then
+ * sends the input to the first hop. Without a client device no event is
+ * added: runs without one keep their event counts. */
+static void start_pass(world *w, int64_t ri)
+{
+    int64_t embed = sim_w_client_embed_ns(w, ri);
+    if (embed > 0) {
+        sim_w_schedule(w, sim_engine_now(w->run.eng) + embed, ev_start_pass, (uint64_t)ri, 0);
+        return;
+    }
+    start_hop(w, ri);
+}
+
+static void ev_start_pass(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
+{
+    (void)e;
+    (void)b;
+    start_hop(ctx, (int64_t)req);
+}
+
+/* "client-relayed": the output of hop q->hop reached the client, which
+ * sends it on to the next hop (in real mode decoded and encoded again: the
+ * codec applies on each crossing). */
+static void ev_relayed(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
+{
+    world *w = ctx;
+    (void)e;
+    (void)b;
+    int64_t ri = (int64_t)req;
+    req_state *q = &w->reqs.at[ri];
+    if (w->cfg.real) {
+        char e2[512];
+        ss_status st = real_session_relay(w->sess.at[ri], q->hop, &q->wire_bytes, e2, sizeof e2);
+        if (st != SS_OK) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "request %lld: %s", (long long)ri, e2);
+            sim_w_stop_with(w, st, msg);
+            return;
+        }
+    }
+    q->hop++;
     start_hop(w, ri);
 }
 
@@ -454,15 +531,24 @@ int sim_w_continue_after_compute(world *w, int ni, int64_t ri)
             return -1;
         }
     }
-    if ((uint32_t)q->hop + 1 < q->route_len) {
+    const route_hop *h = sim_w_hop_of(w, ri, q->hop);
+    int last = (uint32_t)q->hop + 1 >= q->route_len;
+    if (!last && !w->cfg.relayed) {
         q->hop++;
         start_hop(w, ri);
-    } else {
-        const route_hop *h = sim_w_hop_of(w, ri, q->hop);
-        double bytes = w->cfg.real ? (double)q->wire_bytes
-                                   : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), width_out(w, h));
-        sim_w_schedule(w, sim_w_transfer_arrival(w, ni, -1, bytes), ev_pass_done, (uint64_t)ri, 0);
+        return 0;
     }
+    /* back to the client: the pass's output, plus the outputs of replayed
+     * positions when the next hop is a new node that needs them */
+    int replay_next = last ? 0 : sim_w_slot_of(w, ri, q->hop + 1)->replay_rows;
+    double bytes = (w->cfg.real ? (double)q->wire_bytes
+                                : sim_w_act_bytes(w, sim_w_pass_rows(w, ri), width_out(w, h))) +
+                   sim_w_act_bytes(w, replay_next, width_out(w, h));
+    int64_t at = sim_w_transfer_arrival(w, ri, ni, -1, bytes);
+    if (last) /* the client's LM head on its device, then the token */
+        sim_w_schedule(w, at + sim_w_client_head_ns(w), ev_pass_done, (uint64_t)ri, 0);
+    else
+        sim_w_schedule(w, at, ev_relayed, (uint64_t)ri, 0);
     return 0;
 }
 
@@ -500,5 +586,5 @@ static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
         return;
     }
     q->hop = 0;
-    start_hop(w, ri);
+    start_pass(w, ri);
 }

@@ -207,11 +207,11 @@ static double batch_cost_s(world *w, node_state *n)
     /* after a failure, a new node first rebuilds a session's cache: a
      * prefill of every earlier position (Petals' replay) */
     for (int i = 0; i < n->n_batch; i++) {
-        req_state *q = &w->reqs.at[n->batch[i]];
-        if (q->replay_rows > 0)
-            s += model_cost_span_s(&n->dev, w->cfg.model, h->first_block, h->end_block,
-                                   q->replay_rows, 0);
-        q->replay_rows = 0;
+        route_slot *slot = sim_w_slot_of(w, n->batch[i], w->reqs.at[n->batch[i]].hop);
+        if (slot->replay_rows > 0)
+            s += model_cost_span_s(&n->dev, w->cfg.model, slot->hop.first_block,
+                                   slot->hop.end_block, slot->replay_rows, 0);
+        slot->replay_rows = 0;
     }
     return s;
 }

@@ -264,6 +264,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
                       "`shardsim eval`, it cannot serve generation requests", s->source_path);
     if ((st = sim_act_codec(s, &w->cfg.act_codec, err, errlen)) != SS_OK)
         return st;
+    sim_w_client_init(w);
 
     w->nodes.n = s->n_nodes;
     w->nodes.at = ss_calloc((size_t)s->n_nodes, sizeof *w->nodes.at);

@@ -50,6 +50,9 @@ typedef struct route_slot {
     uint32_t epoch;    /* the hop node's epoch when bound: its cache for the request is that old */
     bool kv_held;      /* the node holds this request's KV reservation (sim_w_admit_kv) */
     double kv_bytes;   /* the reservation's size, while kv_held */
+    int32_t replay_rows; /* positions this hop's node replays before its next pass: set when a
+                          * reroute put the hop on a new node (its cache is rebuilt by a prefill
+                          * of them), cleared when that pass is costed (sim_node.c) */
 } route_slot;
 
 typedef struct req_state {
@@ -57,7 +60,6 @@ typedef struct req_state {
     int32_t prompt, output, done; /* tokens; real mode: output = steps, done = passes */
     int32_t hop;            /* hop of the current pass */
     int32_t retries;        /* recoveries after node failures */
-    int32_t replay_rows;    /* positions to replay at the current hop before its pass */
     uint32_t route_off;     /* hops: w->routes.slots[route_off .. +route_len) */
     uint32_t route_len;
     uint64_t wire_bytes;    /* real mode: encoded activation now in flight */
@@ -74,6 +76,8 @@ typedef struct req_state {
     int64_t recovery_ns;     /* time from finding a hop failed to its input reaching a live
                               * node, summed over its recoveries */
     int64_t failed_at_ns;    /* when the current recovery began; -1: none under way */
+    sim_nic client_nic;      /* its client's FIFO uplink and downlink (directions with a
+                              * client.*link_mbps limit only; sim_client.c) */
 } req_state;
 
 typedef struct node_state {
@@ -126,6 +130,13 @@ typedef struct world_config {
     int64_t horizon_ns;       /* checked here; sim_workload stops arrivals there itself */
     const sim_generate_spec *generate; /* NULL unless sim_run_opts asked for one generation */
     int keep_routes;          /* copy every route into the results */
+    /* The client endpoint (scenario "client", sim_client.c): a direction
+     * with rate 0 has no NIC limit (transfers through it never queue) */
+    double client_up_bps, client_down_bps;
+    int64_t client_last_mile_ns; /* one way, added to every transfer to or from the client */
+    int client_compute;       /* client.device given (and a model with blocks and a vocab) */
+    model_device client_dev;
+    int relayed;              /* routing.pattern "client-relayed" */
 } world_config;
 
 /* The engine and the run's first error. Written by sim_run.c (engine, and
@@ -210,7 +221,21 @@ int64_t sim_w_s_to_ns(double s);
 void sim_w_schedule(world *w, int64_t at, sim_handler fn, uint64_t a, uint64_t b);
 double sim_w_act_bytes(world *w, int64_t n_tok, uint32_t width);
 uint32_t sim_w_width_in(world *w, const route_hop *h);
-int64_t sim_w_transfer_arrival(world *w, int src, int dst, double bytes);
+/* Arrival time of a transfer of request ri (its client's NIC when src or
+ * dst is -1, the client) starting now. */
+int64_t sim_w_transfer_arrival(world *w, int64_t ri, int src, int dst, double bytes);
+/* The client endpoint (sim_client.c): its settings from the scenario; the
+ * time its device takes to embed the current pass's rows and to apply the
+ * LM head to the pass's last position (0 without client.device). */
+void sim_w_client_init(world *w);
+int64_t sim_w_client_embed_ns(const world *w, int64_t ri);
+int64_t sim_w_client_head_ns(const world *w);
+/* Send the current pass's input (and the hop's replay rows) to bound hop
+ * q->hop: from the client when from_client or under "client-relayed", else
+ * from the previous hop's node. */
+void sim_w_send_hop(world *w, int64_t ri, int from_client);
+/* Room for n more route slots (SS_EFULL past UINT32_MAX, SS_ENOMEM). */
+ss_status sim_w_reserve_slots(world *w, int n);
 int sim_w_pass_rows(const world *w, int64_t ri);
 int64_t sim_w_pass_ctx(const world *w, int64_t ri);
 route_slot *sim_w_slot_of(world *w, int64_t ri, int hop);
