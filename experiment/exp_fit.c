@@ -104,13 +104,17 @@ static double server_step_s(const scn_scenario *s, const model_desc *m, const si
     return sum / (double)(out - 1);
 }
 
-/* Client compute of one step: the client machine's embedding and LM head.
- * Without a client device in the scenario the client computes nothing. */
-static double client_step_s(const scn_scenario *s, const model_desc *m)
+/* Client compute of one pass of `rows` rows per sequence, `seqs` sequences:
+ * the client machine's embedding of every row and LM head on each
+ * sequence's last position (as sim_client.c charges them). Without a
+ * client device the client computes nothing. */
+static double client_pass_s(const scn_scenario *s, const model_desc *m, int64_t rows, int64_t seqs)
 {
-    (void)s;
-    (void)m;
-    return 0;
+    if (!s->client.has_device || m->n_blocks < 1 || m->vocab < 1)
+        return 0;
+    model_device dev = sim_node_device(&s->client.device);
+    return model_cost_client_embed(&dev, m, rows * seqs).total_s +
+           model_cost_client_head(&dev, m, seqs).total_s;
 }
 
 static ss_status simulate_steps(scn_scenario *s, const exp_run_opts *o, double *sps, double *step,
@@ -150,7 +154,7 @@ ss_status exp_measure_steps(scn_scenario *s, const exp_run_opts *o, exp_step_par
         s->workload = keep;
     }
     if (st == SS_OK) {
-        out->client_s = client_step_s(s, &m.desc);
+        out->client_s = client_pass_s(s, &m.desc, 1, 1);
         out->server_s = server_step_s(s, &m.desc, &r);
         out->network_s = one_step - out->client_s - out->server_s;
         out->queue_s = out->step_s - one_step;
@@ -167,10 +171,22 @@ static double ser_s(double bytes, double up, double down)
     return ceil(bytes * 1e9 / rate) / 1e9;
 }
 
+/* The extra serialisation of `bytesb` instead of `bytes1` from a to b
+ * (NULL: the client, whose direction is unlimited without a rate). */
+static double leg_extra_s(const scn_scenario *s, const scn_node *a, const scn_node *b,
+                          double bytes1, double bytesb)
+{
+    double up = a ? a->uplink_bytes_per_s : s->client.uplink_bytes_per_s;
+    double down = b ? b->downlink_bytes_per_s : s->client.downlink_bytes_per_s;
+    return ser_s(bytesb, up, down) - ser_s(bytes1, up, down);
+}
+
 /* What a batch of `batch` sequences adds to the simulated one-sequence
- * forward: each hop's batched span time minus its single one, and the
- * extra bytes on each leg (client -> first, hop -> hop, last -> client;
- * the client has no NIC limit). *dmax: the busiest hop's batched time. */
+ * forward: each hop's batched span time minus its single one, B times the
+ * bytes on each leg (server-to-server: client -> first, hop -> hop, last ->
+ * client; client-relayed: client -> hop -> client for every hop), and the
+ * client's embedding and heads of the other sequences. *dmax: the busiest
+ * hop's batched time. */
 static double batch_extra_s(const scn_scenario *s, const model_desc *m, const sim_results *r,
                             int batch, int tokens, double *dmax)
 {
@@ -182,15 +198,15 @@ static double batch_extra_s(const scn_scenario *s, const model_desc *m, const si
     if (comp_codec_parse(s->act_codec, &c, e, sizeof e) != SS_OK ||
         comp_wire_bytes_max(&c, (size_t)tokens, m->blocks[0].act_in_elems, &one) != SS_OK)
         one = (uint64_t)tokens * m->blocks[0].act_in_elems * 2;
-    double extra = 0, bytes1 = (double)one, bytesb = (double)one * batch;
+    double extra = client_pass_s(s, m, tokens, batch) - client_pass_s(s, m, tokens, 1);
+    double b1 = (double)one, bb = (double)one * batch;
     *dmax = 0;
-    for (int h = 0; h <= n; h++) {
-        const scn_node *a = h > 0 ? &s->nodes[node[h - 1]] : NULL;
-        const scn_node *b = h < n ? &s->nodes[node[h]] : NULL;
-        double up = a ? a->uplink_bytes_per_s : 0, down = b ? b->downlink_bytes_per_s : 0;
-        extra += ser_s(bytesb, up, down) - ser_s(bytes1, up, down);
-        if (!b)
-            break;
+    for (int h = 0; h < n; h++) {
+        const scn_node *b = &s->nodes[node[h]];
+        const scn_node *prev = h > 0 && !s->client_relayed ? &s->nodes[node[h - 1]] : NULL;
+        extra += leg_extra_s(s, prev, b, b1, bb);
+        if (s->client_relayed || h == n - 1)
+            extra += leg_extra_s(s, b, NULL, b1, bb);
         model_device dev = sim_node_device(b);
         double tb = model_cost_span_batch(&dev, m, first[h], end[h], batch, tokens, 0).total_s;
         extra += tb - model_cost_span_s(&dev, m, first[h], end[h], tokens, 0);
