@@ -189,7 +189,7 @@ START_TEST(test_every_petals_setup_runs_prints_its_row_and_is_stored)
     char err[1024], dir[] = "/tmp/shardsim-ptXXXXXX", db[512];
     exp_pt_opts o = {.presets = SS_SRC("models/presets")};
     ck_assert_msg(exp_petals_table(&o, &rows, &n, err, sizeof err) == SS_OK, "%s", err);
-    ck_assert_int_eq(n, 15);
+    ck_assert_int_eq(n, 18);
     for (int i = 0; i < n; i++) {
         const exp_pt_row *r = &rows[i];
         ck_assert_msg(r->steps_per_s[0] > 0 && r->steps_per_s[1] > 0 &&
@@ -217,10 +217,50 @@ START_TEST(test_every_petals_setup_runs_prints_its_row_and_is_stored)
     ck_assert_msg(exp_petals_table_store(h, rows, n, "setups", "profile", err, sizeof err) ==
                   SS_OK, "%s", err); /* the same table again replaces its rows */
     ana_db_close(h);
-    ck_assert_int_eq(count_rows(db), 15);
+    ck_assert_int_eq(count_rows(db), 18);
     ss_free(rows);
     unlink(db);
     rmdir(dir);
+}
+END_TEST
+
+/* network.transfer_failure_p: each successful arrival at a server takes a
+ * geometric number of attempts, so a session of S passes over H hops sees
+ * on average S H p / (1 - p) failed arrivals (each one a recovery:
+ * requests.retries). BLOOM-7B1 on 4 stages, 127 passes (the 1-token
+ * prompt's, then 126 steps for 127 output tokens), p = 0.1: 508 p / (1 - p)
+ * = 56.4, sd sqrt(508 p) / (1 - p) = 7.92; within 4 sd. p = 0 gives the run without
+ * the field, bit for bit (no draw is made). */
+START_TEST(test_transfer_failures_happen_at_the_rate_given)
+{
+    static const scn_override on[] = {{"network.transfer_failure_p", "0.1"}};
+    static const scn_override off[] = {{"network.transfer_failure_p", "0"}};
+    const char *path = SS_SRC("scenarios/petals/bloom7b1-4x1080ti.json");
+    scn_scenario s;
+    sim_results r0 = {0}, r1 = {0}, r2 = {0};
+    char err[1024];
+    ck_assert_msg(exp_load(path, on, 1, NULL, &s, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(exp_simulate(&s, &ro, &r1, err, sizeof err) == SS_OK, "%s", err);
+    scn_scenario_fini(&s);
+    ck_assert_int_eq(r1.requests[0].status, SIM_REQUEST_OK);
+    double want = 508 * 0.1 / 0.9, sd = sqrt(508 * 0.1) / 0.9;
+    ck_assert_msg(fabs(r1.requests[0].retries - want) < 4 * sd, "%d failures",
+                  r1.requests[0].retries);
+    ck_assert_int_gt(r1.requests[0].tokens_recomputed, 0);
+    ck_assert_msg(exp_load(path, off, 1, NULL, &s, err, sizeof err) == SS_OK, "%s", err);
+    ck_assert_msg(exp_simulate(&s, &ro, &r2, err, sizeof err) == SS_OK, "%s", err);
+    scn_scenario_fini(&s);
+    load(path, &s);
+    ck_assert_msg(exp_simulate(&s, &ro, &r0, err, sizeof err) == SS_OK, "%s", err);
+    scn_scenario_fini(&s);
+    ck_assert_int_eq(r2.requests[0].retries, 0);
+    ck_assert_int_eq(r2.end_ns, r0.end_ns);
+    ck_assert_int_eq(r2.n_events, r0.n_events);
+    ck_assert_int_eq(r2.requests[0].finish_ns, r0.requests[0].finish_ns);
+    ck_assert_int_gt(r1.requests[0].finish_ns, r0.requests[0].finish_ns);
+    sim_results_fini(&r0);
+    sim_results_fini(&r1);
+    sim_results_fini(&r2);
 }
 END_TEST
 
@@ -235,6 +275,7 @@ Suite *fit_suite(void)
     tcase_add_test(tc, test_bad_parameters_and_unreachable_targets_are_one_line_errors);
     tcase_add_test(tc, test_bloom_7b1_preset_matches_its_published_parameter_count);
     tcase_add_test(tc, test_every_petals_setup_runs_prints_its_row_and_is_stored);
+    tcase_add_test(tc, test_transfer_failures_happen_at_the_rate_given);
     suite_add_tcase(s, tc);
     return s;
 }
