@@ -17,7 +17,7 @@
 /* One setup as the file gives it. */
 typedef struct pt_setup {
     char name[64], table[16], base[EXP_PATH_MAX];
-    int64_t clients, len[2];
+    int64_t clients, len[2], seeds;
     int n_set;
     char set[PT_SET_MAX][256];
 } pt_setup;
@@ -44,10 +44,12 @@ static ss_status parse_lengths(const ss_json_ctx *cx, const cJSON *obj, const ch
 static ss_status parse_setup(const ss_json_ctx *cx, const cJSON *e, const char *path,
                              const char *dir, pt_setup *u)
 {
-    static const char *const keys[] = {"name", "table", "base", "clients", "set", "lengths"};
+    static const char *const keys[] = {"name", "table", "base", "clients", "set", "lengths",
+                                       "seeds"};
     char base[EXP_PATH_MAX], p[300];
     ss_status st = ss_json_check_keys(cx, e, path, keys, sizeof keys / sizeof keys[0]);
     u->clients = 1;
+    u->seeds = 1;
     if (st == SS_OK)
         st = ss_json_get_string(cx, e, path, "name", SS_JSON_REQUIRED, u->name, sizeof u->name);
     if (st == SS_OK)
@@ -56,6 +58,8 @@ static ss_status parse_setup(const ss_json_ctx *cx, const cJSON *e, const char *
         st = ss_json_get_string(cx, e, path, "base", SS_JSON_REQUIRED, base, sizeof base);
     if (st == SS_OK)
         st = ss_json_get_int(cx, e, path, "clients", SS_JSON_OPTIONAL, 1, 1000, &u->clients);
+    if (st == SS_OK)
+        st = ss_json_get_int(cx, e, path, "seeds", SS_JSON_OPTIONAL, 1, 1000, &u->seeds);
     if (st == SS_OK)
         st = parse_lengths(cx, e, path, u->len);
     if (st == SS_OK)
@@ -124,7 +128,7 @@ static ss_status parse_file(const char *file, cJSON *doc, pt_setup **out, int *n
 
 /* Load a setup's scenario: its base, its overrides, the sequential
  * workload (clients users, a 1-token prompt, len - 1 steps), the profile. */
-static ss_status load_setup(const pt_setup *u, int64_t len, const char *profile,
+static ss_status load_setup(const pt_setup *u, int64_t len, uint64_t seed, const char *profile,
                             scn_scenario *s, char *err, size_t errlen)
 {
     scn_override ov[PT_SET_MAX + 4];
@@ -142,9 +146,41 @@ static ss_status load_setup(const pt_setup *u, int64_t len, const char *profile,
     ov[n++] = (scn_override){"workload.n_requests", users};
     ov[n++] = (scn_override){"workload.prompt_tokens", "1"};
     ov[n++] = (scn_override){"workload.output_tokens", outs};
-    ss_status st = exp_load(u->base, ov, n, NULL, s, err, errlen);
+    ss_status st = exp_load(u->base, ov, n, &seed, s, err, errlen);
     if (st == SS_OK && profile[0] && (st = exp_profile_apply(s, profile, err, errlen)) != SS_OK)
         scn_scenario_fini(s);
+    return st;
+}
+
+/* Sequential inference at length len, averaged over seeds 1..u->seeds
+ * (failures are random: network.transfer_failure_p); the forward pass of
+ * `shape` measured on seed 1's scenario. */
+static ss_status run_length(const pt_setup *u, int64_t len, const int shape[2],
+                            const char *profile, const exp_run_opts *o, exp_step_parts *avg,
+                            double *fwd, char *err, size_t errlen)
+{
+    ss_status st = SS_OK;
+    memset(avg, 0, sizeof *avg);
+    for (int64_t sd = 1; st == SS_OK && sd <= u->seeds; sd++) {
+        scn_scenario s;
+        exp_step_parts p;
+        if ((st = load_setup(u, len, (uint64_t)sd, profile, &s, err, errlen)) != SS_OK)
+            break;
+        st = exp_measure_steps(&s, o, &p, err, errlen);
+        if (st == SS_OK && sd == 1)
+            st = exp_measure_forward(&s, o, shape[0], shape[1], (int)u->clients, fwd, err,
+                                     errlen);
+        scn_scenario_fini(&s);
+        double k = (double)u->seeds;
+        avg->clients = p.clients;
+        avg->failed += p.failed;
+        avg->steps_per_s += p.steps_per_s / k;
+        avg->step_s += p.step_s / k;
+        avg->client_s += p.client_s / k;
+        avg->server_s += p.server_s / k;
+        avg->network_s += p.network_s / k;
+        avg->queue_s += p.queue_s / k;
+    }
     return st;
 }
 
@@ -157,20 +193,14 @@ static ss_status run_setup(const pt_setup *u, const char *profile, const exp_run
     r->clients = (int)u->clients;
     ss_status st = SS_OK;
     for (int k = 0; st == SS_OK && k < 2; k++) {
-        scn_scenario s;
         exp_step_parts parts;
         r->len[k] = (int)u->len[k];
-        if ((st = load_setup(u, u->len[k], profile, &s, err, errlen)) != SS_OK)
-            break;
-        st = exp_measure_steps(&s, o, &parts, err, errlen);
+        st = run_length(u, u->len[k], shape[k], profile, o, &parts, &r->fwd_tokens_per_s[k], err,
+                        errlen);
         r->steps_per_s[k] = parts.steps_per_s;
         r->failed[k] = parts.failed;
         if (k == 0)
             r->step = parts;
-        if (st == SS_OK)
-            st = exp_measure_forward(&s, o, shape[k][0], shape[k][1], r->clients,
-                                     &r->fwd_tokens_per_s[k], err, errlen);
-        scn_scenario_fini(&s);
     }
     return st;
 }
