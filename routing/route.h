@@ -12,8 +12,9 @@
  * routing.settings and the run's seed (its streams are (SS_RNG_ROUTING, id,
  * purpose) of it). Per request: route() a new chain; dispatch() binds a late
  * hop to one of the idle replicas the simulator lists; observe() hears each
- * hop's outcome; reroute() answers a failed hop's block range (the simulator
- * then moves the hop, replays the session's inputs there and retries with
+ * hop's outcome; reroute() answers a failed hop's block range with one hop
+ * or a chain tiling it (the simulator then puts it in the failed hop's
+ * place, replays the session's inputs on every new node and retries with
  * Petals' backoff 0, 1, 2, 4 ... <= 60 s while the policy finds no node).
  * Calls come from one thread, in simulated-time order; the view is valid
  * for the call only. In a run the view of route/reroute/dispatch/observe is

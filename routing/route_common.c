@@ -126,3 +126,16 @@ ss_status route_chain_build(route_common *c, const route_view *v, const route_re
     *n_hops = n;
     return SS_OK;
 }
+
+ss_status route_chain_reroute(route_common *c, const route_view *v, const route_request *req,
+                              const route_hop *failed, route_pick_fn pick, void *ctx,
+                              route_hop *hops, int max_hops, int *n_hops, char *err,
+                              size_t errlen)
+{
+    ss_status st = route_chain_build(c, v, req, failed->first_block, failed->end_block, 1, pick,
+                                     ctx, hops, max_hops, n_hops, err, errlen);
+    if (st != SS_ENOTFOUND)
+        return st;
+    return route_chain_build(c, v, req, failed->first_block, failed->end_block, 0, pick, ctx,
+                             hops, max_hops, n_hops, err, errlen);
+}

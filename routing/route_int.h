@@ -55,9 +55,17 @@ void route_common_fini(route_common *c);
  * are the live nodes whose span covers b, banned ones left out unless none
  * is left (Petals' rule); `pick` chooses; the hop runs to the end of the
  * node's span (or `end`). one_hop: the candidates must cover the whole
- * range and the chain is one hop (a reroute the simulator can carry out).
+ * range and the chain is one hop.
  * SS_ENOTFOUND naming the block when there is no candidate; SS_EFULL past
  * max_hops. O(hops * n_nodes). */
 ss_status route_chain_build(route_common *c, const route_view *v, const route_request *req,
                             int first, int end, int one_hop, route_pick_fn pick, void *ctx,
                             route_hop *hops, int max_hops, int *n_hops, char *err, size_t errlen);
+/* A reroute of `failed`'s range: one hop on a node covering all of it when
+ * there is one (route_chain_build with one_hop), else a chain over the
+ * range as route_chain_build builds it (the simulator splices it into the
+ * session's route, sim/sim_faults.c). */
+ss_status route_chain_reroute(route_common *c, const route_view *v, const route_request *req,
+                              const route_hop *failed, route_pick_fn pick, void *ctx,
+                              route_hop *hops, int max_hops, int *n_hops, char *err,
+                              size_t errlen);

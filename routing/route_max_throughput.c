@@ -76,8 +76,8 @@ static ss_status mt_reroute(void *state, const route_view *v, const route_reques
                             char *err, size_t errlen)
 {
     mt_state *s = state;
-    return route_chain_build(&s->c, v, req, failed->first_block, failed->end_block, 1,
-                             pick_weighted, s, hops, max_hops, n_hops, err, errlen);
+    return route_chain_reroute(&s->c, v, req, failed, pick_weighted, s, hops, max_hops, n_hops,
+                               err, errlen);
 }
 
 static void mt_observe(void *state, const route_view *v, const route_feedback *fb)

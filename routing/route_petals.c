@@ -8,8 +8,9 @@
  * The session needs prompt + output tokens of KV cache per block.
  *
  * A failed range is rerouted by the same search over the range, among the
- * live servers that cover all of it (so the answer is one hop, which the
- * simulator carries out; Petals itself may split the range over several).
+ * live servers that cover all of it (one hop), or, when none does, among
+ * all live servers (a chain the simulator splices into the route; Petals
+ * itself always searches the range over all servers).
  *
  * "nesa": Nesa's personalised routing (arXiv 2407.19775, DESIGN.md section
  * 4) as Petals' cost plus weighted terms, folded into the same graph:
@@ -186,7 +187,15 @@ static ss_status petals_reroute(void *state, const route_view *v, const route_re
                                 const route_hop *failed, route_hop *hops, int max_hops,
                                 int *n_hops, char *err, size_t errlen)
 {
-    return petals_find(state, v, req, failed->first_block, failed->end_block, 1, hops, max_hops,
+    /* one server for the whole range when there is one; else the
+     * min-latency chain over the range (Petals' client asks make_sequence
+     * for the failed span: client/inference_session.py, _update_sequence),
+     * which the simulator splices into the route */
+    ss_status st = petals_find(state, v, req, failed->first_block, failed->end_block, 1, hops,
+                               max_hops, n_hops, err, errlen);
+    if (st != SS_ENOTFOUND)
+        return st;
+    return petals_find(state, v, req, failed->first_block, failed->end_block, 0, hops, max_hops,
                        n_hops, err, errlen);
 }
 

@@ -2,7 +2,8 @@
  * for (DESIGN.md section 4). Both build the chain hop by hop over the live
  * nodes covering the next block (route_chain_build: banned nodes left out
  * while others remain, each hop to its node's span end) and reroute a failed
- * range to one live node covering it, chosen the same way.
+ * range to one live node covering it, chosen the same way, or when none
+ * covers all of it to a chain over the range (route_chain_reroute).
  *
  * random: uniform among the candidates, from the policy's own stream
  * (SS_RNG_ROUTING, 0, SS_RNG_CHOICE). round-robin: a counter per start
@@ -87,8 +88,8 @@ static ss_status random_reroute(void *state, const route_view *v, const route_re
                                 int *n_hops, char *err, size_t errlen)
 {
     rr_state *s = state;
-    return route_chain_build(&s->c, v, req, failed->first_block, failed->end_block, 1,
-                             pick_random, s, hops, max_hops, n_hops, err, errlen);
+    return route_chain_reroute(&s->c, v, req, failed, pick_random, s, hops, max_hops, n_hops,
+                               err, errlen);
 }
 
 static ss_status rr_route(void *state, const route_view *v, const route_request *req,
@@ -104,8 +105,8 @@ static ss_status rr_reroute(void *state, const route_view *v, const route_reques
                             char *err, size_t errlen)
 {
     rr_state *s = state;
-    return route_chain_build(&s->c, v, req, failed->first_block, failed->end_block, 1, pick_rr, s,
-                             hops, max_hops, n_hops, err, errlen);
+    return route_chain_reroute(&s->c, v, req, failed, pick_rr, s, hops, max_hops, n_hops, err,
+                               errlen);
 }
 
 const route_routing_ops route_routing_random = {

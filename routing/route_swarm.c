@@ -11,7 +11,8 @@
  * E starts at the node's announced inference_rps (Petals' default 300 when
  * unknown) and follows each hop that succeeds: E <- a * sample + (1 - a) * E,
  * sample = blocks / latency, a = routing.settings.ema_alpha. A failed
- * range is rerouted to the least loaded live node covering all of it.
+ * range is rerouted to the least loaded live node covering all of it (a
+ * chain over the range when none does: route_chain_reroute).
  * A linear scan, not a heap: O(n_nodes) per hop, as cheap at swarm sizes.
  */
 #include "route_int.h"
@@ -118,8 +119,8 @@ static ss_status swarm_reroute(void *state, const route_view *v, const route_req
                                int *n_hops, char *err, size_t errlen)
 {
     swarm_state *s = state;
-    ss_status st = route_chain_build(&s->c, v, req, failed->first_block, failed->end_block, 1,
-                                     pick_least_loaded, s, hops, max_hops, n_hops, err, errlen);
+    ss_status st = route_chain_reroute(&s->c, v, req, failed, pick_least_loaded, s, hops,
+                                       max_hops, n_hops, err, errlen);
     if (st == SS_OK)
         charge(s, req, hops, *n_hops);
     return st;

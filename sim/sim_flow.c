@@ -435,6 +435,7 @@ static void route_new(world *w, int64_t ri)
         return;
     }
     q->route_len = (uint32_t)n_hops;
+    q->first_hops = n_hops;
     if (w->cfg.real && open_session(w, ri, w->routes.scratch, n_hops) != SS_OK)
         return;
     start_pass(w, ri);

@@ -29,7 +29,9 @@ typedef struct sim_request_rec {
     int32_t tokens_done;       /* delivered */
     int32_t retries;           /* recovery attempts (reroutes, retries of a route) */
     sim_request_status status;
-    uint32_t route_off;        /* first-pass route: route[route_off .. +route_len) */
+    uint32_t route_off;        /* the route as it ended (rerouted hops name their new nodes;
+                                * a multi-hop reroute spliced in): route[route_off ..
+                                * +route_len) */
     uint32_t route_len;
     int32_t dead_sends;        /* hops sent to a node found dead on contact (a stale record) */
     int32_t hops;              /* hops of its first pass's chain (0: never routed) */

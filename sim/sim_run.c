@@ -440,7 +440,7 @@ static ss_status collect(world *w, sim_results *out)
         r->tokens_done = q->done;
         r->retries = q->retries;
         r->dead_sends = q->dead_sends;
-        r->hops = (int32_t)q->route_len;
+        r->hops = q->first_hops;
         r->tokens_recomputed = q->recomputed;
         r->recovery_ns = q->recovery_ns;
         r->status = q->status;

@@ -62,6 +62,8 @@ typedef struct req_state {
     int32_t retries;        /* recoveries after node failures */
     uint32_t route_off;     /* hops: w->routes.slots[route_off .. +route_len) */
     uint32_t route_len;
+    int32_t first_hops;     /* hops of the chain route() chose (a multi-hop reroute may
+                             * lengthen the route since) */
     uint64_t wire_bytes;    /* real mode: encoded activation now in flight */
     sim_request_status status;
     int finished;
