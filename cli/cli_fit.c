@@ -90,10 +90,10 @@ static int fit_one(const char *path, const fit_args *a, const cli_parsed *p, exp
     if (st == SS_OK)
         st = exp_fit(&s, &o, f, &r, err, sizeof err);
     if (st == SS_OK) {
+        const char *m = f->measure == EXP_FIT_STEPS_PER_S ? "steps_per_s" : "tokens_per_s";
         printf("%s = %.6g\n%s = %.6g (target %.6g, %+.3f%%), %d Brent iterations, %d runs\n",
-               a->param, r.value, f->measure == EXP_FIT_STEPS_PER_S ? "steps_per_s" : "tokens_per_s",
-               r.achieved, f->target, 100 * (r.achieved / f->target - 1), r.iterations,
-               r.evaluations);
+               a->param, r.value, m, r.achieved, f->target, 100 * (r.achieved / f->target - 1),
+               r.iterations, r.evaluations);
         snprintf(src, sizeof src, "fitted by shardsim fit %s --target %s --param %s%s%s", path,
                  a->target, a->param, a->cite ? ": " : "", a->cite ? a->cite : "");
         if (a->out)

@@ -85,7 +85,8 @@ static int dispatch(const char *cmd, int argc, char **argv)
     if (strcmp(cmd, "petals-table") == 0)
         return cli_petals_table(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
-                    "eval, calibrate, pareto, sweep, baseline, check, export, fit, petals-table, help)\n", cmd);
+                    "eval, calibrate, pareto, sweep, baseline, check, export, fit, petals-table, "
+                    "help)\n", cmd);
     return CLI_EX_USAGE;
 }
 
