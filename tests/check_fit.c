@@ -264,6 +264,44 @@ START_TEST(test_transfer_failures_happen_at_the_rate_given)
 }
 END_TEST
 
+/* Parallel forward by hand, BLOOM-176B on 3 x A100 with the shipped
+ * profile (int8 compute factor c): one 128-token sequence per block costs
+ * 128 x 2 x 12 h^2 + 4h x 8256 (causal attended positions 128 x 129 / 2)
+ * FLOPs at 312e12 x 0.6 x c (compute-bound: ~21 ms against ~6 ms of
+ * weights); 64 sequences cost 64 times that (plus the same 0.1 ms per
+ * block), so 70 blocks add 63 x that. Each of the 6 client-relayed legs
+ * adds the serialisation of 63 x 128 x 28,672 B at 1.25e8 B/s (whole ns).
+ * The client embeds 8192 rows instead of 128 (bytes at 83.2e9 x 0.7 x
+ * 0.505) and runs its head on 64 positions (compute-bound: 64 x 2 V d at
+ * 6.4e11 FLOP/s) instead of one (memory-bound: V d 1.01 B + 4 (d + V)). */
+START_TEST(test_parallel_forward_batch_adds_what_the_hand_count_says)
+{
+    scn_scenario s;
+    char err[1024];
+    exp_param p;
+    load(A100, &s);
+    ck_assert_msg(exp_profile_apply(&s, SS_SRC("scenarios/petals/fitted-a100.json"), err,
+                                    sizeof err) == SS_OK, "%s", err);
+    ck_assert_int_eq(exp_param_parse("device.format_eff.int8.compute", &s, &p, err, sizeof err),
+                     SS_OK);
+    double c = exp_param_value(&s, &p), t1, t64;
+    ck_assert_msg(exp_measure_forward(&s, &ro, 1, 128, 1, &t1, err, sizeof err) == SS_OK, "%s",
+                  err);
+    ck_assert_msg(exp_measure_forward(&s, &ro, 64, 128, 1, &t64, err, sizeof err) == SS_OK, "%s",
+                  err);
+    double h = 14336, V = 250880, crate = 83.2e9 * 0.7 * 0.505;
+    double flops1 = 128 * 2 * 12 * h * h + 4 * h * 8256;
+    double server = 70 * 63 * flops1 / (312e12 * 0.6 * c);
+    double legs = 6 * (1879048192e-9 - 29360128e-9);
+    double embed = (8192 - 128) * (h * 1.01 + 4 * h) / crate;
+    double head1 = (V * h * 1.01 + 4 * (h + V)) / crate, head64 = 64 * 2 * V * h / 6.4e11;
+    double want = server + legs + embed + head64 - head1;
+    double got = 64 * 128 / t64 - 128 / t1;
+    ck_assert_msg(fabs(got / want - 1) < 1e-6, "batch adds %.9g s, by hand %.9g s", got, want);
+    scn_scenario_fini(&s);
+}
+END_TEST
+
 Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
@@ -276,6 +314,7 @@ Suite *fit_suite(void)
     tcase_add_test(tc, test_bloom_7b1_preset_matches_its_published_parameter_count);
     tcase_add_test(tc, test_every_petals_setup_runs_prints_its_row_and_is_stored);
     tcase_add_test(tc, test_transfer_failures_happen_at_the_rate_given);
+    tcase_add_test(tc, test_parallel_forward_batch_adds_what_the_hand_count_says);
     suite_add_tcase(s, tc);
     return s;
 }
