@@ -119,8 +119,9 @@ typedef struct node_state {
 /* The world of one run, split by who writes what. "Written by" names every
  * file that changes a part after build_world (sim_run.c) has filled it. */
 
-/* The scenario, model and mode of the run. Written by sim_run.c (build_world)
- * only; read-only while events run. */
+/* The scenario, model and mode of the run. Written by sim_run.c (build_world,
+ * which calls sim_client.c's sim_w_client_init for the client fields) only;
+ * read-only while events run. */
 typedef struct world_config {
     const scn_scenario *scn;  /* = &wscn.s: the scenario with concrete nodes */
     sim_world_scn wscn;

@@ -271,6 +271,15 @@ START_TEST(test_two_hop_reroute_matches_hand_computation)
     ck_assert_int_eq(r.nodes[2].busy_ns, 173312 + 85248);
     ck_assert_int_eq(r.nodes[3].busy_ns, 173312 + 85248);
     ck_assert_uint_eq(r.nodes[3].bytes_in, 1184 + 144);
+    /* KV: a session reserves (8 + 3) positions x 128 elements x 2 B = 2816 B
+     * per block of its hop when it reaches the node: n-0 held two blocks'
+     * worth (released when it died), n-2 and n-3 reserved on the
+     * rerouted pass's arrival, n-1 kept its reservation throughout */
+    ck_assert_uint_eq(r.nodes[0].kv_peak_bytes, 2 * 2816);
+    ck_assert_uint_eq(r.nodes[1].kv_peak_bytes, 2816);
+    ck_assert_uint_eq(r.nodes[2].kv_peak_bytes, 2816);
+    ck_assert_uint_eq(r.nodes[3].kv_peak_bytes, 2816);
+    ck_assert_uint_eq(r.nodes[1].n_tasks, 3); /* one per pass: never replayed */
     sim_results_fini(&r);
 }
 END_TEST
