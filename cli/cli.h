@@ -57,6 +57,8 @@ int cli_export(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_tune(int argc, char **argv);
 int cli_replay(int argc, char **argv);
+int cli_fit(int argc, char **argv);
+int cli_petals_table(int argc, char **argv);
 
 /* Set (by main, when it re-executes itself with an OPENBLAS_CORETYPE chosen
  * from the CPU's features) to the kernel OpenBLAS had picked; empty after a

@@ -99,9 +99,13 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cli_tune(argc, argv);
     if (strcmp(cmd, "replay") == 0)
         return cli_replay(argc, argv);
+    if (strcmp(cmd, "fit") == 0)
+        return cli_fit(argc, argv);
+    if (strcmp(cmd, "petals-table") == 0)
+        return cli_petals_table(argc, argv);
     fprintf(stderr, "shardsim: unknown command \"%s\" (known: run, validate, report, generate, "
                     "eval, calibrate, pareto, sweep, compare, baseline, check, export, replay, merge, "
-                    "tune, help)\n", cmd);
+                    "tune, fit, petals-table, help)\n", cmd);
     return CLI_EX_USAGE;
 }
 

@@ -214,7 +214,9 @@ static ss_status load_model(scn_loader *L, const cJSON *root)
  * plus the last-mile delay and jitter. */
 static ss_status load_network(scn_loader *L, const cJSON *root)
 {
-    static const char *const keys[] = {"regions", "rtt_ms", "rtt", "last_mile_ms", "jitter_ms"};
+    static const char *const keys[] = {"regions",   "rtt_ms",   "rtt", "last_mile_ms",
+                                       "jitter_ms", "transfer_failure_p"};
+    static const ss_json_num_rule prob = {0, 1, 0, 1, "a probability in [0, 1)"};
     static const char *const sources[] = {"wondernetwork-2018"};
     scn_scenario *s = L->s;
     const cJSON *net, *regs, *rtt;
@@ -234,9 +236,11 @@ static ss_status load_network(scn_loader *L, const cJSON *root)
     }
     scn_dist_rule jr = {0, SCN_MAX_RTT_MS};
     const cJSON *jit = ss_json_find(net, "jitter_ms"), *src = ss_json_find(net, "rtt");
-    if ((rc = ss_json_check_keys(&L->cx, net, "network", keys, 5)) ||
+    if ((rc = ss_json_check_keys(&L->cx, net, "network", keys, 6)) ||
         (rc = scn_number(L, net, "network", "last_mile_ms", SS_JSON_OPTIONAL, 0, 0,
                          SCN_MAX_RTT_MS, &s->last_mile_ms)) ||
+        (rc = ss_json_get_number(&L->cx, net, "network", "transfer_failure_p", SS_JSON_OPTIONAL,
+                                 &prob, &s->transfer_failure_p)) ||
         (jit && (rc = scn_dist_parse(&L->cx, jit, "network.jitter_ms", &jr, &s->jitter_ms))))
         return rc;
     if (src) {

@@ -235,6 +235,9 @@ typedef struct scn_scenario {
                                      * region names are then WonderNetwork city names */
     double last_mile_ms;            /* network.last_mile_ms: one-way delay added per node endpoint, >= 0 */
     scn_dist jitter_ms;             /* network.jitter: extra one-way delay per transfer, ms (CONST 0: none) */
+    double transfer_failure_p;      /* network.transfer_failure_p: probability that an activation
+                                     * sent to a server fails on arrival (the session's cache
+                                     * there is lost, the client recovers), [0, 1), default 0 */
 
     int n_groups;
     scn_group *groups;              /* (n_groups) one per "nodes" entry */

@@ -513,6 +513,15 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
         sim_w_recover(w, ri, q->hop);
         return;
     }
+    /* network.transfer_failure_p (Petals' Table 1): the activation sent to
+     * this server fails; the server drops the session (its cache here is
+     * lost) and the client recovers as from a failed server. One draw per
+     * arrival, and none without the field, so other runs keep their streams. */
+    double p_fail = w->cfg.scn->transfer_failure_p;
+    if (p_fail > 0 && gsl_rng_uniform(w->nodes.xfer_fail_rng) < p_fail) {
+        sim_w_recover(w, ri, q->hop);
+        return;
+    }
     if (q->failed_at_ns >= 0) { /* the recovery is over: the input reached a live node */
         q->recovery_ns += sim_engine_now(e) - q->failed_at_ns;
         q->failed_at_ns = -1;

@@ -326,6 +326,8 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
 
     if ((st = ss_rng_create(s->seed, SS_RNG_LINK, UINT64_MAX, SS_RNG_JITTER,
                             &w->nodes.client_jitter_rng)) ||
+        (st = ss_rng_create(s->seed, SS_RNG_FAULT, UINT64_MAX, SS_RNG_CHOICE,
+                            &w->nodes.xfer_fail_rng)) ||
         (st = sim_workload_create(s, o->assets_dir, w->cfg.model->seq_len, &w->reqs.wl, err,
                                   errlen)))
         return st;
@@ -378,6 +380,7 @@ static void world_fini(world *w)
         ss_free(w->nodes.at[i].batch_spare);
     }
     gsl_rng_free(w->nodes.client_jitter_rng);
+    gsl_rng_free(w->nodes.xfer_fail_rng);
     sim_workload_destroy(w->reqs.wl);
     for (int i = 0; w->faults.churn && i < w->nodes.n; i++)
         sim_churn_proc_fini(&w->faults.churn[i]);

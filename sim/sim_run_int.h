@@ -171,6 +171,7 @@ typedef struct world_nodes {
     int64_t period_ns, delay_ns, expiry_ns; /* routing.announce_*_s */
     uint64_t n_announce_events; /* announcement bookkeeping, left out of n_events */
     gsl_rng *client_jitter_rng; /* jitter of transfers the client sends */
+    gsl_rng *xfer_fail_rng;     /* network.transfer_failure_p draws, one per arrival at a server */
 } world_nodes;
 
 /* Requests and their arrivals. Written by sim_flow.c (arrival to finish,

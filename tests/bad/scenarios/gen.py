@@ -231,6 +231,9 @@ add("j17_rtt_negative", sub('[[0.5, 80]', '[[0.5, -1]'),
     "network.rtt_ms[0][1]: expected a non-negative number, got -1")
 
 # J18 fractions and probabilities
+add("j18_transfer_failure_p_1", sub('"rtt_ms": [[0.5, 80], [80, 0.5]]}',
+                                   '"rtt_ms": [[0.5, 80], [80, 0.5]], "transfer_failure_p": 1}'),
+    "network.transfer_failure_p: expected a probability in [0, 1), got 1")
 add("j18_compute_eff_1_5", sub('"compute_eff": 0.5', '"compute_eff": 1.5'),
     "nodes[0].device.compute_eff: expected a number in (0, 1], got 1.5")
 add("j18_compute_eff_negative", sub('"compute_eff": 0.5', '"compute_eff": -0.1'),
