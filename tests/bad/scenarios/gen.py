@@ -26,7 +26,7 @@ BASE = (
 )
 
 ROOT_KEYS = ("version, name, seed, horizon_s, model, network, nodes, placement, routing, "
-             "compression, workload, record, faults, slo, stragglers, batching, churn_trace")
+             "compression, workload, record, faults, slo, stragglers, batching, churn_trace, client")
 
 cases = []  # (name, bytes, expected message without "FILE: ")
 
@@ -582,6 +582,39 @@ add("batching_priority_typo",
     '"prefill"?)')
 add("batching_max_tokens_negative", sub(FB, FB + ',\n "batching": {"max_tokens": -1}'),
     "batching.max_tokens: expected an integer in [0, 1000000], got -1")
+
+
+# The client endpoint and the communication pattern (scenarios/README.md,
+# "client" and routing.pattern).
+def client(value):
+    t = sub('"seed": 7,', '"seed": 7, "routing": {},')
+    return sub('"client_region": "eu"}}', '"client_region": "eu"}, "client": ' + value + '}', t)
+
+
+PRESETS = ("a100-80gb, apple-m2-max, cpu-8core, cpu-laptop, gtx-1080-ti, h100-sxm, "
+           "rtx-2080-ti, rtx-3060-12gb, rtx-3090, rtx-4090, rtx-a4000, rtx-a5000, t4")
+add("client_device_inline_missing_memory", client('{"device": {"peak_tflops": 1, "mem_bw_gbps": 50}}'),
+    "client.device.memory_gb: missing required key (expected a positive number)")
+add("client_device_mix", client('{"device": {"rtx-3090": 0.5, "t4": 0.5}}'),
+    "client.device: expected a device object or a preset name (a client is one machine, "
+    "not a mix), got an object")
+add("client_device_unknown_preset", client('{"device": "cpu-9000"}'),
+    f'client.device: unknown device preset "cpu-9000" (known: {PRESETS})')
+add("client_downlink_string", client('{"downlink_mbps": "fast"}'),
+    'client.downlink_mbps: expected a positive number, got "fast"')
+add("client_last_mile_negative", client('{"last_mile_ms": -1}'),
+    "client.last_mile_ms: expected a non-negative number, got -1")
+add("client_not_an_object", client("3"), "client: expected an object, got 3")
+add("client_unknown_key", client('{"uplink_mpbs": 10}'),
+    'client.uplink_mpbs: unknown key "uplink_mpbs" (did you mean "uplink_mbps"?)')
+add("client_uplink_zero", client('{"uplink_mbps": 0}'),
+    "client.uplink_mbps: expected a positive number, got 0")
+add("routing_pattern_not_a_string", sub('"seed": 7,', '"seed": 7, "routing": {"pattern": 1},'),
+    'routing.pattern: expected one of "server-to-server", "client-relayed", got 1')
+add("routing_pattern_typo", sub('"seed": 7,', '"seed": 7, "routing": {"pattern": "client-relay"},'),
+    'routing.pattern: expected one of "server-to-server", "client-relayed", got "client-relay" '
+    '(did you mean "client-relayed"?)')
+
 
 def main():
     for f in os.listdir(HERE):
