@@ -10,7 +10,10 @@
  * nothing more, so its record stays routable until it expires, and a request
  * sent to it fails on contact (sim_flow.c) and recovers through the policy.
  * A node that is down when its turn comes announces nothing; one that comes
- * back is invisible until its next turn. RTTs are not in the records: the
+ * back is invisible until its next turn. A node loading a new span
+ * (placement "petals", sim_rebal.c) announces at once when it starts
+ * (joining: counted by block choice, not routable) and when it is done,
+ * and announces joining records at its turns meanwhile. RTTs are not in the records: the
  * client measures them itself (the region matrix).
  *
  * Schedule: node i's announcements fall at phase_i + k * period, phase_i
@@ -21,7 +24,8 @@
  * start with each node's latest record delivered by then (the one announced
  * at phase_i - period, or the one before it while that is still in flight),
  * with the truth at time 0 as its content. delay < period (checked by
- * scenarios/), so at most one record per node is in flight.
+ * scenarios/), so at most one periodic record per node is in flight; one
+ * announced out of turn supersedes the one in flight (which is dropped).
  *
  * Three events per node and period, all through the engine; they are counted
  * apart from n_events (bookkeeping, not the simulated system's events), and
@@ -58,7 +62,7 @@ static int64_t bits_t(uint64_t u)
 static void hold(world *w, int ni, const route_node_view *v, int64_t at)
 {
     w->nodes.seen[ni] = *v;
-    w->nodes.seen[ni].up = 1;
+    w->nodes.seen[ni].up = !v->joining; /* a JOINING record counts for block choice only */
     w->nodes.at[ni].rec_at_ns = at;
     int64_t gone = at + w->nodes.expiry_ns;
     sim_w_schedule(w, gone > 0 ? gone : 0, ev_expire, (uint64_t)ni, t_bits(at));
@@ -81,7 +85,7 @@ static void ev_announce(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     w->nodes.n_announce_events++;
     if (run_over(w))
         return;
-    if (w->nodes.at[ni].up)
+    if (w->nodes.at[ni].up || w->nodes.views[ni].joining)
         send_record(w, ni, &w->nodes.views[ni], now);
     sim_w_schedule(w, now + w->nodes.period_ns, ev_announce, node, 0);
 }
@@ -92,6 +96,8 @@ static void ev_deliver(sim_engine *e, void *ctx, uint64_t node, uint64_t at)
     (void)e;
     int ni = (int)node;
     w->nodes.n_announce_events++;
+    if (w->nodes.at[ni].sent_at_ns != bits_t(at))
+        return; /* superseded in flight by a record announced out of turn: the newer one counts */
     w->nodes.at[ni].sent_at_ns = -1;
     hold(w, ni, &w->nodes.at[ni].sent, bits_t(at));
 }
@@ -101,8 +107,10 @@ static void ev_expire(sim_engine *e, void *ctx, uint64_t node, uint64_t at)
     world *w = ctx;
     (void)e;
     w->nodes.n_announce_events++;
-    if (w->nodes.at[node].rec_at_ns == bits_t(at)) /* not replaced by a newer record */
+    if (w->nodes.at[node].rec_at_ns == bits_t(at)) { /* not replaced by a newer record */
         w->nodes.seen[node].up = 0;
+        w->nodes.seen[node].joining = 0;
+    }
 }
 
 ss_status sim_w_announce_start(world *w)
@@ -143,6 +151,15 @@ ss_status sim_w_announce_start(world *w)
         sim_w_schedule(w, phase, ev_announce, (uint64_t)i, 0);
     }
     return w->run.failure;
+}
+
+/* Out of turn (sim_rebal.c): a node that starts or finishes loading a new
+ * span announces at once, as Petals' server does when its module container
+ * starts (JOINING) and when it is ready (ONLINE). Its periodic turns stay. */
+void sim_w_announce_now(world *w, int ni)
+{
+    if (w->nodes.seen)
+        send_record(w, ni, &w->nodes.views[ni], sim_engine_now(w->run.eng));
 }
 
 void sim_w_announce_fini(world *w)

@@ -421,8 +421,9 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
         n->incoming--;
     }
     /* A dead node, or one that died and came back without this session's
-     * cache, is found out on contact. */
-    if (!n->up || sim_w_slot_of(w, ri, q->hop)->epoch != n->epoch) {
+     * cache (or moved to other blocks), is found out on contact. */
+    if (!n->up || sim_w_slot_of(w, ri, q->hop)->epoch != n->epoch ||
+        !sim_w_serves(w, ni, sim_w_hop_of(w, ri, q->hop))) {
         if (!n->up)
             q->dead_sends++;
         sim_w_recover(w, ri, q->hop);
