@@ -70,6 +70,25 @@ static const char *text_or(sqlite3_stmt *st, int col, const char *dflt)
     return t ? (const char *)t : dflt;
 }
 
+/* The recovery metrics (schema v4; "-" in older databases) and, when the
+ * placement moved nodes, the rebalancing ones. */
+static void print_recovery(report *rp, FILE *out)
+{
+    char a[32], b[32], c[32];
+    fprintf(out, "recovery         retries %s, recovery %s s (mean %s s per recovered "
+            "request)\n", fmt_num(a, metric(rp, "retries_total")),
+            fmt_num(b, metric(rp, "recovery_s_total")), fmt_num(c, metric(rp, "recovery_s_mean")));
+    fprintf(out, "                 tokens recomputed %s, sends to dead nodes %s (%s requests)\n",
+            fmt_num(a, metric(rp, "tokens_recomputed_total")),
+            fmt_num(b, metric(rp, "dead_sends_total")), fmt_num(c, metric(rp, "n_sent_to_dead")));
+    fprintf(out, "route length     mean %s hops\n", fmt_num(a, metric(rp, "route_len_mean")));
+    double moves = metric(rp, "rebalance_moves"), rejoins = metric(rp, "rejoin_moves");
+    if (moves > 0 || rejoins > 0)
+        fprintf(out, "rebalancing      %s moves, %s rejoins on other blocks, weight downloads "
+                "%s s\n", fmt_num(a, moves), fmt_num(b, rejoins),
+                fmt_num(c, metric(rp, "span_download_s")));
+}
+
 static ss_status print_run(report *rp, FILE *out)
 {
     ana_db *db = rp->db;
@@ -132,6 +151,7 @@ static ss_status print_run(report *rp, FILE *out)
     fprintf(out, "time in system   mean %s s\n", fmt_num(a, metric(rp, "time_in_system_mean_s")));
     fprintf(out, "availability     mean %s, sessions recovered %s\n",
             fmt_num(a, metric(rp, "availability_mean")), fmt_num(b, metric(rp, "n_recovered")));
+    print_recovery(rp, out);
     double slo = metric(rp, "slo_attainment");
     if (!isnan(slo))
         fprintf(out, "SLO              %s of requests met it, goodput %s requests/s\n",
