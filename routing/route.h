@@ -59,6 +59,11 @@ typedef struct route_node_view {
     int64_t free_kv_tokens;     /* KV room left, in Petals' cache_tokens_left units: one key or
                                  * value vector of one block (a session of T tokens over s
                                  * blocks needs 2 T s) */
+    int64_t queue_len;          /* sessions computing or waiting at the node (its batch, its
+                                 * compute queue, its KV-room queue) */
+    double reputation;          /* the node's network-wide reputation: Nesa's rule
+                                 * (route_reputation.h) over every hop outcome on it, all
+                                 * clients; 0: unknown */
 } route_node_view;
 
 typedef struct route_view {
@@ -68,6 +73,9 @@ typedef struct route_view {
     int n_regions;
     const double *rtt_s;        /* (n_regions, n_regions) */
     int client_region;
+    int announced;              /* 1: built from announced records (routing.view "announced"):
+                                 * queue_len and reputation are as of each record's
+                                 * announcement; 0: the truth (or a hand-made view) */
 } route_view;
 
 typedef struct route_placement_cfg {

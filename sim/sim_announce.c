@@ -33,6 +33,8 @@
  */
 #include "sim_run_int.h"
 
+#include "route_reputation.h"
+
 static void ev_announce(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
 static void ev_deliver(sim_engine *e, void *ctx, uint64_t node, uint64_t at);
 static void ev_expire(sim_engine *e, void *ctx, uint64_t node, uint64_t at);
@@ -85,8 +87,10 @@ static void ev_announce(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     w->nodes.n_announce_events++;
     if (run_over(w))
         return;
-    if (w->nodes.at[ni].up || w->nodes.views[ni].joining)
+    if (w->nodes.at[ni].up || w->nodes.views[ni].joining) {
+        sim_w_view_load(w, ni);
         send_record(w, ni, &w->nodes.views[ni], now);
+    }
     sim_w_schedule(w, now + w->nodes.period_ns, ev_announce, node, 0);
 }
 
@@ -127,6 +131,7 @@ ss_status sim_w_announce_start(world *w)
         return SS_ENOMEM;
     w->nodes.seen_view = w->nodes.view;
     w->nodes.seen_view.nodes = w->nodes.seen;
+    w->nodes.seen_view.announced = 1;
     w->nodes.pview = &w->nodes.seen_view;
     const int64_t P = w->nodes.period_ns, D = w->nodes.delay_ns;
     for (int i = 0; i < w->nodes.n; i++) {
@@ -151,6 +156,32 @@ ss_status sim_w_announce_start(world *w)
         sim_w_schedule(w, phase, ev_announce, (uint64_t)i, 0);
     }
     return w->run.failure;
+}
+
+/* Sessions computing or waiting at node ni, counted now (the queues are
+ * short: a walk of their links). */
+void sim_w_view_load(world *w, int ni)
+{
+    const node_state *n = &w->nodes.at[ni];
+    int64_t k = n->n_batch;
+    for (int64_t i = n->compute_q.head; i >= 0; i = w->reqs.next[i])
+        k++;
+    for (int64_t i = n->kv_q.head; i >= 0; i = w->reqs.next[i])
+        k++;
+    w->nodes.views[ni].queue_len = k;
+}
+
+/* A hop's outcome on node ni, whoever sent it: the node's network-wide
+ * reputation follows Nesa's rule (x 1.01 on success, x 0.8 on a failure
+ * or timeout, clipped to [0.1, 10]); records carry it. */
+void sim_w_rep_observe(world *w, int ni, route_hop_outcome outcome)
+{
+    route_reputation_cfg cfg = route_reputation_cfg_default();
+    route_node_view *v = &w->nodes.views[ni];
+    v->reputation = route_reputation_update(&cfg, v->reputation,
+                                            outcome == ROUTE_HOP_OK ? ROUTE_OUTCOME_SUCCESS
+                                            : outcome == ROUTE_HOP_TIMEOUT ? ROUTE_OUTCOME_TIMEOUT
+                                                                           : ROUTE_OUTCOME_FAILURE);
 }
 
 /* Out of turn (sim_rebal.c): a node that starts or finishes loading a new

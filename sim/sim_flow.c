@@ -225,6 +225,7 @@ route_request sim_w_route_req(const world *w, int64_t ri)
 
 void sim_w_observe(world *w, int64_t ri, int hop, route_hop_outcome outcome)
 {
+    sim_w_rep_observe(w, sim_w_hop_of(w, ri, hop)->node, outcome); /* announced reputation */
     if (!w->routes.ops->observe)
         return;
     const route_hop *h = sim_w_hop_of(w, ri, hop);

@@ -263,6 +263,11 @@ void sim_w_ev_straggle(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
  * w->nodes.pview either way. */
 ss_status sim_w_announce_start(world *w);
 void sim_w_announce_fini(world *w);
+/* Node ni's queue_len in the truth, counted now (sim_announce.c: at each
+ * announcement and at each KV change, sim_w_view_kv). */
+void sim_w_view_load(world *w, int ni);
+/* A hop's outcome on node ni updates its network-wide reputation. */
+void sim_w_rep_observe(world *w, int ni, route_hop_outcome outcome);
 /* Node ni announces its record now, out of turn (no-op under "truth"). */
 void sim_w_announce_now(world *w, int ni);
 /* Node ni's announced rates (inference_rps, throughput_rps, free KV) from

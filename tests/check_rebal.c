@@ -103,6 +103,58 @@ START_TEST(test_petals_rejoin_takes_the_weakest_window_without_itself)
 }
 END_TEST
 
+/* Two nodes serving all 4 blocks alike; the first route of `policy`. */
+static int first_pick(const char *policy, int announced, int64_t q0, double rep0)
+{
+    model_desc d = {.n_blocks = 4};
+    route_node_view nodes[2];
+    for (int i = 0; i < 2; i++)
+        nodes[i] = (route_node_view){.id = i, .first_block = 0, .end_block = 4, .up = 1,
+                                     .inference_rps = 100, .reputation = 1};
+    nodes[0].queue_len = q0;
+    nodes[0].reputation = rep0;
+    route_view v = {.n_nodes = 2, .nodes = nodes, .model = &d, .announced = announced};
+    const route_routing_ops *ops;
+    char err[256];
+    ck_assert_int_eq(route_routing_find(policy, &ops, err, sizeof err), SS_OK);
+    double settings[8];
+    ck_assert_int_eq(route_settings_resolve(ops, NULL, 0, settings, err, sizeof err), SS_OK);
+    void *state = NULL;
+    ck_assert_int_eq(ops->init(&(route_init){.view = &v, .settings = settings, .seed = 1}, &state,
+                               err, sizeof err), SS_OK);
+    route_hop hops[4];
+    int n = 0;
+    route_request req = {.id = 0, .prompt_tokens = 1, .output_tokens = 1};
+    ck_assert_int_eq(ops->route(state, &v, &req, hops, 4, &n, err, sizeof err), SS_OK);
+    ck_assert_int_eq(n, 1);
+    ops->fini(state);
+    return hops[0].node;
+}
+
+/* swarm: both nodes idle for this client (virtual finish times 0), so ties
+ * go to node 0; announced, node 0's 3 queued sessions add 3 x 4 blocks /
+ * 100 rps = 0.12 s to its key and node 1 wins. The truth view (announced
+ * 0) ignores the field, as before. */
+START_TEST(test_swarm_counts_the_announced_queue)
+{
+    ck_assert_int_eq(first_pick("swarm", 0, 3, 1), 0);
+    ck_assert_int_eq(first_pick("swarm", 1, 3, 1), 1);
+    ck_assert_int_eq(first_pick("swarm", 1, 0, 1), 0);
+}
+END_TEST
+
+/* nesa: same rates, so the reputation term decides: announced R = 0.1 on
+ * node 0 costs 0.5 s x (1/0.1 - 1/1) = 4.5 s more per hop than node 1; the
+ * client's own reputations (both 1, nothing observed yet) tie, node 0. */
+START_TEST(test_nesa_uses_the_announced_reputation)
+{
+    ck_assert_int_eq(first_pick("nesa", 1, 0, 0.1), 1);
+    ck_assert_int_eq(first_pick("nesa", 0, 0, 0.1), 0);
+    ck_assert_int_eq(first_pick("nesa", 1, 0, 0), 0); /* 0: unknown, its own */
+    ck_assert_int_eq(first_pick("nesa", 1, 0, 5), 0);
+}
+END_TEST
+
 static const sim_run_opts opts = {.presets_dir = SS_SRC("models/presets"),
                                   .assets_dir = SS_SHARED_DIR "/assets"};
 
@@ -206,6 +258,8 @@ Suite *rebal_suite(void)
     tcase_add_test(t, test_petals_rejoin_takes_the_weakest_window_without_itself);
     tcase_add_test(t, test_a_node_covers_a_hole_and_a_rejoining_node_takes_other_blocks);
     tcase_add_test(t, test_other_placements_never_move);
+    tcase_add_test(t, test_swarm_counts_the_announced_queue);
+    tcase_add_test(t, test_nesa_uses_the_announced_reputation);
     suite_add_tcase(s, t);
     return s;
 }
