@@ -380,6 +380,7 @@ static void world_fini(world *w)
 {
     if (w->routes.ops && w->routes.ops->fini)
         w->routes.ops->fini(w->routes.state);
+    sim_w_rebal_fini(w); /* before the nodes it keeps streams in */
     for (int i = 0; w->nodes.at && i < w->nodes.n; i++) {
         gsl_rng_free(w->nodes.at[i].service_rng);
         gsl_rng_free(w->nodes.at[i].jitter_rng);
@@ -399,7 +400,6 @@ static void world_fini(world *w)
     ss_free(w->nodes.at);
     ss_free(w->nodes.views);
     sim_w_announce_fini(w);
-    sim_w_rebal_fini(w);
     ss_free(w->nodes.by_span);
     ss_free(w->routes.scratch);
     ss_free(w->routes.settings);
