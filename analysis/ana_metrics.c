@@ -134,6 +134,9 @@ ss_status ana_metrics_compute(const sim_results *r, ana_metrics *m, char *err, s
     m->time_in_system_mean_s = n_sys ? sys_sum / (double)n_sys : NAN;
     m->recovery_s_mean = n_retried ? m->recovery_s_total / (double)n_retried : NAN;
     m->route_len_mean = n_routed ? (double)hops_sum / (double)n_routed : NAN;
+    m->rebalance_moves = r->n_rebalance_moves;
+    m->rejoin_moves = r->n_rejoin_moves;
+    m->span_download_s = ns_to_s(r->download_ns);
     double end_s = ns_to_s(r->end_ns);
     m->throughput_tokens_per_s = r->end_ns > 0 ? (double)m->tokens_done / end_s : NAN;
     m->throughput_requests_per_s = r->end_ns > 0 ? (double)m->n_ok / end_s : NAN;
@@ -204,7 +207,10 @@ done:
     X(tokens_recomputed_total, (double)m->tokens_recomputed_total)  \
     X(recovery_s_total, m->recovery_s_total)                        \
     X(recovery_s_mean, m->recovery_s_mean)                          \
-    X(route_len_mean, m->route_len_mean)
+    X(route_len_mean, m->route_len_mean)                            \
+    X(rebalance_moves, (double)m->rebalance_moves)                  \
+    X(rejoin_moves, (double)m->rejoin_moves)                        \
+    X(span_download_s, m->span_download_s)
 
 static const char *const metric_names[] = {
 #define ANA_METRIC_NAME_(name, expr) #name,

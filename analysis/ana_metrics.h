@@ -52,6 +52,10 @@ typedef struct ana_metrics {
     double recovery_s_total;        /* summed recovery time, seconds */
     double recovery_s_mean;         /* over requests with retries > 0; NaN: none */
     double route_len_mean;          /* hops of the first chain, over routed requests; NaN: none */
+    /* Placement "petals" moving nodes (issue 11 item 3; 0 otherwise): */
+    int64_t rebalance_moves;        /* moves after a balance check */
+    int64_t rejoin_moves;           /* nodes back from churn on other blocks */
+    double span_download_s;         /* weight downloads of new spans, summed, seconds */
 } ana_metrics;
 
 /* Compute every metric. Allocates scratch (3 arrays of n_requests doubles)

@@ -58,6 +58,25 @@ static void render_head(const ana_report_model *m, FILE *out)
         fprintf(out, "  wall clock     %.3f s\n", m->wall_seconds);
 }
 
+/* The recovery metrics (schema v4; "-" in older databases) and, when the
+ * placement moved nodes, the rebalancing ones. */
+static void print_recovery(const ana_report_model *m, FILE *out)
+{
+    char a[32], b[32], c[32];
+    fprintf(out, "recovery         retries %s, recovery %s s (mean %s s per recovered "
+            "request)\n", fmt_num(a, ana_report_metric(m, "retries_total")),
+            fmt_num(b, ana_report_metric(m, "recovery_s_total")), fmt_num(c, ana_report_metric(m, "recovery_s_mean")));
+    fprintf(out, "                 tokens recomputed %s, sends to dead nodes %s (%s requests)\n",
+            fmt_num(a, ana_report_metric(m, "tokens_recomputed_total")),
+            fmt_num(b, ana_report_metric(m, "dead_sends_total")), fmt_num(c, ana_report_metric(m, "n_sent_to_dead")));
+    fprintf(out, "route length     mean %s hops\n", fmt_num(a, ana_report_metric(m, "route_len_mean")));
+    double moves = ana_report_metric(m, "rebalance_moves"), rejoins = ana_report_metric(m, "rejoin_moves");
+    if (moves > 0 || rejoins > 0)
+        fprintf(out, "rebalancing      %s moves, %s rejoins on other blocks, weight downloads "
+                "%s s\n", fmt_num(a, moves), fmt_num(b, rejoins),
+                fmt_num(c, ana_report_metric(m, "span_download_s")));
+}
+
 static void render_metrics(const ana_report_model *m, FILE *out)
 {
     char a[32], b[32];
@@ -76,6 +95,7 @@ static void render_metrics(const ana_report_model *m, FILE *out)
     fprintf(out, "time in system   mean %s s\n", fmt_num(a, M("time_in_system_mean_s")));
     fprintf(out, "availability     mean %s, sessions recovered %s\n",
             fmt_num(a, M("availability_mean")), fmt_num(b, M("n_recovered")));
+    print_recovery(m, out);
     double slo = M("slo_attainment");
     if (!isnan(slo))
         fprintf(out, "SLO              %s of requests met it, goodput %s requests/s\n",

@@ -43,6 +43,7 @@ typedef enum ss_rng_purpose {
     SS_RNG_UPTIME = 6,
     SS_RNG_CHOICE = 7,
     SS_RNG_ANNOUNCE = 8, /* a node's announcement phase (sim_announce.c) */
+    SS_RNG_REBALANCE = 9, /* a node's rebalancing checks and shuffles (sim_rebal.c) */
 } ss_rng_purpose;
 
 /* The GSL generator type: xoshiro256** (Blackman & Vigna), state expanded

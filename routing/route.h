@@ -42,6 +42,8 @@ typedef struct route_node_view {
     double uplink_bytes_per_s, downlink_bytes_per_s;
     int first_block, end_block; /* served span; first_block < 0: none */
     int up;                     /* 1 if the node is serving */
+    int joining;                /* 1: loading the weights of its span, not serving yet (Petals'
+                                 * ServerState.JOINING): block choice counts it, routing not */
     /* Known before placement (sim/ fills them from the cost model; 0 for
      * synthetic models): */
     double forward_rps;         /* tokens/s of one block in a 1024-token forward pass (Petals'
@@ -58,6 +60,11 @@ typedef struct route_node_view {
     int64_t free_kv_tokens;     /* KV room left, in Petals' cache_tokens_left units: one key or
                                  * value vector of one block (a session of T tokens over s
                                  * blocks needs 2 T s) */
+    int64_t queue_len;          /* sessions computing or waiting at the node (its batch, its
+                                 * compute queue, its KV-room queue) */
+    double reputation;          /* the node's network-wide reputation: Nesa's rule
+                                 * (route_reputation.h) over every hop outcome on it, all
+                                 * clients; 0: unknown */
 } route_node_view;
 
 typedef struct route_view {
@@ -67,6 +74,9 @@ typedef struct route_view {
     int n_regions;
     const double *rtt_s;        /* (n_regions, n_regions) */
     int client_region;
+    int announced;              /* 1: built from announced records (routing.view "announced"):
+                                 * queue_len and reputation are as of each record's
+                                 * announcement; 0: the truth (or a hand-made view) */
 } route_view;
 
 typedef struct route_placement_cfg {
@@ -80,11 +90,19 @@ typedef struct route_placement_ops {
     const char *summary;
     /* Assign spans in v->nodes. Errors explain which node or block failed. */
     ss_status (*place)(route_view *v, const route_placement_cfg *cfg, char *err, size_t errlen);
-    /* Rebalancing (optional; NULL declines): should node `node` of the placed
-     * view move? 1 with its new span in *first / *end, else 0. Not called by
-     * the simulator yet, and every policy declines so far (Petals' periodic
-     * check, route_petals_should_move, is still to be wired in). */
-    int (*rebalance)(const route_view *v, int node, int *first, int *end);
+    /* Rebalancing (optional; NULL: the placement never moves a node). Should
+     * node `node` (serving, v->nodes[node] its own true record) leave its
+     * span? 1 with the span it takes instead in *first / *end, else 0; the
+     * view is the swarm as the node sees it (announced records). Random
+     * choices (Petals shuffles the servers) draw from *shuffle_state (the
+     * caller's, advanced). SS errors are reported as 0 (stay). */
+    int (*rebalance)(const route_view *v, int node, uint64_t *shuffle_state, int *first,
+                     int *end);
+    /* A node comes back after churn (optional; NULL: it keeps its old span):
+     * the span node `node` takes now, chosen on the swarm of `v` without
+     * itself, written to *first / *end (its length is that of its span in
+     * v->nodes[node]). 1 when it has a span, 0 when it serves nothing. */
+    int (*rejoin)(const route_view *v, int node, int *first, int *end);
 } route_placement_ops;
 
 /* Whether a hop's node is decided. BOUND is 0, so a zeroed or positionally

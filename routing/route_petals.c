@@ -118,8 +118,11 @@ static double nesa_rps(const petals_state *s, const route_view *v, int i)
     /* defensive: a view without block descriptions has no transfer term */
     double bytes = v->model->blocks ? 2.0 * v->model->blocks[x->first_block].act_in_elems : 0;
     double transfer = bw > 0 ? bytes / bw : 0;
+    /* announced records carry the node's network-wide reputation: it
+     * replaces the client's own when known */
+    double rep = v->announced && x->reputation > 0 ? x->reputation : s->rep[i];
     double per_hop = s->w[NESA_TRANSFER] * transfer +
-                     s->w[NESA_REPUTATION] * route_reputation_cost(s->rep[i]);
+                     s->w[NESA_REPUTATION] * route_reputation_cost(rep);
     double per_block = (1 + s->w[NESA_COMPUTE]) / rps + per_hop / (x->end_block - x->first_block);
     return 1 / per_block;
 }

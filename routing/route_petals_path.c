@@ -12,7 +12,7 @@
  *
  * Scratch layout (sizes for S servers, B blocks, V = S*(B+1)+2 vertices):
  * dist double[V] | pred, vserver, heap, hpos int[V] | offset int[S] |
- * n_all, n_ok int[B]. Doubles first, so every array is aligned.
+ * n_all, n_ok int[B] | cover_off int[B+1] | cover int[S*B]. Doubles first, so every array is aligned.
  */
 #include "route_petals_path.h"
 
@@ -30,6 +30,9 @@ typedef struct pp_work {
     int *offset;   /* (S) id of (s, s.first), -1 if s is left out */
     int *n_all;    /* (B) servers covering the block */
     int *n_ok;     /* (B) unbanned servers covering the block */
+    int *cover_off; /* (B + 1) kept servers covering block b: cover[cover_off[b] ..
+                     * cover_off[b + 1]), ascending */
+    int *cover;    /* (sum of kept spans <= S * B) */
     int n_heap, n_vert;
     char *err;
     size_t errlen;
@@ -50,7 +53,8 @@ size_t route_petals_path_scratch_bytes(int n_servers, int n_blocks)
         return 0;
     /* v < 2^31, so none of these products overflow a 64-bit size_t. */
     return v * sizeof(double) + 4 * v * sizeof(int) + (size_t)n_servers * sizeof(int) +
-           2 * (size_t)n_blocks * sizeof(int);
+           2 * (size_t)n_blocks * sizeof(int) +
+           ((size_t)n_blocks + 1 + (size_t)n_servers * (size_t)n_blocks) * sizeof(int);
 }
 
 /* Petals _rtt_to_delay: min(rtt / 2, 5 s), 0.15 s when unknown. */
@@ -156,11 +160,6 @@ static void relax(pp_work *w, int u, int v, double weight)
     }
 }
 
-static int covers(const route_petals_server *sv, int b)
-{
-    return sv->first_block <= b && b < sv->end_block;
-}
-
 static ss_status check_input(const route_petals_path_in *in, char *err, size_t errlen)
 {
     if (in->n_blocks < 1 || in->n_servers < 0 || (in->n_servers > 0 && !in->servers))
@@ -205,6 +204,8 @@ static ss_status setup(pp_work *w, void *scratch, size_t scratch_bytes)
     w->offset = w->hpos + vmax;
     w->n_all = w->offset + in->n_servers;
     w->n_ok = w->n_all + in->n_blocks;
+    w->cover_off = w->n_ok + in->n_blocks;
+    w->cover = w->cover_off + in->n_blocks + 1;
 
     for (int b = 0; b < in->n_blocks; b++)
         w->n_all[b] = w->n_ok[b] = 0;
@@ -230,6 +231,23 @@ static ss_status setup(pp_work *w, void *scratch, size_t scratch_bytes)
             for (int b = sv->first_block; b <= sv->end_block; b++)
                 w->vserver[id++] = s;
     }
+    /* who covers each block, kept servers in index order (a counting sort):
+     * the edges into block b are generated from this list, in the order the
+     * scan of every server gave them */
+    for (int b = 0; b <= in->n_blocks; b++)
+        w->cover_off[b] = 0;
+    for (int s = 0; s < in->n_servers; s++)
+        for (int b = in->servers[s].first_block; w->offset[s] >= 0 && b < in->servers[s].end_block;
+             b++)
+            w->cover_off[b + 1]++;
+    for (int b = 0; b < in->n_blocks; b++)
+        w->cover_off[b + 1] += w->cover_off[b];
+    for (int b = 0; b < in->n_blocks; b++)
+        w->n_all[b] = w->cover_off[b]; /* reused as each block's fill cursor */
+    for (int s = 0; s < in->n_servers; s++)
+        for (int b = in->servers[s].first_block; w->offset[s] >= 0 && b < in->servers[s].end_block;
+             b++)
+            w->cover[w->n_all[b]++] = s;
     w->vserver[0] = w->vserver[id] = -1;
     w->n_vert = id + 1;
     for (int v = 0; v < w->n_vert; v++) {
@@ -250,9 +268,8 @@ static ss_status expand(pp_work *w, int u)
     if (u == end_id)
         return SS_OK;
     if (u == 0) {
-        for (int t = 0; t < in->n_servers; t++) {
-            if (w->offset[t] < 0 || !covers(&in->servers[t], in->start_block))
-                continue;
+        for (int k = w->cover_off[in->start_block]; k < w->cover_off[in->start_block + 1]; k++) {
+            const int t = w->cover[k];
             if ((st = delay_s(w, ROUTE_PETALS_CLIENT, t, &d)) != SS_OK)
                 return st;
             d += ROUTE_PETALS_OVERHEAD_S;
@@ -268,9 +285,8 @@ static ss_status expand(pp_work *w, int u)
     if (b >= in->start_block && b < sv->end_block && b < in->end_block)
         relax(w, u, u + 1, compute_s(sv));
     if (b == sv->end_block && in->start_block < b && b < in->end_block) {
-        for (int t = 0; t < in->n_servers; t++) {
-            if (w->offset[t] < 0 || !covers(&in->servers[t], b))
-                continue;
+        for (int k = w->cover_off[b]; k < w->cover_off[b + 1]; k++) {
+            const int t = w->cover[k];
             if ((st = delay_s(w, s, t, &d)) != SS_OK)
                 return st;
             d += ROUTE_PETALS_OVERHEAD_S;

@@ -87,8 +87,8 @@ typedef struct route_petals_hop {
 } route_petals_hop;
 
 /* Bytes of scratch route_petals_path_find needs for this many servers and
- * blocks: about 24 bytes per (server, block) vertex plus 8 per server and
- * block. 0 when the sizes are negative or the count overflows. O(1). */
+ * blocks: about 28 bytes per (server, block) vertex plus 8 per server and
+ * block (the last 4 of the 28: each block's list of covering servers). 0 when the sizes are negative or the count overflows. O(1). */
 size_t route_petals_path_scratch_bytes(int n_servers, int n_blocks);
 
 /* The min-latency chain over [in->start_block, in->end_block).
@@ -104,9 +104,10 @@ size_t route_petals_path_scratch_bytes(int n_servers, int n_blocks);
  * small); SS_ENOTFOUND when some block of the range has no server at all;
  * SS_EFULL when the chain has more than max_hops hops (*n_hops then holds
  * the count needed, hops holds the first max_hops).
- * Complexity: O(V log V + S^2 + S*B) time for S servers, B blocks and
- * V <= S*(B+1) + 2 vertices; at most S^2 + 2S RTT callbacks (one per
- * edge: S client edges each way, S^2 server-to-server at most). */
+ * Complexity: O(V log V + E + S*B) time for S servers, B blocks,
+ * V <= S*(B+1) + 2 vertices and E <= S^2 server-to-server edges (each span
+ * end to the servers covering its block, read from per-block lists); one
+ * RTT callback per edge. */
 ss_status route_petals_path_find(const route_petals_path_in *in, void *scratch, size_t scratch_bytes,
                                  route_petals_hop *hops, int max_hops, int *n_hops, double *cost_s,
                                  char *err, size_t errlen);

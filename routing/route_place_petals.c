@@ -17,10 +17,22 @@
  * placed) is lexicographically smallest when sorted
  * (route_petals_choose_start), with its own throughput
  * min(forward_rps / ((n + 1) / 2), network_rps x (0.2 if relayed)).
- * Rebalancing is not done yet (the placement is fixed for the run).
  * O(nodes * blocks * span^2).
+ *
+ * Rebalancing (server.py Server.run): a serving node checks now and then
+ * (the simulator draws the waits, U[0, 2 x 120 s)) whether the swarm it
+ * sees would be better balanced if it moved (route_petals_should_move:
+ * block_selection.py should_choose_other_blocks with balance_quality 0.75,
+ * ROUTE_PETALS_BALANCE_QUALITY); if so it shuts its blocks down and
+ * chooses again (Server._choose_blocks -> choose_best_blocks) on the swarm
+ * without itself: its own record is then OFFLINE, which compute_spans
+ * leaves out. A node that rejoins after churn chooses the same way.
+ * Both see the swarm as the view gives it: the nodes with up set and a span,
+ * in index order (Petals sums throughputs in peer-id order).
  */
 #include "route.h"
+
+#include <math.h>
 
 #include "route_petals_blocks.h"
 #include "ss_alloc.h"
@@ -86,9 +98,88 @@ static ss_status petals_place(route_view *v, const route_placement_cfg *cfg, cha
     return st;
 }
 
+/* The spans of the view's serving or joining nodes (Petals' compute_spans
+ * with min_state=JOINING) in index order into sp (capacity n_nodes),
+ * without node `skip` (-1: none); *local_at = the position of node `local`
+ * (-1: none), which counts whatever its flags. */
+static int swarm_spans(const route_view *v, int skip, int local, route_petals_span *sp,
+                       int *local_at)
+{
+    int n = 0;
+    *local_at = -1;
+    for (int i = 0; i < v->n_nodes; i++) {
+        const route_node_view *x = &v->nodes[i];
+        if (i == skip || !(x->up || x->joining || i == local) || x->first_block < 0 ||
+            x->end_block <= x->first_block)
+            continue;
+        if (i == local)
+            *local_at = n;
+        double tp = x->throughput_rps;
+        sp[n++] = (route_petals_span){x->first_block, x->end_block, tp > 0 && isfinite(tp) ? tp : 0};
+    }
+    return n;
+}
+
+/* choose_best_blocks for node `node` on the swarm without it. */
+static int petals_rejoin(const route_view *v, int node, int *first, int *end)
+{
+    const route_node_view *me = &v->nodes[node];
+    int len = me->end_block - me->first_block;
+    const int B = v->model->n_blocks;
+    if (me->first_block < 0 || len < 1 || len > B)
+        return 0;
+    route_petals_span *sp = ss_malloc_array((size_t)(v->n_nodes ? v->n_nodes : 1), sizeof *sp);
+    size_t sb = route_petals_blocks_scratch_bytes(v->n_nodes, B);
+    void *scratch = ss_malloc(sb ? sb : 1);
+    int at, start = me->first_block, ok = 0;
+    if (sp && scratch) {
+        int n = swarm_spans(v, node, -1, sp, &at);
+        ok = route_petals_choose_start(B, sp, n, len, scratch, sb, &start, NULL, 0) == SS_OK;
+    }
+    ss_free(sp);
+    ss_free(scratch);
+    *first = ok ? start : me->first_block; /* out of memory: stay where it was */
+    *end = *first + len;
+    return 1;
+}
+
+static int petals_rebalance(const route_view *v, int node, uint64_t *shuffle_state, int *first,
+                            int *end)
+{
+    const route_node_view *me = &v->nodes[node];
+    const int B = v->model->n_blocks;
+    if (me->first_block < 0 || me->end_block <= me->first_block)
+        return 0;
+    route_petals_span *sp = ss_malloc_array((size_t)(v->n_nodes ? v->n_nodes : 1), sizeof *sp);
+    size_t sb = route_petals_blocks_scratch_bytes(v->n_nodes, B);
+    void *scratch = ss_malloc(sb ? sb : 1);
+    route_petals_rebalance r = {0};
+    int at = -1;
+    if (sp && scratch) {
+        int n = swarm_spans(v, -1, node, sp, &at);
+        /* Petals' loop has no bound; 1000 rounds that all move a server
+         * mean it cycles: stay (an error is a no). */
+        if (route_petals_should_move(B, sp, n, at, ROUTE_PETALS_BALANCE_QUALITY, shuffle_state,
+                                     1000, scratch, sb, &r, NULL, 0) != SS_OK)
+            r.move = 0;
+    }
+    ss_free(sp);
+    ss_free(scratch);
+    if (!r.move)
+        return 0;
+    int f, e;
+    if (!petals_rejoin(v, node, &f, &e) || f == me->first_block)
+        return 0; /* Petals would reload the same blocks: nothing changes */
+    *first = f;
+    *end = e;
+    return 1;
+}
+
 const route_placement_ops route_placement_petals = {
     .name = "petals",
     .summary = "Petals: blocks per node from memory, each joining node takes the weakest "
                "window of per-block throughput",
     .place = petals_place,
+    .rebalance = petals_rebalance,
+    .rejoin = petals_rejoin,
 };

@@ -13,6 +13,9 @@
  * sample = blocks / latency, a = routing.settings.ema_alpha. A failed
  * range is rerouted to the least loaded live node covering all of it (a
  * chain over the range when none does: route_chain_reroute).
+ * Under announced records (v->announced) the key also counts the sessions
+ * the node announced queued: + queue_len x (its blocks from b) / E[i],
+ * each one pass of the hop's work, as this client's own charges count.
  * A linear scan, not a heap: O(n_nodes) per hop, as cheap at swarm sizes.
  */
 #include "route_int.h"
@@ -73,14 +76,15 @@ static ss_status swarm_init(const route_init *in, void **state, char *err, size_
 static int pick_least_loaded(void *ctx, const route_view *v, const route_request *req, int block,
                              int end, const int *cand, int n_cand)
 {
-    (void)v;
-    (void)block;
     (void)end;
     swarm_state *s = ctx;
     int best = 0;
     int64_t best_t = INT64_MAX;
     for (int k = 0; k < n_cand; k++) {
         int64_t t = s->finish_ns[cand[k]] > req->now_ns ? s->finish_ns[cand[k]] : req->now_ns;
+        const route_node_view *x = &v->nodes[cand[k]];
+        if (v->announced && x->queue_len > 0) /* other clients' sessions queued there */
+            t += llround((double)x->queue_len * (x->end_block - block) / s->ema[cand[k]] * 1e9);
         if (t < best_t) {
             best_t = t;
             best = k;

@@ -10,7 +10,10 @@
  * nothing more, so its record stays routable until it expires, and a request
  * sent to it fails on contact (sim_flow.c) and recovers through the policy.
  * A node that is down when its turn comes announces nothing; one that comes
- * back is invisible until its next turn. RTTs are not in the records: the
+ * back is invisible until its next turn. A node loading a new span
+ * (placement "petals", sim_rebal.c) announces at once when it starts
+ * (joining: counted by block choice, not routable) and when it is done,
+ * and announces joining records at its turns meanwhile. RTTs are not in the records: the
  * client measures them itself (the region matrix).
  *
  * Schedule: node i's announcements fall at phase_i + k * period, phase_i
@@ -21,13 +24,16 @@
  * start with each node's latest record delivered by then (the one announced
  * at phase_i - period, or the one before it while that is still in flight),
  * with the truth at time 0 as its content. delay < period (checked by
- * scenarios/), so at most one record per node is in flight.
+ * scenarios/), so at most one periodic record per node is in flight; one
+ * announced out of turn supersedes the one in flight (which is dropped).
  *
  * Three events per node and period, all through the engine; they are counted
  * apart from n_events (bookkeeping, not the simulated system's events), and
  * a node's chain of announcements stops once the run has nothing left to do.
  */
 #include "sim_run_int.h"
+
+#include "route_reputation.h"
 
 static void ev_announce(sim_engine *e, void *ctx, uint64_t node, uint64_t b);
 static void ev_deliver(sim_engine *e, void *ctx, uint64_t node, uint64_t at);
@@ -58,7 +64,7 @@ static int64_t bits_t(uint64_t u)
 static void hold(world *w, int ni, const route_node_view *v, int64_t at)
 {
     w->nodes.seen[ni] = *v;
-    w->nodes.seen[ni].up = 1;
+    w->nodes.seen[ni].up = !v->joining; /* a JOINING record counts for block choice only */
     w->nodes.at[ni].rec_at_ns = at;
     int64_t gone = at + w->nodes.expiry_ns;
     sim_w_schedule(w, gone > 0 ? gone : 0, ev_expire, (uint64_t)ni, t_bits(at));
@@ -81,8 +87,10 @@ static void ev_announce(sim_engine *e, void *ctx, uint64_t node, uint64_t b)
     w->nodes.n_announce_events++;
     if (run_over(w))
         return;
-    if (w->nodes.at[ni].up)
+    if (w->nodes.at[ni].up || w->nodes.views[ni].joining) {
+        sim_w_view_load(w, ni);
         send_record(w, ni, &w->nodes.views[ni], now);
+    }
     sim_w_schedule(w, now + w->nodes.period_ns, ev_announce, node, 0);
 }
 
@@ -92,6 +100,8 @@ static void ev_deliver(sim_engine *e, void *ctx, uint64_t node, uint64_t at)
     (void)e;
     int ni = (int)node;
     w->nodes.n_announce_events++;
+    if (w->nodes.at[ni].sent_at_ns != bits_t(at))
+        return; /* superseded in flight by a record announced out of turn: the newer one counts */
     w->nodes.at[ni].sent_at_ns = -1;
     hold(w, ni, &w->nodes.at[ni].sent, bits_t(at));
 }
@@ -101,8 +111,10 @@ static void ev_expire(sim_engine *e, void *ctx, uint64_t node, uint64_t at)
     world *w = ctx;
     (void)e;
     w->nodes.n_announce_events++;
-    if (w->nodes.at[node].rec_at_ns == bits_t(at)) /* not replaced by a newer record */
+    if (w->nodes.at[node].rec_at_ns == bits_t(at)) { /* not replaced by a newer record */
         w->nodes.seen[node].up = 0;
+        w->nodes.seen[node].joining = 0;
+    }
 }
 
 ss_status sim_w_announce_start(world *w)
@@ -119,6 +131,7 @@ ss_status sim_w_announce_start(world *w)
         return SS_ENOMEM;
     w->nodes.seen_view = w->nodes.view;
     w->nodes.seen_view.nodes = w->nodes.seen;
+    w->nodes.seen_view.announced = 1;
     w->nodes.pview = &w->nodes.seen_view;
     const int64_t P = w->nodes.period_ns, D = w->nodes.delay_ns;
     for (int i = 0; i < w->nodes.n; i++) {
@@ -143,6 +156,41 @@ ss_status sim_w_announce_start(world *w)
         sim_w_schedule(w, phase, ev_announce, (uint64_t)i, 0);
     }
     return w->run.failure;
+}
+
+/* Sessions computing or waiting at node ni, counted now (the queues are
+ * short: a walk of their links). */
+void sim_w_view_load(world *w, int ni)
+{
+    const node_state *n = &w->nodes.at[ni];
+    int64_t k = n->n_batch;
+    for (int64_t i = n->compute_q.head; i >= 0; i = w->reqs.next[i])
+        k++;
+    for (int64_t i = n->kv_q.head; i >= 0; i = w->reqs.next[i])
+        k++;
+    w->nodes.views[ni].queue_len = k;
+}
+
+/* A hop's outcome on node ni, whoever sent it: the node's network-wide
+ * reputation follows Nesa's rule (x 1.01 on success, x 0.8 on a failure
+ * or timeout, clipped to [0.1, 10]); records carry it. */
+void sim_w_rep_observe(world *w, int ni, route_hop_outcome outcome)
+{
+    route_reputation_cfg cfg = route_reputation_cfg_default();
+    route_node_view *v = &w->nodes.views[ni];
+    v->reputation = route_reputation_update(&cfg, v->reputation,
+                                            outcome == ROUTE_HOP_OK ? ROUTE_OUTCOME_SUCCESS
+                                            : outcome == ROUTE_HOP_TIMEOUT ? ROUTE_OUTCOME_TIMEOUT
+                                                                           : ROUTE_OUTCOME_FAILURE);
+}
+
+/* Out of turn (sim_rebal.c): a node that starts or finishes loading a new
+ * span announces at once, as Petals' server does when its module container
+ * starts (JOINING) and when it is ready (ONLINE). Its periodic turns stay. */
+void sim_w_announce_now(world *w, int ni)
+{
+    if (w->nodes.seen)
+        send_record(w, ni, &w->nodes.views[ni], sim_engine_now(w->run.eng));
 }
 
 void sim_w_announce_fini(world *w)

@@ -171,6 +171,7 @@ static void node_down(world *w, int ni)
 {
     sim_engine *e = w->run.eng;
     node_state *n = &w->nodes.at[ni];
+    sim_w_rebal_on_down(w, ni); /* a weight download in progress stops */
     if (!n->up)
         return;
     n->up = 0;
@@ -210,7 +211,7 @@ static void node_down(world *w, int ni)
 static void node_up(world *w, int ni)
 {
     node_state *n = &w->nodes.at[ni];
-    if (n->up)
+    if (n->up || sim_w_rebal_on_up(w, ni)) /* placement petals: it may load a new span first */
         return;
     n->up = 1;
     n->rec.down_ns += sim_engine_now(w->run.eng) - n->down_since_ns;

@@ -239,6 +239,7 @@ route_request sim_w_route_req(const world *w, int64_t ri)
 
 void sim_w_observe(world *w, int64_t ri, int hop, route_hop_outcome outcome)
 {
+    sim_w_rep_observe(w, sim_w_hop_of(w, ri, hop)->node, outcome); /* announced reputation */
     if (!w->routes.ops->observe)
         return;
     const route_hop *h = sim_w_hop_of(w, ri, hop);
@@ -506,8 +507,9 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
         n->incoming--;
     }
     /* A dead node, or one that died and came back without this session's
-     * cache, is found out on contact. */
-    if (!n->up || sim_w_slot_of(w, ri, q->hop)->epoch != n->epoch) {
+     * cache (or moved to other blocks), is found out on contact. */
+    if (!n->up || sim_w_slot_of(w, ri, q->hop)->epoch != n->epoch ||
+        !sim_w_serves(w, ni, sim_w_hop_of(w, ri, q->hop))) {
         if (!n->up)
             q->dead_sends++;
         sim_w_recover(w, ri, q->hop);

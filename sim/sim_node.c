@@ -41,6 +41,7 @@ void sim_w_view_kv(world *w, int ni)
     double free_bytes = n->kv_capacity - n->kv_used;
     v->kv_known = unit > 0;
     v->free_kv_tokens = unit > 0 && free_bytes > 0 ? (int64_t)(free_bytes / unit) : 0;
+    sim_w_view_load(w, ni); /* queue_len follows too (sim_announce.c) */
 }
 
 /* Give back hop `hop`'s reservation (if its node still holds it) and let

@@ -4,6 +4,7 @@
 
 #include "model_cost.h"
 #include "route_petals_blocks.h"
+#include "route_reputation.h"
 #include "sim_world.h"
 #include "ss_alloc.h"
 
@@ -51,11 +52,11 @@ ss_status sim_place(const scn_scenario *s, const model_desc *m, route_view *view
             .peak_flops = sn->peak_flops, .mem_bw_bytes_per_s = sn->mem_bw_bytes_per_s,
             .uplink_bytes_per_s = sn->uplink_bytes_per_s,
             .downlink_bytes_per_s = sn->downlink_bytes_per_s, .first_block = -1, .end_block = -1,
-            .up = 1,
+            .up = 1, .reputation = ROUTE_REPUTATION_INITIAL,
             .relayed = s->groups && sn->group >= 0 && sn->group < s->n_groups &&
                        s->groups[sn->group].relay};
     }
-    *view = (route_view){s->n_nodes, v, m, s->n_regions, s->rtt_s, s->workload.client_region};
+    *view = (route_view){s->n_nodes, v, m, s->n_regions, s->rtt_s, s->workload.client_region, 0};
     node_rates(s, m, v);
     const route_placement_ops *place;
     char e2[512];

@@ -76,6 +76,10 @@ typedef struct sim_results {
     sim_node_rec *nodes;             /* (n_nodes) */
     uint32_t n_route;
     sim_route_rec *route;            /* (n_route) hops, see sim_request_rec */
+    /* Placement "petals" (sim_rebal.c; 0 otherwise): */
+    int64_t n_rebalance_moves;       /* nodes that moved to other blocks after a balance check */
+    int64_t n_rejoin_moves;          /* nodes that came back from churn on other blocks */
+    int64_t download_ns;             /* weight downloads of the new spans, summed */
 } sim_results;
 
 /* Release the arrays; safe on a zeroed struct. */

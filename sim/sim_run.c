@@ -89,31 +89,41 @@ static int by_span_cmp(const void *a, const void *b)
  * of one block in a 1024-token pass, the network rps of its line rates,
  * the relay penalty) and its free KV tokens. Synthetic models announce no
  * rates (0: unknown). */
-static void announce_rates(world *w)
+/* What node i announces to routers, from the cost model: Petals'
+ * inference_rps (single-token decode steps/s per block of its span), its
+ * server throughput (throughput.py get_server_throughput: forward tokens/s
+ * of one block in a 1024-token pass, the network rps of its line rates,
+ * the relay penalty) and its free KV tokens. Synthetic models announce no
+ * rates (0: unknown). Again after a move (sim_rebal.c). */
+void sim_w_node_rates(world *w, int i)
 {
     const scn_scenario *s = w->cfg.scn;
-    for (int i = 0; i < w->nodes.n; i++) {
-        route_node_view *v = &w->nodes.views[i];
-        const scn_node *sn = &s->nodes[i];
-        const scn_group *g = s->groups && sn->group >= 0 && sn->group < s->n_groups
-                                 ? &s->groups[sn->group] : NULL;
-        v->relayed = g && g->relay;
-        if (w->cfg.synthetic || v->first_block < 0)
-            continue;
-        const model_device *dev = &w->nodes.at[i].dev;
-        int nb = v->end_block - v->first_block;
-        double decode_s = model_cost_span_s(dev, w->cfg.model, v->first_block, v->end_block, 1, 0);
-        double fwd_s = model_cost_span_s(dev, w->cfg.model, v->first_block, v->first_block + 1,
-                                         1024, 0);
-        if (decode_s > 0 && fwd_s > 0) {
-            v->inference_rps = nb / decode_s;
-            double net = route_petals_network_rps(
-                sn->downlink_bytes_per_s * 8, sn->uplink_bytes_per_s * 8,
-                (int64_t)w->cfg.model->blocks[v->first_block].act_in_elems);
-            v->throughput_rps = route_petals_server_throughput(1024 / fwd_s, net, nb, v->relayed);
-        }
-        sim_w_view_kv(w, i);
+    route_node_view *v = &w->nodes.views[i];
+    const scn_node *sn = &s->nodes[i];
+    const scn_group *g = s->groups && sn->group >= 0 && sn->group < s->n_groups
+                             ? &s->groups[sn->group] : NULL;
+    v->relayed = g && g->relay;
+    if (w->cfg.synthetic || v->first_block < 0)
+        return;
+    const model_device *dev = &w->nodes.at[i].dev;
+    int nb = v->end_block - v->first_block;
+    double decode_s = model_cost_span_s(dev, w->cfg.model, v->first_block, v->end_block, 1, 0);
+    double fwd_s = model_cost_span_s(dev, w->cfg.model, v->first_block, v->first_block + 1,
+                                     1024, 0);
+    if (decode_s > 0 && fwd_s > 0) {
+        v->inference_rps = nb / decode_s;
+        double net = route_petals_network_rps(
+            sn->downlink_bytes_per_s * 8, sn->uplink_bytes_per_s * 8,
+            (int64_t)w->cfg.model->blocks[v->first_block].act_in_elems);
+        v->throughput_rps = route_petals_server_throughput(1024 / fwd_s, net, nb, v->relayed);
     }
+    sim_w_view_kv(w, i);
+}
+
+static void announce_rates(world *w)
+{
+    for (int i = 0; i < w->nodes.n; i++)
+        sim_w_node_rates(w, i);
 }
 
 /* Group the nodes by span: each knows its replicas (a run of by_span) and
@@ -337,7 +347,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         return ss_err(err, errlen, SS_EINVAL, "%s: model: generation needs real weights "
                       "(\"llama2c\"), not an analytic model", s->source_path);
     if ((st = sim_engine_create(&(sim_engine_cfg){.initial_capacity = 4096}, &w->run.eng)) != SS_OK ||
-        (st = sim_w_announce_start(w)) != SS_OK)
+        (st = sim_w_announce_start(w)) != SS_OK || (st = sim_w_rebal_start(w)) != SS_OK)
         return st;
     for (int i = 0; i < s->n_faults; i++) {
         const scn_fault *f = &s->faults[i];
@@ -373,6 +383,7 @@ static void world_fini(world *w)
 {
     if (w->routes.ops && w->routes.ops->fini)
         w->routes.ops->fini(w->routes.state);
+    sim_w_rebal_fini(w); /* before the nodes it keeps streams in */
     for (int i = 0; w->nodes.at && i < w->nodes.n; i++) {
         gsl_rng_free(w->nodes.at[i].service_rng);
         gsl_rng_free(w->nodes.at[i].jitter_rng);
@@ -410,7 +421,10 @@ static ss_status collect(world *w, sim_results *out)
     out->slo_ttft_s = w->cfg.scn->slo_ttft_s;
     out->slo_tpot_s = w->cfg.scn->slo_tpot_s;
     out->end_ns = sim_engine_now(w->run.eng);
-    out->n_events = sim_engine_n_run(w->run.eng) - w->nodes.n_announce_events;
+    out->n_events = sim_engine_n_run(w->run.eng) - w->nodes.n_announce_events - w->rebal.n_events;
+    out->n_rebalance_moves = w->rebal.n_rebalance_moves;
+    out->n_rejoin_moves = w->rebal.n_rejoin_moves;
+    out->download_ns = w->rebal.download_ns;
     out->n_requests = (int)w->reqs.n_arrived;
     out->n_nodes = w->nodes.n;
     out->requests =

@@ -118,6 +118,12 @@ typedef struct node_state {
     route_node_view sent;    /* the record in flight: announced, not yet delivered */
     int64_t sent_at_ns;      /* its announce time; -1: none in flight */
     int64_t obs_batch_ns;    /* event record only (sim_obs.c): when its batch started */
+    /* Rebalancing and rejoining (sim_rebal.c): */
+    int moving;              /* 1: down, downloading its new span's weights */
+    int ready;               /* 1: the download is done, the next node_up serves */
+    sim_event_id ready_ev;   /* the download's end, while moving */
+    gsl_rng *rebal_rng;      /* (SS_RNG_NODE, id, SS_RNG_REBALANCE): check waits */
+    uint64_t shuffle_state;  /* Petals' server shuffle in should_choose_other_blocks */
 } node_state;
 
 /* The world of one run, split by who writes what. "Written by" names every
@@ -213,6 +219,17 @@ typedef struct world_sessions {
     real_session **at;        /* (requests' cap) per request, NULL once finished */
 } world_sessions;
 
+/* Petals' rebalancing and span choice on rejoin. Written by sim_rebal.c
+ * only (which also writes the moved node's span, KV capacity and rates). */
+typedef struct world_rebal {
+    const route_placement_ops *place; /* the placement, when it moves nodes; else NULL */
+    route_node_view *dht;             /* (nodes.n) scratch: the records servers see */
+    int64_t n_rebalance_moves;        /* nodes that moved after a balance check */
+    int64_t n_rejoin_moves;           /* nodes that came back on another span */
+    int64_t download_ns;              /* weight downloads of new spans, summed */
+    uint64_t n_events;                /* checks and downloads: bookkeeping, not in n_events */
+} world_rebal;
+
 typedef struct world {
     world_config cfg;
     world_engine run;
@@ -223,6 +240,7 @@ typedef struct world {
     world_sessions sess;
     sim_obs *obs;             /* the event record's observer; NULL: off (sim_obs.c) */
     int64_t *obs_ban;         /* (nodes.n) with obs: each node's ban end as last reported */
+    world_rebal rebal;
 } world;
 
 double sim_w_retry_delay_s(int k);
@@ -294,5 +312,27 @@ void sim_w_obs_batch_end(world *w, int ni, const int64_t *done, int m, int64_t e
 void sim_w_obs_down(world *w, int ni);
 void sim_w_obs_bans(world *w, int ni);
 void sim_w_obs_route(world *w, int64_t ri, sim_obs_route_kind kind, const route_hop *hops, int n);
+/* Node ni's queue_len in the truth, counted now (sim_announce.c: at each
+ * announcement and at each KV change, sim_w_view_kv). */
+void sim_w_view_load(world *w, int ni);
+/* A hop's outcome on node ni updates its network-wide reputation. */
+void sim_w_rep_observe(world *w, int ni, route_hop_outcome outcome);
+/* Node ni announces its record now, out of turn (no-op under "truth"). */
+void sim_w_announce_now(world *w, int ni);
+/* Node ni's announced rates (inference_rps, throughput_rps, free KV) from
+ * the cost model for its current span (sim_run.c). */
+void sim_w_node_rates(world *w, int ni);
+/* Rebalancing (sim_rebal.c), on when the placement has a rebalance rule
+ * (petals) and the routing policy binds at route() (no late binding, whose
+ * span groups are fixed): each node's first check at U[0, 240) s. */
+ss_status sim_w_rebal_start(world *w);
+void sim_w_rebal_fini(world *w);
+/* Hooks of node_down / node_up (sim_faults.c): a node going down stops its
+ * download; a node coming back chooses its span again and stays down while
+ * it downloads new weights (returns 1: node_up must not bring it up now). */
+void sim_w_rebal_on_down(world *w, int ni);
+int sim_w_rebal_on_up(world *w, int ni);
+/* Node ni holds blocks [first, end) of hop h (a moved node does not). */
+int sim_w_serves(const world *w, int ni, const route_hop *h);
 
 #endif

@@ -351,7 +351,16 @@ START_TEST(test_metrics_match_hand_computation)
     ck_assert_double_eq_tol(m.slo_attainment, 2.0 / 6.0, TOL);
     ck_assert_double_eq_tol(m.goodput_requests_per_s, 0.2, TOL);
     /* The name table and the struct agree. */
-    ck_assert_uint_eq(ana_metrics_count(), 37);
+    ck_assert_uint_eq(ana_metrics_count(), 40);
+    /* moves and downloads are copied from the results: 2 + 1, 90.5 s */
+    ck_assert_int_eq(m.rebalance_moves, 0);
+    f.r.n_rebalance_moves = 2;
+    f.r.n_rejoin_moves = 1;
+    f.r.download_ns = 90500000000LL;
+    ck_assert_int_eq(ana_metrics_compute(&f.r, &m, err, sizeof err), SS_OK);
+    ck_assert_int_eq(m.rebalance_moves, 2);
+    ck_assert_int_eq(m.rejoin_moves, 1);
+    ck_assert_double_eq_tol(m.span_download_s, 90.5, 1e-12);
     ck_assert_str_eq(ana_metrics_name(7), "e2e_s_p50");
     ck_assert_double_eq_tol(ana_metrics_value(&m, 7), 2.5, TOL);
     ck_assert_ptr_null(ana_metrics_name(ana_metrics_count()));

@@ -37,11 +37,11 @@ static void golden_digest(const char *scenario, char hex[65])
     END_TEST
 
 GOLDEN_TEST(test_default_scenario_results_are_unchanged, "scenarios/default.json",
-            "38bc2de8bba0f91d2e075cabdcdff04727e4829b4e7fcf315e2592461859b0c9")
+            "14ec46fed7b606d976c0bbb202752650064a1955a1eab190f88057344f9cf397")
 GOLDEN_TEST(test_volunteer_swarm_results_are_unchanged, "scenarios/volunteer-swarm.json",
-            "d4ab910ef88baf628ef028fd0ea744e24a50606c856e8f9d04e498aa1393c016")
+            "33085cab4dfb7b75421c442074748aa6bcbf457794e221a2ccf6976eef553c19")
 GOLDEN_TEST(test_stories260k_results_are_unchanged, "scenarios/stories260k.json",
-            "4bd3bfa8924a60d002f8d07ab03a7805e76bb0465ebaef61aab11de5df579aa6")
+            "3ffe64f3ac6f9306f96c3f03930ae2bce087e099d775b75867cf33c017a538b3")
 
 Suite *golden_suite(void)
 {
