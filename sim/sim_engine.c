@@ -20,7 +20,9 @@
 
 #include "ss_alloc.h"
 
-#define SLOT_BITS 24
+/* 2^28 (268 M) events pending at once: two or three per node of a 10^7-node
+ * swarm (announcements, churn) fit; 2^36 (6.9e10) events per run. */
+#define SLOT_BITS 28
 #define SLOT_MASK ((UINT64_C(1) << SLOT_BITS) - 1)
 #define MAX_SLOTS (UINT64_C(1) << SLOT_BITS)
 #define MAX_SEQ (UINT64_C(1) << (64 - SLOT_BITS))
