@@ -3,6 +3,7 @@
 #   make test   install missing packages, build, run every test
 #   make asan   the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench  every benchmark, one figure per line
+#   make bench-scale  opt-in: 10^7-node analytic swarm, 10^5 requests (minutes, ~17+ GB)
 #   make fuzz   every libFuzzer harness (tests/fuzz) for FUZZ_SECONDS each (clang)
 BUILD ?= build
 JOBS ?= 2
@@ -11,7 +12,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all deps build run test asan bench fuzz clean
+.PHONY: all deps build run test asan bench bench-scale fuzz clean
 
 all: build
 
@@ -38,6 +39,9 @@ asan: deps
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
+
+bench-scale: build
+	$(BUILD)/bench/bench_swarm scenarios/volunteer-swarm-10m.json
 
 fuzz:
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -157,8 +157,32 @@ static int blas_select(char **argv)
     return 0;
 }
 
+/* Real-mode forward passes are single-threaded (README), and an OpenBLAS
+ * worker that is never given work still spins on sched_yield after it is
+ * started, which doubled the CPU time of `generate`. OpenBLAS starts its
+ * threads in a constructor, before main, from OPENBLAS_NUM_THREADS, so
+ * set it and re-execute once, unless the user set it (their choice) or the
+ * command is `calibrate`, which chooses its own thread count (--threads).
+ * blas_select's re-execution, if any, carries the variable too.
+ * Returns 0 to go on. */
+static int blas_single_thread(int argc, char **argv)
+{
+    if (getenv("OPENBLAS_NUM_THREADS") || (argc > 1 && strcmp(argv[1], "calibrate") == 0))
+        return 0;
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0)
+        return 0;
+    if (openblas_get_num_threads() > 1)
+        execv("/proc/self/exe", argv);
+    /* no re-exec (no /proc?): at least no work goes to the workers */
+    openblas_set_num_threads(1);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    int trc = blas_single_thread(argc, argv);
+    if (trc)
+        return trc;
     int brc = blas_select(argv);
     if (brc)
         return brc;

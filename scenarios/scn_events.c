@@ -137,7 +137,7 @@ ss_status scn_load_faults(scn_loader *L, const cJSON *root)
     const cJSON *arr;
     size_t nf;
     ss_status rc = ss_json_get_array(&L->cx, root, "", "faults", SS_JSON_OPTIONAL, 0,
-                                     SCN_MAX_NODES, &arr, &nf);
+                                     SCN_MAX_FAULTS, &arr, &nf);
     if (rc != SS_OK || nf == 0)
         return rc;
     fault_src *src = ss_malloc_array(nf, sizeof *src);
@@ -243,7 +243,7 @@ ss_status scn_load_stragglers(scn_loader *L, const cJSON *root)
     const cJSON *arr;
     size_t n;
     ss_status rc = ss_json_get_array(&L->cx, root, "", "stragglers", SS_JSON_OPTIONAL, 0,
-                                     SCN_MAX_NODES, &arr, &n);
+                                     SCN_MAX_FAULTS, &arr, &n);
     if (rc != SS_OK || n == 0)
         return rc;
     episode *ep = ss_malloc_array(n, sizeof *ep);

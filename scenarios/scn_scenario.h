@@ -18,7 +18,9 @@
 
 #define SCN_NAME_MAX 64    /* names: 1..63 bytes of UTF-8, no control chars */
 #define SCN_PATH_MAX 1024  /* resolved file paths */
-#define SCN_MAX_NODES 1000000
+/* Nodes after expanding groups: a bound against absurd files, not a memory
+ * budget (a run needs about 1.5 KB per analytic node: scenarios/README.md). */
+#define SCN_MAX_NODES 100000000
 #define SCN_MAX_REGIONS 1024
 #define SCN_VERSION 1      /* the only scenario version this build reads */
 

@@ -5,10 +5,13 @@
  * queue's internal layout (libuv's timer start_id). Simulated time is int64
  * nanoseconds; the host clock is never read.
  *
- * Storage: events live by value in a slot pool and the queue is an implicit
- * 4-ary min-heap of 16-byte (time, seq|slot) keys, so scheduling allocates
+ * Storage: events live by value in a slot pool (32 bytes, two per cache
+ * line) and the queue is an implicit 4-ary min-heap of 16-byte (time,
+ * seq|slot) keys, so scheduling allocates
  * only when the pool or heap grows (amortised doubling) and never per event.
- * Limits: 2^24 (16.7 M) events pending at once, 2^40 events scheduled per run.
+ * Limits: 2^28 (268 M) events pending at once, 2^36 (6.9e10) events scheduled
+ * per run. Memory: 48 bytes per pending event (a 16-byte key, a 32-byte slot)
+ * plus 4 per slot ever used, doubled while an array grows.
  * Cancellation is lazy: a cancelled event keeps its heap entry until its time
  * comes, then is dropped without running.
  */

@@ -8,6 +8,8 @@
  * targets and exponential delays, the standard parallel-DES benchmark, run
  * sequentially here for events/s.
  *
+ * Usage: bench_engine [N ...]: the pending-event counts to measure (default
+ * 10^2, 10^4, 10^5, 10^6), each printed with its ratio to the bare heap.
  * Output: one "name: value" per line.
  */
 #include <math.h>
@@ -17,81 +19,11 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "bench_heap.h"
 #include "sim_engine.h"
 #include "ss_rng.h"
 
-#define N_INC (1u << 20)
-static sim_time_ns inc[N_INC]; /* precomputed exponential increments, mean 1 ms */
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* ---- bare binary heap baseline ---- */
-typedef struct bkey {
-    sim_time_ns t;
-    uint64_t seq;
-} bkey;
-
-static inline int bless(bkey a, bkey b) { return a.t < b.t || (a.t == b.t && a.seq < b.seq); }
-
-static void bpush(bkey *h, size_t *n, bkey k)
-{
-    size_t i = (*n)++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!bless(k, h[p]))
-            break;
-        h[i] = h[p];
-        i = p;
-    }
-    h[i] = k;
-}
-
-static bkey bpop(bkey *h, size_t *n)
-{
-    bkey top = h[0];
-    bkey last = h[--(*n)];
-    size_t i = 0, m = *n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= m)
-            break;
-        if (c + 1 < m && bless(h[c + 1], h[c]))
-            c++;
-        if (!bless(h[c], last))
-            break;
-        h[i] = h[c];
-        i = c;
-    }
-    if (m)
-        h[i] = last;
-    return top;
-}
-
-static double hold_binary(size_t pending, uint64_t n_ops)
-{
-    bkey *h = malloc(sizeof(bkey) * (pending + 1));
-    size_t n = 0;
-    uint64_t seq = 0, k = 0;
-    for (size_t i = 0; i < pending; i++)
-        bpush(h, &n, (bkey){inc[k++ & (N_INC - 1)], seq++});
-    double t0 = wall_s();
-    sim_time_ns sink = 0;
-    for (uint64_t i = 0; i < n_ops; i++) {
-        bkey top = bpop(h, &n);
-        sink += top.t;
-        bpush(h, &n, (bkey){top.t + inc[k++ & (N_INC - 1)], seq++});
-    }
-    double dt = wall_s() - t0;
-    free(h);
-    if (sink == 42)
-        puts("");
-    return (double)n_ops / dt;
-}
+/* ---- bare binary heap baseline: bench_heap.h ---- */
 
 /* ---- the engine ---- */
 typedef struct hold_ctx {
@@ -106,7 +38,7 @@ static void hold_event(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     if (h->left == 0)
         return;
     h->left--;
-    sim_engine_schedule(e, sim_engine_now(e) + inc[h->k++ & (N_INC - 1)], hold_event, h, 0, 0,
+    sim_engine_schedule(e, sim_engine_now(e) + bench_inc[h->k++ & (N_INC - 1)], hold_event, h, 0, 0,
                         NULL);
 }
 
@@ -117,14 +49,14 @@ static double hold_engine(size_t pending, uint64_t n_ops)
         abort();
     hold_ctx h = {0, 0};
     for (size_t i = 0; i < pending; i++)
-        sim_engine_schedule(e, inc[h.k++ & (N_INC - 1)], hold_event, &h, 0, 0, NULL);
+        sim_engine_schedule(e, bench_inc[h.k++ & (N_INC - 1)], hold_event, &h, 0, 0, NULL);
     h.left = n_ops;
     uint64_t before = sim_engine_n_run(e);
-    double t0 = wall_s();
+    double t0 = cpu_s();
     /* Stop after exactly n_ops handler runs; the rest stay pending. */
     while (h.left > 0)
         sim_engine_run(e, sim_engine_now(e) + 1000000000LL);
-    double dt = wall_s() - t0;
+    double dt = cpu_s() - t0;
     uint64_t ran = sim_engine_n_run(e) - before;
     sim_engine_destroy(e);
     return (double)ran / dt;
@@ -163,27 +95,37 @@ static double phold_run(uint32_t n_lp, uint32_t per_lp, uint64_t n_ops)
         for (uint32_t j = 0; j < per_lp; j++)
             sim_engine_schedule(e, (sim_time_ns)gsl_ran_exponential(p.r, 1e6), phold_event, &p, lp,
                                 0, NULL);
-    double t0 = wall_s();
+    double t0 = cpu_s();
     sim_engine_run(e, SIM_TIME_MAX);
-    double dt = wall_s() - t0;
+    double dt = cpu_s() - t0;
     uint64_t ran = sim_engine_n_run(e);
     gsl_rng_free(p.r);
     sim_engine_destroy(e);
     return (double)ran / dt;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    gsl_rng *r;
-    ss_rng_create(12345, SS_RNG_TEST, 1, 1, &r);
-    for (size_t i = 0; i < N_INC; i++)
-        inc[i] = 1 + (sim_time_ns)gsl_ran_exponential(r, 1e6);
-    gsl_rng_free(r);
+    bench_inc_init();
 
-    const size_t sizes[] = {100, 10000, 1000000};
-    for (int s = 0; s < 3; s++) {
+    /* pending-event counts: the command line's, or 10^2, 10^4, 10^5, 10^6 */
+    size_t sizes[16] = {100, 10000, 100000, 1000000};
+    int n_sizes = 4;
+    if (argc > 1) {
+        n_sizes = 0;
+        for (int i = 1; i < argc && n_sizes < 16; i++) {
+            char *end;
+            double v = strtod(argv[i], &end);
+            if (*end || !(v >= 1 && v <= 1e7)) {
+                fprintf(stderr, "bench_engine: N '%s': expected a count from 1 to 1e7\n", argv[i]);
+                return 64;
+            }
+            sizes[n_sizes++] = (size_t)v;
+        }
+    }
+    for (int s = 0; s < n_sizes; s++) {
         size_t n = sizes[s];
-        uint64_t ops = n >= 1000000 ? 4000000 : 10000000;
+        uint64_t ops = n >= 1000000 ? 4000000 : n >= 100000 ? 6000000 : 10000000;
         /* alternate and keep the best of three to damp noise from the shared machine */
         double be = 0, bb = 0;
         for (int rep = 0; rep < 3; rep++) {
@@ -193,10 +135,16 @@ int main(void)
             if (y > bb)
                 bb = y;
         }
-        int exp10 = (int)lround(log10((double)n));
-        printf("engine_hold_1e%d_events_per_s: %.0f\n", exp10, be);
-        printf("binary_heap_hold_1e%d_events_per_s: %.0f\n", exp10, bb);
-        printf("engine_vs_binary_heap_hold_1e%d: %.3f\n", exp10, be / bb);
+        char tag[32];
+        double l = log10((double)n);
+        if (fabs(l - round(l)) < 1e-9)
+            snprintf(tag, sizeof tag, "1e%d", (int)lround(l));
+        else
+            snprintf(tag, sizeof tag, "%zu", n);
+        printf("engine_hold_%s_events_per_s: %.0f\n", tag, be);
+        printf("binary_heap_hold_%s_events_per_s: %.0f\n", tag, bb);
+        printf("engine_vs_binary_heap_hold_%s: %.3f\n", tag, be / bb);
+        fflush(stdout);
     }
     printf("engine_phold_1e3lp_x16_events_per_s: %.0f\n", phold_run(1000, 16, 5000000));
     return 0;

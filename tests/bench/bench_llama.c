@@ -26,13 +26,26 @@
  *   generate_sim_1span_tok_per_s, generate_sim_5span_tok_per_s
  *   generate_sim_vs_plain_c: <one-span simulator / plain C>   (target >= 1.0)
  *   generate_sim_sharding_overhead: <five / one - 1>          (target <= 0.10)
+ *
+ * Last, whole processes, as a user runs them: `shardsim generate
+ * scenarios/stories260k.json --steps 256` (start-up, BLAS set-up, scenario,
+ * model load, simulation, printing) against this program re-run as
+ * `bench_llama --plain-process` (load the checkpoint, decode 256 tokens with
+ * the plain-C forward, print them), alternating, PROC_RUNS of each, each timed
+ * by the child's own CPU time (user + system from wait4, so other processes
+ * on the shared host do not count); the medians give
+ *   process_generate_tok_per_s, process_plain_c_tok_per_s,
+ *   process_generate_vs_plain_c: <plain C time / generate time> (target >= 1.5)
  */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "model_generate.h"
 #include "model_llama.h"
@@ -238,8 +251,129 @@ static double sim_generate_s(const char *spans)
     return dt;
 }
 
-int main(void)
+#define PROC_RUNS 7
+
+/* CPU seconds (user + system) of one child process running argv; exits the
+ * benchmark if it cannot run or fails. Its standard output goes to /dev/null. */
+static double child_cpu_s(char *const argv[])
 {
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("bench_llama: fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench_llama: %s failed\n", argv[0]);
+        exit(1);
+    }
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whole-process `shardsim generate` against the plain-C decoder's process. */
+static void whole_process(const char *self)
+{
+    char steps[16];
+    snprintf(steps, sizeof steps, "%d", STEPS);
+    char *gen[] = {SS_BINARY_DIR "/shardsim", "generate", SS_SOURCE_DIR "/scenarios/stories260k.json",
+                   "--steps", steps, "--quiet", NULL};
+    char *plain_argv[] = {(char *)self, "--plain-process", NULL};
+    double tg[PROC_RUNS], tp[PROC_RUNS];
+    child_cpu_s(gen); /* warm-up: page cache, dynamic loader */
+    child_cpu_s(plain_argv);
+    for (int i = 0; i < PROC_RUNS; i++) {
+        tg[i] = child_cpu_s(gen);
+        tp[i] = child_cpu_s(plain_argv);
+    }
+    qsort(tg, PROC_RUNS, sizeof *tg, cmp_double);
+    qsort(tp, PROC_RUNS, sizeof *tp, cmp_double);
+    double g = tg[PROC_RUNS / 2], q = tp[PROC_RUNS / 2];
+    printf("process_generate_tok_per_s: %.0f\n", STEPS / g);
+    printf("process_plain_c_tok_per_s: %.0f\n", STEPS / q);
+    printf("process_generate_vs_plain_c: %.3f\n", q / g);
+}
+
+static plain *plain_new(const model_llama2c *ck);
+static void plain_free(plain *P);
+
+/* `bench_llama --plain-process`: what llama2.c's run does, as one process. */
+static int plain_process(void)
+{
+    char err[256];
+    model_llama2c *ck;
+    if (model_llama2c_load(SS_SHARED_DIR "/assets/stories260K/stories260K.bin", &ck, err,
+                           sizeof err) != SS_OK) {
+        fprintf(stderr, "bench_llama: %s\n", err);
+        return 1;
+    }
+    plain *P = plain_new(ck);
+    static int toks[STEPS];
+    plain_generate(P, toks);
+    for (int i = 0; i < STEPS; i++)
+        printf("%d ", toks[i]);
+    putchar('\n');
+    plain_free(P);
+    model_llama2c_destroy(ck);
+    return 0;
+}
+
+static plain *plain_new(const model_llama2c *ck)
+{
+    plain *P = calloc(1, sizeof *P);
+    P->c = ck->config;
+    P->w = &ck->weights;
+    const model_llama_config *c = &P->c;
+    int kv = c->dim / c->n_heads * c->n_kv_heads;
+    P->x = calloc((size_t)c->dim, sizeof(float));
+    P->xb = calloc((size_t)c->dim, sizeof(float));
+    P->xb2 = calloc((size_t)c->dim, sizeof(float));
+    P->q = calloc((size_t)c->dim, sizeof(float));
+    P->hb = calloc((size_t)c->hidden_dim, sizeof(float));
+    P->hb2 = calloc((size_t)c->hidden_dim, sizeof(float));
+    P->att = calloc((size_t)c->n_heads * c->seq_len, sizeof(float));
+    P->logits = calloc((size_t)c->vocab_size, sizeof(float));
+    P->kc = calloc((size_t)c->n_layers * c->seq_len * kv, sizeof(float));
+    P->vc = calloc((size_t)c->n_layers * c->seq_len * kv, sizeof(float));
+    return P;
+}
+
+static void plain_free(plain *P)
+{
+    free(P->x);
+    free(P->xb);
+    free(P->xb2);
+    free(P->q);
+    free(P->hb);
+    free(P->hb2);
+    free(P->att);
+    free(P->logits);
+    free(P->kc);
+    free(P->vc);
+    free(P);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--plain-process") == 0)
+        return plain_process();
+    if (argc > 1 && strcmp(argv[1], "--process-only") == 0) {
+        whole_process(argv[0]);
+        return 0;
+    }
     openblas_set_num_threads(1);
     const char *path = SS_SHARED_DIR "/assets/stories260K/stories260K.bin";
     char err[256];
@@ -319,6 +453,8 @@ int main(void)
     printf("generate_sim_5span_tok_per_s: %.0f\n", n_tok / g5);
     printf("generate_sim_vs_plain_c: %.3f\n", gp / g1);
     printf("generate_sim_sharding_overhead: %.3f\n", g5 / g1 - 1.0);
+    fflush(stdout);
+    whole_process(argv[0]);
 
     free(P.x);
     free(P.xb);

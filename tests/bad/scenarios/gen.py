@@ -147,7 +147,7 @@ add("j11_seed_string", sub('"seed": 7', '"seed": "42"'),
     'seed: expected an integer in [0, 9007199254740991], got "42"')
 add("j11_nodes_object", sub(BASE[BASE.index('"nodes": ['):BASE.index(',\n "workload"')],
                              '"nodes": {}'),
-    "nodes: expected an array of 1 to 1000000 elements, got an object")
+    "nodes: expected an array of 1 to 100000000 elements, got an object")
 add("j11_bandwidth_true", sub('"uplink_mbps": 100', '"uplink_mbps": true'),
     "nodes[0].uplink_mbps: expected a positive number, got true")
 add("j11_memory_16GB", sub('"memory_gb": 16', '"memory_gb": "16GB"'),
@@ -194,18 +194,18 @@ add("j15_seed_2p64", sub('"seed": 7', '"seed": 18446744073709551616'),
 add("j15_seed_float", sub('"seed": 7', '"seed": 4.2'), SEED + "4.2")
 
 # J16 counts
-CNT = "nodes[0].count: expected an integer in [1, 1000000], got "
+CNT = "nodes[0].count: expected an integer in [1, 100000000], got "
 add("j16_count_zero", sub('"count": 2', '"count": 0'), CNT + "0")
 add("j16_count_negative", sub('"count": 2', '"count": -5'), CNT + "-5")
 add("j16_count_1e9", sub('"count": 2', '"count": 1e9'), CNT + "1000000000")
 add("j16_nodes_empty", sub(BASE[BASE.index('"nodes": ['):BASE.index(',\n "workload"')],
                             '"nodes": []'),
-    "nodes: expected an array of 1 to 1000000 elements, got 0")
+    "nodes: expected an array of 1 to 100000000 elements, got 0")
 t = sub('"nodes": [{"name": "a", "count": 2,',
-        '"nodes": [{"name": "big", "count": 600000, "device": {"peak_tflops": 1, '
-        '"mem_bw_gbps": 1, "memory_gb": 1}},\n           {"name": "a", "count": 600000,')
+        '"nodes": [{"name": "big", "count": 60000000, "device": {"peak_tflops": 1, '
+        '"mem_bw_gbps": 1, "memory_gb": 1}},\n           {"name": "a", "count": 60000000,')
 add("j16_total_nodes_over_cap", t,
-    "nodes[1].count: expected at most 1000000 nodes in all, got 1200000 with this group")
+    "nodes[1].count: expected at most 100000000 nodes in all, got 120000000 with this group")
 add("j16_n_blocks_zero", sub('{"service_time_s": 1}', '{"n_blocks": 0, "service_time_s": 1}'),
     "model.synthetic.n_blocks: expected an integer in [1, 4096], got 0")
 
