@@ -151,6 +151,8 @@ static const struct {
      " alternatives TEXT,"
      " unit TEXT,"
      " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"},
+    {"v6: requests.truncated (asked for more than the model's context, served clamped)",
+     "ALTER TABLE requests ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;"},
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == ANA_SCHEMA_VERSION,
                "one migration per schema version");

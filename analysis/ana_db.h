@@ -23,7 +23,7 @@
 
 #include "ss_status.h"
 
-#define ANA_SCHEMA_VERSION 5
+#define ANA_SCHEMA_VERSION 6
 #define ANA_APPLICATION_ID 0x53536462 /* "SSdb" */
 
 /* Defaults when a cfg field is 0. */

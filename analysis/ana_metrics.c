@@ -76,6 +76,7 @@ ss_status ana_metrics_compute(const sim_results *r, ana_metrics *m, char *err, s
         m->tokens_done += q->tokens_done;
         m->retries_total += q->retries;
         m->dead_sends_total += q->dead_sends;
+        m->n_truncated += q->truncated != 0;
         m->n_sent_to_dead += q->dead_sends > 0;
         m->tokens_recomputed_total += q->tokens_recomputed;
         m->recovery_s_total += ns_to_s(q->recovery_ns);
@@ -210,7 +211,8 @@ done:
     X(route_len_mean, m->route_len_mean)                            \
     X(rebalance_moves, (double)m->rebalance_moves)                  \
     X(rejoin_moves, (double)m->rejoin_moves)                        \
-    X(span_download_s, m->span_download_s)
+    X(span_download_s, m->span_download_s)                  \
+    X(n_truncated, (double)m->n_truncated)
 
 static const char *const metric_names[] = {
 #define ANA_METRIC_NAME_(name, expr) #name,

@@ -47,6 +47,7 @@ typedef struct ana_metrics {
     /* Recovery and routing, over all requests (issue 11 item 6): */
     int64_t retries_total;          /* recovery attempts */
     int64_t dead_sends_total;       /* hops sent to a node found dead on contact */
+    int64_t n_truncated;            /* requests served clamped to the model's context */
     int64_t n_sent_to_dead;         /* requests with at least one such hop */
     int64_t tokens_recomputed_total;/* positions replayed on new nodes */
     double recovery_s_total;        /* summed recovery time, seconds */

@@ -84,6 +84,10 @@ static void render_metrics(const ana_report_model *m, FILE *out)
     fprintf(out, "requests         %.0f ok / %.0f total (%.0f failed, %.0f incomplete)%s\n",
             M("n_ok"), M("n_requests"), M("n_failed"), M("n_incomplete"),
             m->requests_recorded ? "" : "; per-request rows not recorded");
+    double trunc = M("n_truncated");
+    if (trunc > 0)
+        fprintf(out, "truncated        %.0f asked for more than the model's context: served "
+                     "clamped to it (requests.truncated)\n", trunc);
     fprintf(out, "latency (s)     %11s%11s%11s%11s\n", "mean", "p50", "p90", "p99");
     print_dist(m, out, "end-to-end", "e2e_s");
     print_dist(m, out, "TTFT", "ttft_s");

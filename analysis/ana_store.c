@@ -348,8 +348,8 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
         if ((s = ana_db_prepare(db,
                                 "INSERT INTO requests(run_id, id, arrival_s, first_token_s, finish_s,"
                                 " prompt_tokens, output_tokens, tokens_done, retries, status, route,"
-                                " dead_sends, hops, tokens_recomputed, recovery_s)"
-                                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                " dead_sends, hops, tokens_recomputed, recovery_s, truncated)"
+                                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                 &st_req, err, errlen)) != SS_OK)
             goto fail;
         for (int i = 0; i < r->n_requests; i++) {
@@ -370,6 +370,7 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
             sqlite3_bind_int(st_req, 13, q->hops);
             sqlite3_bind_int64(st_req, 14, q->tokens_recomputed);
             sqlite3_bind_double(st_req, 15, (double)q->recovery_ns / 1e9);
+            sqlite3_bind_int(st_req, 16, q->truncated != 0);
             if ((s = step_done(db, st_req, "store run: insert requests row", err, errlen)) != SS_OK)
                 goto fail;
         }

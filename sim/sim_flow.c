@@ -399,7 +399,7 @@ void sim_w_ev_arrival(sim_engine *e, void *ctx, uint64_t a, uint64_t b)
     q->user = (int64_t)a - 1;
     if (w->cfg.real)
         w->sess.at[ri] = NULL;
-    sim_workload_tokens(w->reqs.wl, &q->prompt, &q->output);
+    q->truncated = sim_workload_tokens(w->reqs.wl, &q->prompt, &q->output);
     sim_w_schedule_next_arrival(w, sim_engine_now(e));
     route_new(w, ri);
 }

@@ -39,6 +39,8 @@ typedef struct sim_request_rec {
     int64_t recovery_ns;       /* from finding hops failed to their inputs reaching live
                                 * nodes, summed over its recoveries (one unfinished at the
                                 * end is not counted) */
+    int32_t truncated;         /* 1: it asked for more positions than the model's context
+                                * (prompt + output > seq_len): served clamped to it */
 } sim_request_rec;
 
 /* One hop of a recorded route. Under late binding (routing "central-queue")

@@ -457,6 +457,7 @@ static ss_status collect(world *w, sim_results *out)
         r->dead_sends = q->dead_sends;
         r->hops = q->first_hops;
         r->tokens_recomputed = q->recomputed;
+        r->truncated = q->truncated;
         r->recovery_ns = q->recovery_ns;
         r->status = q->status;
         if (out->route) {

@@ -65,6 +65,7 @@ typedef struct req_state {
     uint32_t route_len;
     int32_t first_hops;     /* hops of the chain route() chose (a multi-hop reroute may
                              * lengthen the route since) */
+    int32_t truncated;      /* 1: asked for more than the model's context, clamped */
     uint64_t wire_bytes;    /* real mode: encoded activation now in flight */
     sim_request_status status;
     int finished;

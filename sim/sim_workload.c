@@ -136,7 +136,7 @@ static int32_t clamp_tokens(double x, int32_t max)
     return x > max ? max : (int32_t)x;
 }
 
-void sim_workload_tokens(sim_workload *w, int32_t *prompt, int32_t *output)
+int sim_workload_tokens(sim_workload *w, int32_t *prompt, int32_t *output)
 {
     int32_t seq = w->seq_len;
     double p, o;
@@ -152,4 +152,5 @@ void sim_workload_tokens(sim_workload *w, int32_t *prompt, int32_t *output)
     /* a session uses at most seq_len positions (the KV-cache bound) */
     *prompt = clamp_tokens(p, seq == INT32_MAX ? INT32_MAX : seq - 1);
     *output = clamp_tokens(o, seq == INT32_MAX ? INT32_MAX : seq - *prompt);
+    return nearbyint(p) > *prompt || nearbyint(o) > *output;
 }

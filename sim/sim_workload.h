@@ -35,7 +35,10 @@ int64_t sim_workload_users(const sim_workload *w);
 int64_t sim_workload_next(sim_workload *w, int64_t now_ns);
 
 /* Token counts of the request arriving now (the k-th reserved arrival gets
- * the k-th call): drawn, or the trace row's; clamped to >= 1 and to seq_len. */
-void sim_workload_tokens(sim_workload *w, int32_t *prompt, int32_t *output);
+ * the k-th call): drawn, or the trace row's; clamped to >= 1 and to seq_len.
+ * Returns 1 when the request asked for more than the model's context (the
+ * prompt above seq_len - 1 positions, or prompt + output above seq_len), so
+ * it is served truncated and recorded as such; else 0. */
+int sim_workload_tokens(sim_workload *w, int32_t *prompt, int32_t *output);
 
 #endif

@@ -97,14 +97,14 @@ static void fixture_fill(fixture *f)
                                            {12, 1}, {7, 1}, {12, 1}};
     memcpy(f->route, route, sizeof route);
     /* id, arrival, first, finish, prompt, out, done, retries, status, off, len,
-     * dead sends, hops, recomputed, recovery */
+     * dead sends, hops, recomputed, recovery, truncated */
     const sim_request_rec req[6] = {
-        {0, S_NS(0), S_NS(1), S_NS(3), 10, 5, 5, 0, SIM_REQUEST_OK, 0, 3, 0, 3, 0, 0},
-        {1, S_NS(1), S_NS(1.5), S_NS(2.5), 11, 3, 3, 1, SIM_REQUEST_OK, 3, 2, 1, 2, 11, S_NS(0.5)},
-        {2, S_NS(2), S_NS(4), S_NS(4), 12, 1, 1, 0, SIM_REQUEST_OK, 5, 2, 0, 2, 0, 0},
-        {3, S_NS(3), S_NS(5), S_NS(9), 13, 5, 5, 0, SIM_REQUEST_OK, 0, 3, 0, 3, 0, 0},
-        {4, S_NS(4), S_NS(6), -1, 14, 10, 2, 3, SIM_REQUEST_FAILED, 0, 1, 2, 1, 30, S_NS(1.5)},
-        {5, S_NS(8), -1, -1, 15, 4, 0, 0, SIM_REQUEST_INCOMPLETE, 0, 0, 0, 0, 0, 0},
+        {0, S_NS(0), S_NS(1), S_NS(3), 10, 5, 5, 0, SIM_REQUEST_OK, 0, 3, 0, 3, 0, 0, 0},
+        {1, S_NS(1), S_NS(1.5), S_NS(2.5), 11, 3, 3, 1, SIM_REQUEST_OK, 3, 2, 1, 2, 11, S_NS(0.5), 0},
+        {2, S_NS(2), S_NS(4), S_NS(4), 12, 1, 1, 0, SIM_REQUEST_OK, 5, 2, 0, 2, 0, 0, 1},
+        {3, S_NS(3), S_NS(5), S_NS(9), 13, 5, 5, 0, SIM_REQUEST_OK, 0, 3, 0, 3, 0, 0, 0},
+        {4, S_NS(4), S_NS(6), -1, 14, 10, 2, 3, SIM_REQUEST_FAILED, 0, 1, 2, 1, 30, S_NS(1.5), 0},
+        {5, S_NS(8), -1, -1, 15, 4, 0, 0, SIM_REQUEST_INCOMPLETE, 0, 0, 0, 0, 0, 0, 0},
     };
     memcpy(f->req, req, sizeof req);
     /* Nodes deliberately out of id order: the report and digest sort them. */
@@ -335,6 +335,7 @@ START_TEST(test_metrics_match_hand_computation)
     ck_assert_int_eq(m.n_recovered, 1);
     ck_assert_int_eq(m.retries_total, 4);
     ck_assert_int_eq(m.dead_sends_total, 3);
+    ck_assert_int_eq(m.n_truncated, 1); /* request 2 */
     ck_assert_int_eq(m.n_sent_to_dead, 2);
     ck_assert_int_eq(m.tokens_recomputed_total, 41);
     ck_assert_double_eq_tol(m.recovery_s_total, 2.0, 1e-12);
@@ -351,7 +352,7 @@ START_TEST(test_metrics_match_hand_computation)
     ck_assert_double_eq_tol(m.slo_attainment, 2.0 / 6.0, TOL);
     ck_assert_double_eq_tol(m.goodput_requests_per_s, 0.2, TOL);
     /* The name table and the struct agree. */
-    ck_assert_uint_eq(ana_metrics_count(), 40);
+    ck_assert_uint_eq(ana_metrics_count(), 41);
     /* moves and downloads are copied from the results: 2 + 1, 90.5 s */
     ck_assert_int_eq(m.rebalance_moves, 0);
     f.r.n_rebalance_moves = 2;
@@ -417,9 +418,13 @@ START_TEST(test_new_database_has_the_current_schema_application_id_and_wal)
 }
 END_TEST
 
-/* Schema v5's additions, undone: what a v4 file looks like. */
+/* Schema v6's additions, undone: what a v5 file looks like. */
+#define UNDO_V6                                                                             \
+    "ALTER TABLE requests DROP COLUMN truncated; DELETE FROM schema_version WHERE version = 6;"
+
+/* Schema v5's and v6's additions, undone: what a v4 file looks like. */
 #define UNDO_V5                                                                             \
-    "DROP TABLE route_decisions; DROP TABLE node_events; DROP TABLE hop_events;"            \
+    UNDO_V6 " DROP TABLE route_decisions; DROP TABLE node_events; DROP TABLE hop_events;"            \
     " DROP TABLE event_records; DELETE FROM schema_version WHERE version = 5;"
 
 /* Schema v4's and v5's additions, undone: what a v3 file looks like. */
@@ -507,6 +512,7 @@ START_TEST(test_open_migrates_a_v2_database_keeping_its_runs_and_digests)
     for (int i = 0; i < f.r.n_requests; i++) {
         f.r.requests[i].dead_sends = f.r.requests[i].hops = 0;
         f.r.requests[i].tokens_recomputed = f.r.requests[i].recovery_ns = 0;
+        f.r.requests[i].truncated = 0; /* nor the v6 column */
     }
     int64_t id = store(db, &info_default, &f.r);
     char before[65], after[65], err[512] = "", key[ANA_RUN_KEY_MAX];
@@ -564,7 +570,7 @@ START_TEST(test_open_migrates_an_empty_but_valid_database)
 END_TEST
 
 /* One version past this build's schema, as a literal for PRAGMA text. */
-#define ANA_SCHEMA_VERSION_NEXT 6
+#define ANA_SCHEMA_VERSION_NEXT 7
 _Static_assert(ANA_SCHEMA_VERSION_NEXT == ANA_SCHEMA_VERSION + 1, "update with the schema");
 #define SS_STR_(x) #x
 #define SS_STR(x) SS_STR_(x)

@@ -560,6 +560,44 @@ START_TEST(test_kv_queue_head_one_position_short_waits_for_the_next_release)
 }
 END_TEST
 
+/* Llama-2-7B's context is 4096 positions (seq_len): a session holds at
+ * most 4095 prompt positions and prompt + output <= 4096. A request asking
+ * for more is served clamped and recorded as truncated, never a silent ok:
+ * 4000 + 96 fits exactly; 4000 + 97 is served as 4000 + 96; 5000 + 10 as
+ * 4095 + 1. */
+static void trunc_run(int prompt, int output, sim_results *r)
+{
+    scn_scenario s;
+    load_fmt(&s, "{\"version\": 1, \"seed\": 9, \"horizon_s\": 100000,\n"
+               " \"model\": {\"preset\": \"llama-2-7b\", \"weights\": \"fp16\"},\n"
+               " \"nodes\": [{\"name\": \"a100\", \"device\": {\"peak_tflops\": 312,"
+               " \"mem_bw_gbps\": 2039, \"memory_gb\": 80}}],\n"
+               " \"placement\": {\"policy\": \"uniform\", \"spans\": 1},\n"
+               " \"workload\": {\"arrivals\": {\"poisson\": {\"rate_per_s\": 1}},"
+               " \"n_requests\": 1, \"prompt_tokens\": %d, \"output_tokens\": %d}}\n",
+            prompt, output);
+    run(&s, r);
+    scn_scenario_fini(&s);
+}
+
+START_TEST(test_a_request_longer_than_the_context_is_recorded_truncated)
+{
+    static const int cases[3][5] = {/* asked prompt, output; served prompt, output; truncated */
+                                    {4000, 96, 4000, 96, 0},
+                                    {4000, 97, 4000, 96, 1},
+                                    {5000, 10, 4095, 1, 1}};
+    for (int i = 0; i < 3; i++) {
+        sim_results r;
+        trunc_run(cases[i][0], cases[i][1], &r);
+        ck_assert_int_eq(r.requests[0].status, SIM_REQUEST_OK);
+        ck_assert_int_eq(r.requests[0].prompt_tokens, cases[i][2]);
+        ck_assert_int_eq(r.requests[0].output_tokens, cases[i][3]);
+        ck_assert_int_eq(r.requests[0].truncated, cases[i][4]);
+        sim_results_fini(&r);
+    }
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -580,6 +618,7 @@ Suite *sim_suite(void)
     tcase_add_test(w, test_same_seed_same_results_other_seed_other_results);
     tcase_add_test(w, test_llama2_7b_preset_block_sizes_match_hand_count);
     tcase_add_test(w, test_kv_admission_at_the_exact_boundary);
+    tcase_add_test(w, test_a_request_longer_than_the_context_is_recorded_truncated);
     tcase_add_test(w, test_kv_queue_head_one_position_short_waits_for_the_next_release);
     suite_add_tcase(s, w);
     return s;

@@ -123,10 +123,10 @@ check "nothing written on failure" test ! -e "$tmp/x.json" -a -z "$(ls "$tmp/ro"
 
 # a schema v4 file (v5's tables undone) migrates in place and records
 "$bin" run scenarios/default.json --db "$tmp/v4.db" --set workload.n_requests=5 -q
-sqlite3 "$tmp/v4.db" "DROP TABLE route_decisions; DROP TABLE node_events; DROP TABLE hop_events; DROP TABLE event_records; DELETE FROM schema_version WHERE version = 5; PRAGMA user_version = 4;"
+sqlite3 "$tmp/v4.db" "ALTER TABLE requests DROP COLUMN truncated; DELETE FROM schema_version WHERE version = 6; DROP TABLE route_decisions; DROP TABLE node_events; DROP TABLE hop_events; DROP TABLE event_records; DELETE FROM schema_version WHERE version = 5; PRAGMA user_version = 4;"
 check "a v4 database migrates on write and records" "$bin" run scenarios/default.json --db "$tmp/v4.db" --set workload.n_requests=5 --set record.level=hops -q
-check "migrated: schema v5, the old run kept, the new run's events stored" \
-  test "$(sqlite3 "$tmp/v4.db" "select (select max(version) from schema_version), (select count(*) from runs), (select count(*) from hop_events where run_id=2) > 0")" = "5|2|1"
+check "migrated: schema v6, the old run kept, the new run's events stored" \
+  test "$(sqlite3 "$tmp/v4.db" "select (select max(version) from schema_version), (select count(*) from runs), (select count(*) from hop_events where run_id=2) > 0")" = "6|2|1"
 check "migrated: the old run reports" expect_rc 0 "$bin" report "$tmp/v4.db" --run 1
 check "migrated: the old run has no event record (69)" expect_rc 69 "$bin" replay "$tmp/v4.db" --run 1 --request 0
 check "migrated: the new run replays" expect_rc 0 "$bin" replay "$tmp/v4.db" --run 2 --request 0
