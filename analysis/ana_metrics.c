@@ -211,7 +211,7 @@ done:
     X(route_len_mean, m->route_len_mean)                            \
     X(rebalance_moves, (double)m->rebalance_moves)                  \
     X(rejoin_moves, (double)m->rejoin_moves)                        \
-    X(span_download_s, m->span_download_s)                  \
+    X(span_download_s, m->span_download_s)                          \
     X(n_truncated, (double)m->n_truncated)
 
 static const char *const metric_names[] = {

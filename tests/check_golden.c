@@ -37,11 +37,11 @@ static void golden_digest(const char *scenario, char hex[65])
     END_TEST
 
 GOLDEN_TEST(test_default_scenario_results_are_unchanged, "scenarios/default.json",
-            "14ec46fed7b606d976c0bbb202752650064a1955a1eab190f88057344f9cf397")
+            "8e5f059cf47fe4b62533cf86bc0f0d09a5308c4e8f725191bc5fcddd907a558e")
 GOLDEN_TEST(test_volunteer_swarm_results_are_unchanged, "scenarios/volunteer-swarm.json",
-            "33085cab4dfb7b75421c442074748aa6bcbf457794e221a2ccf6976eef553c19")
+            "7baf9f6fc69d723da659e222036b35b28959da9646fbbba56eec7180c4edc10f")
 GOLDEN_TEST(test_stories260k_results_are_unchanged, "scenarios/stories260k.json",
-            "3ffe64f3ac6f9306f96c3f03930ae2bce087e099d775b75867cf33c017a538b3")
+            "045d261a016ad864d76a2106fc367fe5129ef4fc4b2f976e51045463117afecc")
 
 Suite *golden_suite(void)
 {
