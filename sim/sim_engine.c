@@ -174,6 +174,8 @@ void sim_engine_destroy(sim_engine *e)
     ss_free(e);
 }
 
+uint64_t sim_engine_max_pending(void) { return MAX_SLOTS; }
+
 static ss_status grow(sim_engine *e)
 {
     if (e->n_heap == e->cap_heap) {

@@ -70,6 +70,9 @@ typedef void (*sim_progress_fn)(void *ctx, sim_time_ns now, uint64_t n_run);
 void sim_engine_set_progress(sim_engine *e, sim_progress_fn fn, void *ctx);
 /* Events scheduled and not yet run or dropped (cancelled ones count until dropped). */
 size_t sim_engine_pending(const sim_engine *e);
+
+/* The most events that can be pending at once (SS_EFULL beyond it). */
+uint64_t sim_engine_max_pending(void);
 /* Events run so far (cancelled ones excluded). */
 uint64_t sim_engine_n_run(const sim_engine *e);
 

@@ -38,7 +38,17 @@ void sim_w_fail(world *w, ss_status st, const char *what)
 {
     if (w->run.failure == SS_OK) {
         w->run.failure = st;
-        ss_err(w->run.err, w->run.errlen, st, "simulation stopped: %s: %s", what, ss_strerror(st));
+        if (st == SS_EFULL) /* name the limit and what drives it, not just "capacity" */
+            ss_err(w->run.err, w->run.errlen, st,
+                   "simulation stopped at %.6g s: %s: all %llu pending events of the engine are "
+                   "in use, with %lld requests arrived: the load outruns the swarm "
+                   "(workload.arrivals, workload.n_requests) or the swarm is too large "
+                   "(nodes[].count); lower the load or shorten horizon_s",
+                   (double)sim_engine_now(w->run.eng) / 1e9, what,
+                   (unsigned long long)sim_engine_max_pending(), (long long)w->reqs.n_arrived);
+        else
+            ss_err(w->run.err, w->run.errlen, st, "simulation stopped: %s: %s", what,
+                   ss_strerror(st));
     }
     sim_engine_stop(w->run.eng);
 }
