@@ -538,8 +538,11 @@ int sim_w_continue_after_compute(world *w, int ni, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
     q->fail_streak = 0;
-    sim_w_observe(w, ri, q->hop, w->trust.on ? sim_trust_step(w, ni, ri) : ROUTE_HOP_OK);
-    if (w->cfg.real) {
+    route_hop_outcome oc = ROUTE_HOP_OK;
+    if (w->trust.on && sim_trust_step(w, ni, ri, &oc) < 0) /* in real mode it computes too */
+        return -1;
+    sim_w_observe(w, ri, q->hop, oc);
+    if (w->cfg.real && !w->trust.on) {
         /* the real forward pass of this span, on this node's cache */
         char e2[512];
         ss_status st = real_session_compute(w->sess.at[ri], q->hop, &q->wire_bytes, e2, sizeof e2);

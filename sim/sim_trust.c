@@ -136,17 +136,36 @@ static int misbehaves(world *w, int ni, scn_behaviour b)
     return t->p >= 1 || gsl_rng_uniform(w->trust.rng) < t->p;
 }
 
-/* The output class of node ni at this step (file comment); `slot` makes
- * independent noise differ between replicas. */
-static int output_class(world *w, int ni, int slot)
+/* The tampering node ni applies at this step (one draw if byzantine). */
+static real_tamper tamper_of(world *w, int ni)
 {
     const scn_trust *t = tr(w);
-    int bad = misbehaves(w, ni, SCN_BEHAVE_CORRUPT) || misbehaves(w, ni, SCN_BEHAVE_FREERIDE);
-    if (!bad)
-        return 0;
-    if (t->behaviour == SCN_BEHAVE_CORRUPT && t->kind == SCN_CORRUPT_NOISE)
-        return 2 + slot;
-    return 1;
+    real_tamper r = {REAL_TAMPER_NONE, t->noise, w->trust.rng};
+    if (misbehaves(w, ni, SCN_BEHAVE_FREERIDE))
+        r.kind = REAL_TAMPER_STALE;
+    else if (misbehaves(w, ni, SCN_BEHAVE_CORRUPT))
+        r.kind = t->kind == SCN_CORRUPT_NOISE  ? REAL_TAMPER_NOISE
+                 : t->kind == SCN_CORRUPT_SIGN ? REAL_TAMPER_SIGN
+                                               : REAL_TAMPER_BIAS;
+    return r;
+}
+
+/* Analytic mode's classes (file comment), numbered as real mode's
+ * (real_session_compute_set): 0 honest, else 1 + the first replica whose
+ * output is the same. */
+static void flag_classes(const real_tamper *tam, int m, int *cls)
+{
+    for (int i = 0; i < m; i++) {
+        cls[i] = 0;
+        if (tam[i].kind == REAL_TAMPER_NONE)
+            continue;
+        cls[i] = 1 + i;
+        for (int j = 0; j < i && tam[i].kind != REAL_TAMPER_NOISE; j++)
+            if (tam[j].kind == tam[i].kind) {
+                cls[i] = 1 + j;
+                break;
+            }
+    }
 }
 
 static void report(world *w, int64_t ri, int ni)
@@ -175,88 +194,125 @@ static int trusted_node(const world *w, int ni)
     return best;
 }
 
-/* Consensus over the primary (class *cls) and up to k-1 more live replicas;
- * returns the delivered class and reports the outvoted. */
-static int consensus(world *w, int64_t ri, int ni, int cls, int *primary_bad_reported)
+/* nodes[1 ..) = up to k-1 live replicas after nodes[0] in placement order;
+ * returns the count including nodes[0]. */
+static int replicas(const world *w, int *nodes, int k)
 {
-    enum { MAXK = 16 };
-    const node_state *n = &w->nodes.at[ni];
-    int k = tr(w)->consensus_k, span = n->span_end - n->span_pos, me = 0;
-    int nodes[MAXK], cl[MAXK], m = 1;
-    nodes[0] = ni;
-    cl[0] = cls;
+    const node_state *n = &w->nodes.at[nodes[0]];
+    int span = n->span_end - n->span_pos, me = 0, m = 1;
     for (int j = 0; j < span; j++)
-        if (w->nodes.by_span[n->span_pos + j] == ni)
+        if (w->nodes.by_span[n->span_pos + j] == nodes[0])
             me = j;
     for (int j = 1; j < span && m < k; j++) {
         int c = w->nodes.by_span[n->span_pos + (me + j) % span];
-        if (!w->nodes.at[c].up)
-            continue;
-        nodes[m] = c;
-        cl[m] = output_class(w, c, m);
-        m++;
+        if (w->nodes.at[c].up)
+            nodes[m++] = c;
     }
+    return m;
+}
+
+/* Consensus over cls[0 .. m): the replica whose output is delivered (-1:
+ * the trusted node's honest re-execution); the outvoted are reported. */
+static int vote(world *w, int64_t ri, const int *nodes, const int *cls, int m, int *primary_bad)
+{
     world_trust *T = &w->trust;
-    T->rec.steps_verified++;
-    T->rec.extra_executions += m - 1;
-    int disagree = 0, any_bad = 0, winner = -1;
+    int disagree = 0, any_bad = 0, d = -2;
     for (int i = 0; i < m; i++) {
-        disagree |= cl[i] != cl[0];
-        any_bad |= cl[i] != 0;
+        disagree |= cls[i] != cls[0];
+        any_bad |= cls[i] != 0;
         int votes = 0;
         for (int j = 0; j < m; j++)
-            votes += cl[j] == cl[i];
-        if (2 * votes > m)
-            winner = cl[i];
+            votes += cls[j] == cls[i];
+        if (2 * votes > m && d == -2)
+            d = i;
     }
+    T->rec.steps_verified++;
+    T->rec.extra_executions += m - 1;
     T->rec.detectable_steps += any_bad;
     if (!disagree)
-        return cl[0];
+        return 0;
     T->rec.faults_detected++;
-    if (winner < 0) { /* no majority: re-executed on the trusted node, if the span has one */
-        winner = cl[0];
-        if (trusted_node(w, ni) >= 0) {
+    if (d == -2) { /* no majority: re-executed on the trusted node, if the span has one */
+        d = 0;
+        if (trusted_node(w, nodes[0]) >= 0) {
             T->rec.extra_executions++;
-            winner = 0;
+            d = -1;
         }
     }
+    int won = d < 0 ? 0 : cls[d];
     for (int i = 0; i < m; i++)
-        if (cl[i] != winner) {
+        if (cls[i] != won) {
             if (i == 0)
-                *primary_bad_reported = 1;
+                *primary_bad = 1;
             else
                 report(w, ri, nodes[i]);
         }
-    return winner;
+    return d;
 }
 
-route_hop_outcome sim_trust_step(world *w, int ni, int64_t ri)
+/* A spot check of the delivered output (replica d, -1: honest). */
+static int spot_check(world *w, int64_t ri, const int *nodes, const int *cls, int d,
+                      int *primary_bad)
 {
     world_trust *T = &w->trust;
+    if (trusted_node(w, nodes[0]) < 0)
+        return d;
+    int dc = d < 0 ? 0 : cls[d];
+    T->rec.steps_verified++;
+    T->rec.extra_executions++;
+    T->rec.detectable_steps += dc != 0;
+    if (dc == 0)
+        return d;
+    T->rec.faults_detected++;
+    if (d == 0)
+        *primary_bad = 1;
+    else
+        report(w, ri, nodes[d]);
+    return -1;
+}
+
+int sim_trust_step(world *w, int ni, int64_t ri, route_hop_outcome *oc)
+{
+    enum { MAXK = 16 };
+    world_trust *T = &w->trust;
     const scn_trust *t = tr(w);
-    int reported = 0;
-    int cls = output_class(w, ni, 0);
+    req_state *q = &w->reqs.at[ri];
+    int nodes[MAXK] = {ni}, cls[MAXK], m = 1, d = 0, bad = 0;
+    real_tamper tam[MAXK];
+    int verify = t->consensus_k > 0 &&
+                 (t->consensus_fraction >= 1 || gsl_rng_uniform(T->rng) < t->consensus_fraction);
+    if (verify)
+        m = replicas(w, nodes, t->consensus_k);
+    for (int i = 0; i < m; i++)
+        tam[i] = tamper_of(w, nodes[i]);
+    if (w->cfg.real) {
+        char e2[512];
+        ss_status st = real_session_compute_set(w->sess.at[ri], q->hop, tam, m, cls, e2, sizeof e2);
+        if (st != SS_OK) {
+            sim_w_stop_with(w, st, e2);
+            return -1;
+        }
+    } else {
+        flag_classes(tam, m, cls);
+    }
     T->rec.hop_steps++;
-    T->rec.faulty_steps += cls != 0;
-    if (t->consensus_k > 0 &&
-        (t->consensus_fraction >= 1 || gsl_rng_uniform(T->rng) < t->consensus_fraction))
-        cls = consensus(w, ri, ni, cls, &reported);
-    if (t->spot_q > 0 && gsl_rng_uniform(T->rng) < t->spot_q) {
-        int tn = trusted_node(w, ni);
-        if (tn >= 0) {
-            T->rec.steps_verified++;
-            T->rec.extra_executions++;
-            T->rec.detectable_steps += cls != 0;
-            if (cls != 0) {
-                T->rec.faults_detected++;
-                reported = 1;
-                cls = 0;
-            }
+    T->rec.faulty_steps += cls[0] != 0;
+    if (m > 1)
+        d = vote(w, ri, nodes, cls, m, &bad);
+    if (t->spot_q > 0 && gsl_rng_uniform(T->rng) < t->spot_q)
+        d = spot_check(w, ri, nodes, cls, d, &bad);
+    if (d >= 0 && cls[d] != 0)
+        q->trust_bad = 1;
+    if (w->cfg.real) {
+        char e2[512];
+        ss_status st = real_session_send(w->sess.at[ri], q->hop, d, &q->wire_bytes, e2, sizeof e2);
+        if (st != SS_OK) {
+            sim_w_stop_with(w, st, e2);
+            return -1;
         }
     }
-    if (cls != 0)
-        w->reqs.at[ri].trust_bad = 1;
-    return reported ? ROUTE_HOP_FAILED : ROUTE_HOP_OK;
+    *oc = bad ? ROUTE_HOP_FAILED : ROUTE_HOP_OK;
+    return 0;
 }
 
 static void ev_drop_timeout(sim_engine *e, void *ctx, uint64_t req, uint64_t hop)

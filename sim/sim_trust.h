@@ -19,8 +19,10 @@ void sim_trust_fini(struct world *w);
  * then starts recovery), 0 to go on. */
 int sim_trust_drop(struct world *w, int64_t ri, int ni);
 /* Node ni computed request ri's current hop: misbehaviour, consensus and
- * spot checks; the outcome to report for ni. */
-route_hop_outcome sim_trust_step(struct world *w, int ni, int64_t ri);
+ * spot checks (in real mode also the span's real forward pass and the
+ * encoding of the delivered output); *oc = the outcome to report for ni.
+ * -1 after stopping the run on an error. */
+int sim_trust_step(struct world *w, int ni, int64_t ri, route_hop_outcome *oc);
 /* Request ri's pass produced a token: count it if its output was bad. */
 void sim_trust_token(struct world *w, int64_t ri);
 
