@@ -70,5 +70,21 @@ done
 n=$(sqlite3 "$tmp/k.db" "SELECT count(*) FROM runs" 2>/dev/null || echo 0)
 [ "$n" = 0 ] && ok || fail "a rejected scenario stored $n runs"
 
+# scenarios/adversarial.json: the comparison over defences runs and prints
+# the trust tables (shown only when runs stored them); consensus delivers no
+# corrupted token (k = 2: any disagreement has no majority and goes to the
+# trusted node; k = 3: at most one noisy output disagrees with the rest or
+# there is no majority), no defence delivers some
+"$bin" compare scenarios/adversarial.json --seeds 2 --db "$tmp/c.db" >"$tmp/cmp" 2>"$tmp/err" ||
+  { fail "compare adversarial.json"; cat "$tmp/err"; }
+for m in trust_detection_rate trust_faults_detected trust_corrupted_tokens trust_verification_overhead; do
+  grep -q "^# $m\$" "$tmp/cmp" && ok || fail "compare: no table $m"
+done
+awk '/^# trust_corrupted_tokens$/ {t = 1; next} /^# / {t = 0}
+     t && $1 == "none" {n = $3} t && $1 ~ /^consensus/ && $3 != 0 {bad = 1}
+     END {exit !(n > 0 && !bad)}' "$tmp/cmp" && ok || fail "compare: corrupted tokens per defence"
+"$bin" compare scenarios/compare-routing.json --seeds 1 --db "$tmp/c2.db" >"$tmp/cmp2" 2>/dev/null
+grep -q "^# trust" "$tmp/cmp2" && fail "trust tables in a comparison without adversaries" || ok
+
 echo "trust: $passed passed, $failed failed"
 [ $failed -eq 0 ]
