@@ -31,8 +31,9 @@
  *   delivered output is then detected, reported and replaced.
  * - A pass whose delivered output was bad at any hop yields a corrupted
  *   token (counted at the token).
- * Costs: replica and check executions are counted (extra_executions); their
- * compute and transfer time is not yet charged to the replicas' nodes.
+ * Costs: every replica and check execution is counted (extra_executions)
+ * and charged to its node's busy time and byte counters (charge); the
+ * request's latency does not wait for replicas (left).
  */
 #include "sim_trust.h"
 
@@ -181,6 +182,28 @@ static void report(world *w, int64_t ri, int ni)
     if (w->obs) sim_w_obs_bans(w, ni);
 }
 
+/* An extra execution of request ri's current hop on node c (a replica, or
+ * the trusted node): c's own compute time for it (its device, the pass's
+ * rows and context; synthetic models: a draw from c's service stream) is
+ * added to c's busy time and tasks, and the hop's input and output to c's
+ * byte counters. The request does not wait for it: replicas run beside the
+ * serving node and the time to the slowest one is not charged (left). */
+static void charge(world *w, int64_t ri, int c)
+{
+    node_state *n = &w->nodes.at[c];
+    const route_hop *h = sim_w_hop_of(w, ri, w->reqs.at[ri].hop);
+    int rows = sim_w_pass_rows(w, ri);
+    double sec = w->cfg.synthetic
+                     ? scn_dist_draw(n->service_rng, &w->cfg.scn->model.service_time_s)
+                     : model_cost_span_s(&n->dev, w->cfg.model, h->first_block, h->end_block,
+                                         rows, sim_w_pass_ctx(w, ri));
+    n->rec.busy_ns += sim_w_s_to_ns(sec * n->slowdown);
+    n->rec.n_tasks++;
+    uint64_t b = (uint64_t)sim_w_act_bytes(w, rows, sim_w_width_in(w, h));
+    n->rec.bytes_in += b;
+    n->rec.bytes_out += b;
+}
+
 /* The span's trusted node: its lowest-id honest replica, -1 if none. */
 static int trusted_node(const world *w, int ni)
 {
@@ -229,13 +252,17 @@ static int vote(world *w, int64_t ri, const int *nodes, const int *cls, int m, i
     T->rec.steps_verified++;
     T->rec.extra_executions += m - 1;
     T->rec.detectable_steps += any_bad;
+    for (int i = 1; i < m; i++)
+        charge(w, ri, nodes[i]);
     if (!disagree)
         return 0;
     T->rec.faults_detected++;
     if (d == -2) { /* no majority: re-executed on the trusted node, if the span has one */
         d = 0;
-        if (trusted_node(w, nodes[0]) >= 0) {
+        int tn = trusted_node(w, nodes[0]);
+        if (tn >= 0) {
             T->rec.extra_executions++;
+            charge(w, ri, tn);
             d = -1;
         }
     }
@@ -255,11 +282,13 @@ static int spot_check(world *w, int64_t ri, const int *nodes, const int *cls, in
                       int *primary_bad)
 {
     world_trust *T = &w->trust;
-    if (trusted_node(w, nodes[0]) < 0)
+    int tn = trusted_node(w, nodes[0]);
+    if (tn < 0)
         return d;
     int dc = d < 0 ? 0 : cls[d];
     T->rec.steps_verified++;
     T->rec.extra_executions++;
+    charge(w, ri, tn);
     T->rec.detectable_steps += dc != 0;
     if (dc == 0)
         return d;

@@ -96,6 +96,15 @@ START_TEST(consensus_noise_binomial)
     double p = 0.2, expect = 1 - pow(1 - p, 3); /* 0.488 */
     assert_binomial("noise: detected", t->faults_detected, t->steps_verified, expect);
     assert_binomial("noise: primary faulty", t->faulty_steps, t->hop_steps, p);
+    /* every execution, replicas included, costs its node the constant
+     * service time 0.01 s: busy time and tasks add up to (steps + extra) */
+    int64_t busy = 0, tasks = 0;
+    for (int i = 0; i < r.n_nodes; i++) {
+        busy += r.nodes[i].busy_ns;
+        tasks += (int64_t)r.nodes[i].n_tasks;
+    }
+    ck_assert_int_eq(tasks, t->hop_steps + t->extra_executions);
+    ck_assert_int_eq(busy, (t->hop_steps + t->extra_executions) * 10000000);
     /* Noisy outputs never form a majority: two honest replicas out-vote the
      * rest; otherwise there is no majority and, with no honest replica to
      * re-execute on, the primary's output stays: bad iff the primary and at
