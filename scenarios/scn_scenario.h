@@ -226,6 +226,7 @@ typedef enum scn_behaviour {
     SCN_BEHAVE_CORRUPT,  /* with probability p per step perturb the span's output */
     SCN_BEHAVE_FREERIDE, /* with probability p per step return its previous output */
     SCN_BEHAVE_DROP,     /* with probability p per step accept the work and never answer */
+    SCN_BEHAVE_OVERCLAIM,/* compute honestly, announce `factor` x its real speed */
 } scn_behaviour;
 
 typedef enum scn_corrupt_kind {
@@ -243,6 +244,7 @@ typedef struct scn_trust {
     double p;                 /* adversaries.p in [0, 1], default 1 */
     double noise;             /* adversaries.noise: relative size > 0, <= 1e3, default 0.1 */
     scn_corrupt_kind kind;    /* adversaries.kind, default "noise" */
+    double factor;            /* adversaries.factor (overclaim): (1, 1000], default 2 */
     int consensus_k;          /* defences.consensus.k in [2, 16]; 0: no consensus */
     double consensus_fraction;/* defences.consensus.fraction in (0, 1], default 1 */
     double spot_q;            /* defences.spot_check.q in [0, 1]; 0: no spot checks */

@@ -1,8 +1,9 @@
 /* scn_trust.c - "adversaries" and "defences" (issue 15) -> scn_trust.
  *
  * "adversaries": {"fraction": f | "nodes": [NAME, ...], "behaviour":
- * "corrupt" | "freeride" | "drop", "p": prob per step, "noise": relative
- * size, "kind": "noise" | "sign" | "bias"}
+ * "corrupt" | "freeride" | "drop" | "overclaim", "p": prob per step,
+ * "noise": relative size, "kind": "noise" | "sign" | "bias", "factor":
+ * overclaim's announced speed-up}
  * "defences": {"consensus": {"k": K, "fraction": f}, "spot_check": {"q": q}}
  *
  * Everything a scenario's nodes decide (which span has how many replicas)
@@ -41,8 +42,9 @@ static ss_status load_adv_nodes(scn_loader *L, const cJSON *arr, size_t n)
 
 static ss_status load_adversaries(scn_loader *L, const cJSON *root)
 {
-    static const char *const keys[] = {"fraction", "nodes", "behaviour", "p", "noise", "kind"};
-    static const char *const behaviours[] = {"corrupt", "freeride", "drop"};
+    static const char *const keys[] = {"fraction", "nodes", "behaviour", "p", "noise", "kind",
+                                       "factor"};
+    static const char *const behaviours[] = {"corrupt", "freeride", "drop", "overclaim"};
     static const char *const kinds[] = {"noise", "sign", "bias"};
     scn_trust *t = &L->s->trust;
     const cJSON *a, *arr = NULL;
@@ -61,6 +63,7 @@ static ss_status load_adversaries(scn_loader *L, const cJSON *root)
     t->fraction = -1;
     t->p = 1;
     t->noise = 0.1;
+    t->factor = 2;
     int b = 0, k = 0;
     const cJSON *v;
     if ((has_f && (rc = scn_number(L, a, "adversaries", "fraction", SS_JSON_REQUIRED, 0, 0, 1,
@@ -69,10 +72,11 @@ static ss_status load_adversaries(scn_loader *L, const cJSON *root)
                                           (size_t)L->s->n_nodes, &arr, &n))) ||
         (has_n && (rc = load_adv_nodes(L, arr, n))) ||
         ((v = ss_json_find(a, "behaviour")) &&
-         (rc = scn_enum(&L->cx, v, "adversaries.behaviour", behaviours, 3, &b))) ||
+         (rc = scn_enum(&L->cx, v, "adversaries.behaviour", behaviours, 4, &b))) ||
         ((v = ss_json_find(a, "kind")) && (rc = scn_enum(&L->cx, v, "adversaries.kind", kinds, 3, &k))) ||
         (rc = scn_number(L, a, "adversaries", "p", SS_JSON_OPTIONAL, 0, 0, 1, &t->p)) ||
-        (rc = scn_number(L, a, "adversaries", "noise", SS_JSON_OPTIONAL, 0, 1, 1e3, &t->noise)))
+        (rc = scn_number(L, a, "adversaries", "noise", SS_JSON_OPTIONAL, 0, 1, 1e3, &t->noise)) ||
+        (rc = scn_number(L, a, "adversaries", "factor", SS_JSON_OPTIONAL, 1, 1, 1e3, &t->factor)))
         return rc;
     t->behaviour = (scn_behaviour)b;
     t->kind = (scn_corrupt_kind)k;

@@ -25,6 +25,10 @@
  *   without an honest replica keeps the primary's output). Every
  *   replica outside the delivered class is reported to the routing policy
  *   as a failed hop (observe), so reputation and bans apply.
+ * - "overclaim" nodes compute honestly but every record they announce
+ *   (routing.view "announced") carries `factor` x their real speeds: peak
+ *   FLOP/s, memory bandwidth and the rps figures (sim_trust_announce). The
+ *   oracle view ("truth") is not fooled.
  * - Spot check (q): a sampled fraction q of steps is re-executed on the
  *   trusted node of the span: its lowest-id honest replica (the simulator
  *   knows the truth; a real deployment would run its own node there). A bad
@@ -358,6 +362,19 @@ int sim_trust_drop(world *w, int64_t ri, int ni)
     sim_w_schedule(w, sim_engine_now(w->run.eng) + sim_w_s_to_ns(SIM_TRUST_DROP_TIMEOUT_S),
                    ev_drop_timeout, (uint64_t)ri, (uint64_t)w->reqs.at[ri].hop);
     return 1;
+}
+
+void sim_trust_announce(world *w, int ni, route_node_view *v)
+{
+    const scn_trust *t = tr(w);
+    if (!w->trust.byz[ni] || t->behaviour != SCN_BEHAVE_OVERCLAIM)
+        return;
+    /* every speed a record carries, so each policy's estimate scales */
+    v->peak_flops *= t->factor;
+    v->mem_bw_bytes_per_s *= t->factor;
+    v->forward_rps *= t->factor;
+    v->inference_rps *= t->factor;
+    v->throughput_rps *= t->factor;
 }
 
 void sim_trust_token(world *w, int64_t ri)

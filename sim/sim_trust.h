@@ -23,6 +23,9 @@ int sim_trust_drop(struct world *w, int64_t ri, int ni);
  * encoding of the delivered output); *oc = the outcome to report for ni.
  * -1 after stopping the run on an error. */
 int sim_trust_step(struct world *w, int ni, int64_t ri, route_hop_outcome *oc);
+/* Node ni's record v, as routers will hold it: an overclaiming node's
+ * speeds multiplied by adversaries.factor. */
+void sim_trust_announce(struct world *w, int ni, route_node_view *v);
 /* Request ri's pass produced a token: count it if its output was bad. */
 void sim_trust_token(struct world *w, int64_t ri);
 

@@ -218,6 +218,8 @@ START_TEST(bad_input)
     expect_error(",\"defences\": {\"consensus\": {\"k\": 1}}", "defences.consensus.k");
     expect_error(",\"defences\": {\"spot_check\": {\"q\": 2}}", "defences.spot_check.q");
     expect_error(",\"defences\": {\"tee\": true}", "defences");
+    expect_error(",\"adversaries\": {\"fraction\": 0.1, \"behaviour\": \"overclaim\", "
+                 "\"factor\": 1}", "adversaries.factor");
 }
 END_TEST
 

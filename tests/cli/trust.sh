@@ -86,5 +86,19 @@ awk '/^# trust_corrupted_tokens$/ {t = 1; next} /^# / {t = 0}
 "$bin" compare scenarios/compare-routing.json --seeds 1 --db "$tmp/c2.db" >"$tmp/cmp2" 2>/dev/null
 grep -q "^# trust" "$tmp/cmp2" && fail "trust tables in a comparison without adversaries" || ok
 
+# overclaim: rtx3090-fra (Frankfurt, blocks [0, 8)) announces 20x its
+# speeds; under petals routing on announced records it takes span [0, 8)
+# from a100-0 (Washington), which honest records give every request; under
+# routing.view "truth" nothing changes
+tasks() { sqlite3 "$1" "SELECT n_tasks FROM nodes WHERE name = '$2'"; }
+oc='adversaries={"nodes":["rtx3090-fra"],"behaviour":"overclaim","factor":20}'
+petals() { "$bin" run scenarios/default.json --db "$tmp/$1.db" --set routing.policy=petals \
+  --set workload.n_requests=60 "${@:2}" >/dev/null 2>&1 || fail "run $1"; }
+petals oc0; petals oc1 --set "$oc"; petals oc2 --set "$oc" --set routing.view=truth
+[ "$(tasks "$tmp/oc0.db" rtx3090-fra)" = 0 ] && [ "$(tasks "$tmp/oc1.db" rtx3090-fra)" -gt 0 ] &&
+  [ "$(tasks "$tmp/oc1.db" a100-0)" -lt "$(tasks "$tmp/oc0.db" a100-0)" ] && ok ||
+  fail "overclaim: rtx3090-fra $(tasks "$tmp/oc0.db" rtx3090-fra) -> $(tasks "$tmp/oc1.db" rtx3090-fra) tasks"
+[ "$(tasks "$tmp/oc2.db" rtx3090-fra)" = 0 ] && ok || fail "overclaim fooled the truth view"
+
 echo "trust: $passed passed, $failed failed"
 [ $failed -eq 0 ]
