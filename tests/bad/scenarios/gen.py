@@ -626,7 +626,7 @@ add("adversaries_fraction_above_1", trust('"adversaries": {"fraction": 1.5}'),
 add("adversaries_fraction_and_nodes", trust('"adversaries": {"fraction": 0.5, "nodes": ["a-0"]}'),
     'adversaries: expected exactly one of "fraction" and "nodes", got both')
 add("adversaries_behaviour_unknown", trust('"adversaries": {"fraction": 0.5, "behaviour": "lie"}'),
-    'adversaries.behaviour: expected one of "corrupt", "freeride", "drop", got "lie"')
+    'adversaries.behaviour: expected one of "corrupt", "freeride", "drop", "overclaim", got "lie"')
 add("adversaries_unknown_node", trust('"adversaries": {"nodes": ["b-0"]}'),
     'adversaries.nodes[0]: unknown node "b-0" (did you mean "a-0"?)')
 # k above a span's replicas is known only after placement: tests/check_trust.c
