@@ -104,6 +104,17 @@ static void render_metrics(const ana_report_model *m, FILE *out)
     if (!isnan(slo))
         fprintf(out, "SLO              %s of requests met it, goodput %s requests/s\n",
                 fmt_num(a, slo), fmt_num(b, M("goodput_requests_per_s")));
+    if (!isnan(M("trust_steps_verified"))) {
+        char c[32];
+        fprintf(out, "trust            %.0f byzantine nodes, %.0f of %.0f steps faulty, %.0f dropped\n",
+                M("trust_byzantine_nodes"), M("trust_faulty_steps"), M("trust_hop_steps"),
+                M("trust_drops"));
+        fprintf(out, "verification     %.0f steps verified, %.0f faults detected (rate %s), "
+                "overhead %s, corrupted tokens undetected %s\n",
+                M("trust_steps_verified"), M("trust_faults_detected"),
+                fmt_num(a, M("trust_detection_rate")), fmt_num(b, M("trust_verification_overhead")),
+                fmt_num(c, M("trust_corrupted_tokens")));
+    }
 #undef M
 }
 

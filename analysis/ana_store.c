@@ -15,6 +15,7 @@
 #include "ana_db_int.h"
 #include "ana_record_int.h"
 #include "ana_metrics.h"
+#include "ana_trust.h"
 #include "ana_sha256.h"
 #include "ss_alloc.h"
 
@@ -411,6 +412,13 @@ ss_status ana_store_run(ana_db *db, const ana_run_info *info, const sim_results 
         sqlite3_bind_int64(st_met, 1, id);
         sqlite3_bind_text(st_met, 2, ana_metrics_name(i), -1, SQLITE_STATIC);
         bind_real(st_met, 3, ana_metrics_value(&m, i));
+        if ((s = step_done(db, st_met, "store run: insert metrics row", err, errlen)) != SS_OK)
+            goto fail;
+    }
+    for (size_t i = 0; r->trust.on && i < ana_trust_count(); i++) {
+        sqlite3_bind_int64(st_met, 1, id);
+        sqlite3_bind_text(st_met, 2, ana_trust_name(i), -1, SQLITE_STATIC);
+        bind_real(st_met, 3, ana_trust_value(&r->trust, i));
         if ((s = step_done(db, st_met, "store run: insert metrics row", err, errlen)) != SS_OK)
             goto fail;
     }

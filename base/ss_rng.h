@@ -30,6 +30,7 @@ typedef enum ss_rng_kind {
     SS_RNG_FAULT = 4,
     SS_RNG_ROUTING = 5,
     SS_RNG_TUNE = 6, /* experiment/exp_tune: the BRKGA's keys */
+    SS_RNG_TRUST = 7, /* sim/sim_trust: who is byzantine, per-step misbehaviour and checks */
     SS_RNG_TEST = 99,
 } ss_rng_kind;
 

@@ -20,7 +20,11 @@ static const char *const metrics[EXP_COMPARE_N_METRICS] = {
     "e2e_s_p50",  "e2e_s_p99", "ttft_s_p50",
     "ttft_s_p99", "tpot_s_p50", "tpot_s_p99",
     "throughput_tokens_per_s", "goodput_requests_per_s", "n_failed", "retries_total",
+    /* stored only by runs with "adversaries" or "defences" (analysis/ana_trust) */
+    "trust_detection_rate", "trust_faults_detected", "trust_corrupted_tokens",
+    "trust_verification_overhead",
 };
+#define N_ALWAYS 10 /* metrics shown even without values */
 
 const char *exp_compare_metric(size_t i) { return i < EXP_COMPARE_N_METRICS ? metrics[i] : NULL; }
 
@@ -181,6 +185,18 @@ static const double *series(const exp_compare_result *r, size_t m, size_t v)
     return r->value + (m * r->n_variants + v) * r->n_seeds;
 }
 
+/* A trust metric appears only when some run stored it, so comparisons of
+ * scenarios without adversaries print what they always printed. */
+static int shown(const exp_compare_result *r, size_t m)
+{
+    if (m < N_ALWAYS)
+        return 1;
+    for (size_t i = 0; i < r->n_variants * r->n_seeds; i++)
+        if (!isnan(r->value[m * r->n_variants * r->n_seeds + i]))
+            return 1;
+    return 0;
+}
+
 ss_status exp_compare_print(const scn_compare *c, const exp_compare_result *r, FILE *out)
 {
     fprintf(out, "# compare %s: %zu variants x %zu seeds (1..%zu), each against \"%s\" on the "
@@ -188,6 +204,8 @@ ss_status exp_compare_print(const scn_compare *c, const exp_compare_result *r, F
                  "ns = not significant (the interval contains 0)\n",
             c->scenario_name, c->n_variants, r->n_seeds, r->n_seeds, c->names[0]);
     for (size_t m = 0; m < EXP_COMPARE_N_METRICS; m++) {
+        if (!shown(r, m))
+            continue;
         fprintf(out, "\n# %s\nvariant\tn\tmean\tdiff\tci_low\tci_high\t\n", metrics[m]);
         for (size_t v = 0; v < c->n_variants; v++) {
             size_t k;
@@ -251,7 +269,8 @@ static cJSON *compare_json(const scn_compare *c, const exp_compare_result *r)
         cJSON_AddItemToArray(vars, cJSON_CreateString(c->names[v]));
     cJSON *ms = cJSON_AddArrayToObject(root, "metrics");
     for (size_t m = 0; ms && m < EXP_COMPARE_N_METRICS; m++)
-        cJSON_AddItemToArray(ms, metric_json(c, r, m));
+        if (shown(r, m))
+            cJSON_AddItemToArray(ms, metric_json(c, r, m));
     return root;
 }
 

@@ -27,7 +27,7 @@
 #include "ss_status.h"
 
 /* The metrics a comparison reports, in output order. */
-#define EXP_COMPARE_N_METRICS 10
+#define EXP_COMPARE_N_METRICS 14 /* the last 4: trust metrics, shown only when stored */
 const char *exp_compare_metric(size_t i);
 
 /* A paired difference b - a and its 95 % confidence interval. */

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "model_generate.h"
+#include <gsl/gsl_randist.h>
+#include <math.h>
 #include "ss_alloc.h"
 
 typedef struct hop_state {
@@ -19,6 +21,8 @@ typedef struct hop_state {
     int *chunks;       /* rows of each forward call, in order (replay uses the same calls) */
     int n_chunks, cap_chunks;
     uint32_t width_in, width_out;
+    float *prev;       /* (width_out) last row of the previous pass's honest output: what a
+                        * free-rider returns (real_session_compute_set); NULL until then */
 } hop_state;
 
 struct real_session {
@@ -34,6 +38,8 @@ struct real_session {
     bool relayed;      /* routing.pattern "client-relayed": two codec crossings between hops */
     float *x, *y;      /* (max_rows, max width) activations */
     float *logits;     /* (vocab) */
+    float *outs;       /* (outs_cap) real_session_compute_set's replica outputs */
+    size_t outs_cap;
     uint8_t *wire;     /* encoded activation in flight */
     size_t wire_cap, wire_len;
     int vocab;
@@ -74,8 +80,10 @@ void real_session_destroy(real_session *s)
         model_state_destroy(s->hops[i].st);
         ss_free(s->hops[i].hist);
         ss_free(s->hops[i].chunks);
+        ss_free(s->hops[i].prev);
     }
     ss_free(s->hops);
+    ss_free(s->outs);
     ss_free(s->x);
     ss_free(s->y);
     ss_free(s->logits);
@@ -297,6 +305,7 @@ static void hop_fini(hop_state *h)
     model_state_destroy(h->st);
     ss_free(h->hist);
     ss_free(h->chunks);
+    ss_free(h->prev);
 }
 
 /* The chunks of `old` before position `rows_before` replayed through the
@@ -384,4 +393,74 @@ ss_status real_session_splice(real_session *s, int hop, const route_hop *hops, i
     s->hops = all;
     s->n_hops += n - 1;
     return SS_OK;
+}
+
+/* ---- adversaries (issue 15) ---------------------------------------------- */
+
+/* out = what a replica with tampering t sends for the honest output y
+ * (rows x width). Noise and bias are relative to y's RMS, so their size
+ * means the same in every layer. */
+static void tamper(const hop_state *h, const real_tamper *t, const float *y, int rows,
+                   uint32_t width, float *out)
+{
+    size_t n = (size_t)rows * width;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (double)y[i] * y[i];
+    double rms = n ? sqrt(ss / (double)n) : 0;
+    for (size_t i = 0; i < n; i++) {
+        switch (t->kind) {
+        case REAL_TAMPER_NOISE: out[i] = (float)(y[i] + gsl_ran_gaussian(t->rng, t->size * rms)); break;
+        case REAL_TAMPER_SIGN: out[i] = -y[i]; break;
+        case REAL_TAMPER_BIAS: out[i] = (float)(y[i] + t->size * rms); break;
+        case REAL_TAMPER_STALE: out[i] = h->prev ? h->prev[i % width] : 0.0f; break;
+        default: out[i] = y[i]; break;
+        }
+    }
+}
+
+ss_status real_session_compute_set(real_session *s, int hop, const real_tamper *t, int m,
+                                   int *cls, char *err, size_t errlen)
+{
+    hop_state *h = &s->hops[hop];
+    size_t one = (size_t)s->pass_rows * h->width_out;
+    if ((size_t)m * one > s->outs_cap) {
+        float *p = ss_realloc(s->outs, (size_t)m * one * sizeof *p);
+        if (!p)
+            return ss_err(err, errlen, SS_ENOMEM, "out of memory for %d replica outputs", m);
+        s->outs = p;
+        s->outs_cap = (size_t)m * one;
+    }
+    uint64_t unused;
+    /* the span's real forward pass, once: honest replicas compute exactly
+     * the same function of the same input and cache, so it is theirs too */
+    ss_status st = real_session_compute(s, hop, &unused, err, errlen);
+    if (st != SS_OK)
+        return st;
+    for (int i = 0; i < m; i++) {
+        float *o = s->outs + (size_t)i * one;
+        tamper(h, &t[i], s->y, s->pass_rows, h->width_out, o);
+        /* compared exactly, as bytes: 0 = the honest output, else 1 + the
+         * first replica that sent the same tensor */
+        cls[i] = 0;
+        if (memcmp(o, s->y, one * sizeof *o) != 0) {
+            int j = 0;
+            while (j < i && memcmp(o, s->outs + (size_t)j * one, one * sizeof *o) != 0)
+                j++;
+            cls[i] = 1 + j;
+        }
+    }
+    if (!h->prev && !(h->prev = ss_malloc_array(h->width_out, sizeof *h->prev)))
+        return ss_err(err, errlen, SS_ENOMEM, "out of memory");
+    memcpy(h->prev, s->y + (size_t)(s->pass_rows - 1) * h->width_out,
+           h->width_out * sizeof *h->prev);
+    return SS_OK;
+}
+
+ss_status real_session_send(real_session *s, int hop, int idx, uint64_t *wire_bytes, char *err,
+                            size_t errlen)
+{
+    const hop_state *h = &s->hops[hop];
+    const float *o = idx < 0 ? s->y : s->outs + (size_t)idx * s->pass_rows * h->width_out;
+    return encode(s, o, s->pass_rows, h->width_out, wire_bytes, err, errlen);
 }

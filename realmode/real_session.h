@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "comp.h"
 #include "model_net.h"
 #include "model_tokenizer.h"
@@ -87,5 +89,34 @@ ss_status real_session_splice(real_session *s, int hop, const route_hop *hops, i
 int real_session_history_rows(const real_session *s, int hop);
 /* Bytes of KV cache the session holds at hop h. */
 uint64_t real_session_kv_bytes(const real_session *s, int hop);
+
+/* Adversaries (issue 15): how a replica alters a span's output before it
+ * is encoded for the next hop. */
+typedef enum real_tamper_kind {
+    REAL_TAMPER_NONE,  /* honest */
+    REAL_TAMPER_NOISE, /* + Gaussian noise, sd = size x RMS of the output (from rng) */
+    REAL_TAMPER_SIGN,  /* every element negated */
+    REAL_TAMPER_BIAS,  /* + size x RMS on every element */
+    REAL_TAMPER_STALE, /* free-rider: the last row of the previous pass's output, every row
+                        * (zeros at the first pass) */
+} real_tamper_kind;
+
+typedef struct real_tamper {
+    real_tamper_kind kind;
+    double size;
+    gsl_rng *rng;      /* NOISE only; borrowed */
+} real_tamper;
+
+/* Node of hop h and m - 1 replicas of its span: run the span once (as
+ * real_session_compute), form replica i's output with tampering t[i], and
+ * compare the m tensors exactly: cls[i] = 0 when output i equals the
+ * honest output bit for bit, else 1 + the first replica whose output is
+ * identical. Nothing is encoded: real_session_send does that. */
+ss_status real_session_compute_set(real_session *s, int hop, const real_tamper *t, int m,
+                                   int *cls, char *err, size_t errlen);
+/* Encode replica idx's output of the last real_session_compute_set (idx < 0:
+ * the honest output) as hop h's output on the wire. */
+ss_status real_session_send(real_session *s, int hop, int idx, uint64_t *wire_bytes, char *err,
+                            size_t errlen);
 
 #endif

@@ -22,6 +22,7 @@
 #define SCN_MAX_FAULTS 1000000  /* outages after expanding regional ones */
 #define SCN_DEFAULT_SEED 1
 #define SCN_DEFAULT_MBPS 1000.0
+#define SCN_MAX_CONSENSUS_K 16 /* replicas compared per verified step */
 
 /* A device preset read while loading (one read per name). */
 typedef struct scn_hw_entry {
@@ -83,6 +84,8 @@ ss_status scn_load_nodes(scn_loader *L, const cJSON *root);   /* scn_nodes.c */
 ss_status scn_load_client(scn_loader *L, const cJSON *root);  /* scn_nodes.c */
 ss_status scn_load_faults(scn_loader *L, const cJSON *root);  /* scn_events.c */
 ss_status scn_load_stragglers(scn_loader *L, const cJSON *root);
+/* "adversaries" and "defences" (scn_trust.c), after the nodes. */
+ss_status scn_load_trust(scn_loader *L, const cJSON *root);
 
 /* A mix {"name": weight, ...} at `path` (`what` names the members in
  * messages, e.g. "device presets"): 1..SCN_MAX_MIX members, each weight a

@@ -667,7 +667,7 @@ static ss_status validate(scn_loader *L, const cJSON *root)
                                        "model",   "network",   "nodes",       "placement",
                                        "routing", "compression", "workload",  "record",
                                        "faults",  "slo",       "stragglers",  "batching",
-                                       "churn_trace", "client"};
+                                       "churn_trace", "client", "adversaries", "defences"};
     scn_scenario *s = L->s;
     char got[96];
     ss_status rc;
@@ -695,6 +695,7 @@ static ss_status validate(scn_loader *L, const cJSON *root)
         (rc = load_record(L, root)) ||
         (rc = scn_load_faults(L, root)) || (rc = scn_load_stragglers(L, root)) ||
         (rc = load_slo(L, root)) || (rc = load_batching(L, root)) ||
+        (rc = scn_load_trust(L, root)) ||
         (ss_json_find(root, "churn_trace") &&
          (rc = file_path(L, root, "", "churn_trace", s->churn_trace_path))))
         return rc;
@@ -799,6 +800,8 @@ void scn_scenario_fini(scn_scenario *s)
     ss_free(s->canonical_json);
     ss_free(s->faults);
     ss_free(s->stragglers);
+    ss_free(s->trust.adv_nodes);
+    memset(&s->trust, 0, sizeof s->trust);
     s->groups = NULL;
     s->n_groups = 0;
     s->devices = NULL;

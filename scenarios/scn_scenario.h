@@ -221,6 +221,37 @@ typedef struct scn_setting {
     double value;
 } scn_setting;
 
+/* Trust (scenarios/README.md, "adversaries" and "defences"; issue 15).
+ * Absent sections leave has_adversaries = 0 and every defence off, so a
+ * scenario without them behaves exactly as before. */
+typedef enum scn_behaviour {
+    SCN_BEHAVE_CORRUPT,  /* with probability p per step perturb the span's output */
+    SCN_BEHAVE_FREERIDE, /* with probability p per step return its previous output */
+    SCN_BEHAVE_DROP,     /* with probability p per step accept the work and never answer */
+    SCN_BEHAVE_OVERCLAIM,/* compute honestly, announce `factor` x its real speed */
+} scn_behaviour;
+
+typedef enum scn_corrupt_kind {
+    SCN_CORRUPT_NOISE, /* add Gaussian noise of relative size `noise` (x RMS of the tensor) */
+    SCN_CORRUPT_SIGN,  /* flip the sign of every element */
+    SCN_CORRUPT_BIAS,  /* add the constant noise x RMS to every element */
+} scn_corrupt_kind;
+
+typedef struct scn_trust {
+    int has_adversaries;      /* "adversaries" given */
+    double fraction;          /* adversaries.fraction in [0, 1]; -1 with "nodes" */
+    int n_adv_nodes;          /* adversaries.nodes: names -> node indices */
+    int *adv_nodes;           /* (n_adv_nodes) */
+    scn_behaviour behaviour;  /* adversaries.behaviour, default "corrupt" */
+    double p;                 /* adversaries.p in [0, 1], default 1 */
+    double noise;             /* adversaries.noise: relative size > 0, <= 1e3, default 0.1 */
+    scn_corrupt_kind kind;    /* adversaries.kind, default "noise" */
+    double factor;            /* adversaries.factor (overclaim): (1, 1000], default 2 */
+    int consensus_k;          /* defences.consensus.k in [2, 16]; 0: no consensus */
+    double consensus_fraction;/* defences.consensus.fraction in (0, 1], default 1 */
+    double spot_q;            /* defences.spot_check.q in [0, 1]; 0: no spot checks */
+} scn_trust;
+
 typedef struct scn_scenario {
     char source_path[SCN_PATH_MAX]; /* the file as given on the command line */
     char name[SCN_NAME_MAX];        /* JSON name, default: file name without .json */
@@ -297,6 +328,8 @@ typedef struct scn_scenario {
     /* "churn_trace": a CSV (time_s, node, state up|down; sim/dset_churn.h)
      * replayed on top of any other failures; "" for none. */
     char churn_trace_path[SCN_PATH_MAX];
+
+    scn_trust trust;                /* JSON "adversaries" and "defences" (scn_trust.c) */
 
     char *canonical_json;           /* the scenario after --set overrides, printed
                                      * unformatted: hashed into the run key */

@@ -65,6 +65,8 @@ static void hold(world *w, int ni, const route_node_view *v, int64_t at)
 {
     w->nodes.seen[ni] = *v;
     w->nodes.seen[ni].up = !v->joining; /* a JOINING record counts for block choice only */
+    if (w->trust.on)
+        sim_trust_announce(w, ni, &w->nodes.seen[ni]);
     w->nodes.at[ni].rec_at_ns = at;
     int64_t gone = at + w->nodes.expiry_ns;
     sim_w_schedule(w, gone > 0 ? gone : 0, ev_expire, (uint64_t)ni, t_bits(at));

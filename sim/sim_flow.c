@@ -524,6 +524,8 @@ void sim_w_ev_hop_arrive(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
         sim_w_recover(w, ri, q->hop);
         return;
     }
+    if (w->trust.on && sim_trust_drop(w, ri, ni))
+        return;
     if (q->failed_at_ns >= 0) { /* the recovery is over: the input reached a live node */
         q->recovery_ns += sim_engine_now(e) - q->failed_at_ns;
         q->failed_at_ns = -1;
@@ -538,8 +540,11 @@ int sim_w_continue_after_compute(world *w, int ni, int64_t ri)
 {
     req_state *q = &w->reqs.at[ri];
     q->fail_streak = 0;
-    sim_w_observe(w, ri, q->hop, ROUTE_HOP_OK);
-    if (w->cfg.real) {
+    route_hop_outcome oc = ROUTE_HOP_OK;
+    if (w->trust.on && sim_trust_step(w, ni, ri, &oc) < 0) /* in real mode it computes too */
+        return -1;
+    sim_w_observe(w, ri, q->hop, oc);
+    if (w->cfg.real && !w->trust.on) {
         /* the real forward pass of this span, on this node's cache */
         char e2[512];
         ss_status st = real_session_compute(w->sess.at[ri], q->hop, &q->wire_bytes, e2, sizeof e2);
@@ -583,6 +588,8 @@ static void ev_pass_done(sim_engine *e, void *ctx, uint64_t req, uint64_t b)
     if (q->done == 0)
         q->first_token_ns = now;
     q->done++;
+    if (w->trust.on)
+        sim_trust_token(w, ri);
     int over;
     if (w->cfg.real) {
         char e2[512];

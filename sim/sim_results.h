@@ -64,6 +64,21 @@ typedef struct sim_node_rec {
     uint64_t n_tasks;                /* compute tasks executed */
 } sim_node_rec;
 
+/* Trust counters (sim/sim_trust.c); `on` = the scenario has "adversaries"
+ * or "defences" (only then are they stored as metrics rows). */
+typedef struct sim_trust_rec {
+    int on;
+    int64_t byzantine_nodes;     /* nodes chosen (or listed) as adversaries */
+    int64_t hop_steps;           /* span executions of passes (the primary replica's) */
+    int64_t faulty_steps;        /* of them, the primary misbehaved (corrupt / freeride) */
+    int64_t drops;               /* hops a "drop" node never answered (client timed out) */
+    int64_t steps_verified;      /* steps checked by consensus or a spot check */
+    int64_t faults_detected;     /* verified steps where outputs disagreed */
+    int64_t detectable_steps;    /* verified steps where some compared output was bad */
+    int64_t extra_executions;    /* replica and spot-check executions of a span */
+    int64_t corrupted_tokens;    /* tokens whose pass delivered a bad output undetected */
+} sim_trust_rec;
+
 typedef struct sim_results {
     uint64_t seed;
     /* The scenario's service-level objective, copied here so the metrics are
@@ -82,6 +97,7 @@ typedef struct sim_results {
     int64_t n_rebalance_moves;       /* nodes that moved to other blocks after a balance check */
     int64_t n_rejoin_moves;          /* nodes that came back from churn on other blocks */
     int64_t download_ns;             /* weight downloads of the new spans, summed */
+    sim_trust_rec trust;
 } sim_results;
 
 /* Release the arrays; safe on a zeroed struct. */

@@ -334,7 +334,7 @@ static ss_status build_world(world *w, const sim_run_opts *o, char *err, size_t 
         n->kv_capacity = s->nodes[i].memory_bytes - weights;
         sim_queue_init(&n->span_q);
     }
-    if ((st = group_spans(w)) != SS_OK)
+    if ((st = group_spans(w)) != SS_OK || (st = sim_trust_init(w, err, errlen)) != SS_OK)
         return st;
     announce_rates(w);
     w->routes.idle = ss_malloc_array((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof *w->routes.idle);
@@ -402,6 +402,7 @@ static void world_fini(world *w)
     }
     gsl_rng_free(w->nodes.client_jitter_rng);
     gsl_rng_free(w->nodes.xfer_fail_rng);
+    sim_trust_fini(w);
     sim_workload_destroy(w->reqs.wl);
     for (int i = 0; w->faults.churn && i < w->nodes.n; i++)
         sim_churn_proc_fini(&w->faults.churn[i]);
@@ -437,6 +438,7 @@ static ss_status collect(world *w, sim_results *out)
     out->download_ns = w->rebal.download_ns;
     out->n_requests = (int)w->reqs.n_arrived;
     out->n_nodes = w->nodes.n;
+    out->trust = w->trust.rec;
     out->requests =
         ss_calloc((size_t)(w->reqs.n_arrived ? w->reqs.n_arrived : 1), sizeof *out->requests);
     out->nodes = ss_calloc((size_t)w->nodes.n, sizeof *out->nodes);

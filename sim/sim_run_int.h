@@ -32,6 +32,7 @@
 #include "real_session.h"
 #include "sim_workload.h"
 #include "sim_world.h"
+#include "sim_trust.h"
 #include "ss_alloc.h"
 
 #define MAX_HOPS 4096
@@ -84,6 +85,7 @@ typedef struct req_state {
                               * client.*link_mbps limit only; sim_client.c) */
     int64_t obs_mark_ns;     /* event record only (sim_obs.c): when its current wait began */
     int64_t obs_replay_ns;   /* event record only: replay share of its running batch */
+    uint8_t trust_bad;       /* sim_trust.c: this pass delivered a bad output at some hop */
 } req_state;
 
 typedef struct node_state {
@@ -230,6 +232,13 @@ typedef struct world_rebal {
     int64_t download_ns;              /* weight downloads of new spans, summed */
     uint64_t n_events;                /* checks and downloads: bookkeeping, not in n_events */
 } world_rebal;
+/* Adversaries and defences (sim_trust.c, the only writer). */
+typedef struct world_trust {
+    int on;                   /* the scenario has "adversaries" or "defences" */
+    uint8_t *byz;             /* (nodes.n) 1: byzantine */
+    gsl_rng *rng;             /* per-step draws (SS_RNG_TRUST, 1, SS_RNG_CHOICE) */
+    sim_trust_rec rec;        /* the counters handed over in sim_results */
+} world_trust;
 
 typedef struct world {
     world_config cfg;
@@ -239,6 +248,7 @@ typedef struct world {
     world_routes routes;
     world_faults faults;
     world_sessions sess;
+    world_trust trust;
     sim_obs *obs;             /* the event record's observer; NULL: off (sim_obs.c) */
     int64_t *obs_ban;         /* (nodes.n) with obs: each node's ban end as last reported */
     world_rebal rebal;

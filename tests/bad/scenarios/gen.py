@@ -26,7 +26,7 @@ BASE = (
 )
 
 ROOT_KEYS = ("version, name, seed, horizon_s, model, network, nodes, placement, routing, "
-             "compression, workload, record, faults, slo, stragglers, batching, churn_trace, client")
+             "compression, workload, record, faults, slo, stragglers, batching, churn_trace, client, adversaries, defences")
 
 cases = []  # (name, bytes, expected message without "FILE: ")
 
@@ -614,6 +614,23 @@ add("routing_pattern_not_a_string", sub('"seed": 7,', '"seed": 7, "routing": {"p
 add("routing_pattern_typo", sub('"seed": 7,', '"seed": 7, "routing": {"pattern": "client-relay"},'),
     'routing.pattern: expected one of "server-to-server", "client-relayed", got "client-relay" '
     '(did you mean "client-relayed"?)')
+
+
+# "adversaries" and "defences" (issue 15; scenarios/README.md): one error each.
+def trust(member):
+    return sub('"seed": 7,', '"seed": 7, ' + member + ',')
+
+
+add("adversaries_fraction_above_1", trust('"adversaries": {"fraction": 1.5}'),
+    "adversaries.fraction: expected a number in [0, 1], got 1.5")
+add("adversaries_fraction_and_nodes", trust('"adversaries": {"fraction": 0.5, "nodes": ["a-0"]}'),
+    'adversaries: expected exactly one of "fraction" and "nodes", got both')
+add("adversaries_behaviour_unknown", trust('"adversaries": {"fraction": 0.5, "behaviour": "lie"}'),
+    'adversaries.behaviour: expected one of "corrupt", "freeride", "drop", "overclaim", got "lie"')
+add("adversaries_unknown_node", trust('"adversaries": {"nodes": ["b-0"]}'),
+    'adversaries.nodes[0]: unknown node "b-0" (did you mean "a-0"?)')
+# k above a span's replicas is known only after placement: tests/check_trust.c
+# (bad_input) and tests/cli/trust.sh check it through sim_check and validate.
 
 
 def main():
