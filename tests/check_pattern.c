@@ -53,21 +53,13 @@ static void tiny_teardown(void)
 /* Load printf(fmt, ...) through a temporary file and simulate it. */
 static void run_fmt(sim_results *r, const char *fmt, ...)
 {
-    char dir[] = "/tmp/shardsim-patXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/s.json", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
+    char err[1024];
+    scn_scenario s;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
+    ss_status lst = test_scn_vload(&s, err, sizeof err, fmt, ap);
     va_end(ap);
-    fclose(f);
-    scn_scenario s;
-    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
-    remove(path);
-    rmdir(dir);
+    ck_assert_msg(lst == SS_OK, "%s", err);
     sim_run_opts o = {.presets_dir = presets, .keep_routes = 1,
                       .assets_dir = SS_SHARED_DIR "/assets"};
     ss_status st = sim_run(&s, &o, r, err, sizeof err);

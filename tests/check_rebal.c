@@ -160,21 +160,13 @@ static const sim_run_opts opts = {.presets_dir = SS_SRC("models/presets"),
 
 static void run_fmt(sim_results *r, const char *fmt, ...)
 {
-    char dir[] = "/tmp/shardsim-rebalXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/s.json", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
+    char err[1024];
+    scn_scenario s;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
+    ss_status lst = test_scn_vload(&s, err, sizeof err, fmt, ap);
     va_end(ap);
-    fclose(f);
-    scn_scenario s;
-    ck_assert_msg(scn_load(path, NULL, 0, &s, err, sizeof err) == SS_OK, "%s", err);
-    remove(path);
-    rmdir(dir);
+    ck_assert_msg(lst == SS_OK, "%s", err);
     ss_status st = sim_run(&s, &opts, r, err, sizeof err);
     ck_assert_msg(st == SS_OK, "%s", err);
     scn_scenario_fini(&s);

@@ -44,20 +44,12 @@ static void run(const scn_scenario *s, sim_results *r)
  * reads files; the tests' scenarios name no relative paths). */
 static void load_fmt(scn_scenario *s, const char *fmt, ...)
 {
-    char dir[] = "/tmp/shardsim-simXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/s.json", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
+    char err[1024];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
+    ss_status st = test_scn_vload(s, err, sizeof err, fmt, ap);
     va_end(ap);
-    fclose(f);
-    ck_assert_msg(scn_load(path, NULL, 0, s, err, sizeof err) == SS_OK, "%s", err);
-    remove(path);
-    rmdir(dir);
+    ck_assert_msg(st == SS_OK, "%s", err);
 }
 
 /* Mean time in system of the completed requests, seconds. */

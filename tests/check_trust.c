@@ -31,20 +31,10 @@
 
 static ss_status load_fmt(scn_scenario *s, char *err, size_t errlen, const char *fmt, ...)
 {
-    char dir[] = "/tmp/shardsim-trustXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[512];
-    snprintf(path, sizeof path, "%s/s.json", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
+    ss_status st = test_scn_vload(s, err, errlen, fmt, ap);
     va_end(ap);
-    fclose(f);
-    ss_status st = scn_load(path, NULL, 0, s, err, errlen);
-    remove(path);
-    rmdir(dir);
     return st;
 }
 
