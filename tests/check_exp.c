@@ -21,27 +21,9 @@
 #include "ss_alloc.h"
 #include "test_util.h"
 
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/shardsim-expXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[128];
-    snprintf(buf, sizeof buf, "%s/%s", dir, name);
-    return buf;
-}
+static void setup(void) { test_tmp_make("exp"); }
+static void teardown(void) { test_tmp_remove(); }
+#define tpath test_tmp_path
 
 static ana_db *open_db(void)
 {

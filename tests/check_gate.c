@@ -15,30 +15,11 @@
 #include "ana_store.h"
 #include "ss_alloc.h"
 #include "sim_results.h"
+#include "test_util.h"
 
-static char tmpdir[] = "/tmp/shardsim-gateXXXXXX";
-static char tmpbuf[4][512];
-
-static void setup(void)
-{
-    strcpy(tmpdir, "/tmp/shardsim-gateXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *tpath(const char *name)
-{
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(tmpbuf[k], sizeof tmpbuf[k], "%s/%s", tmpdir, name);
-    return tmpbuf[k];
-}
+static void setup(void) { test_tmp_make("gate"); }
+static void teardown(void) { test_tmp_remove(); }
+#define tpath test_tmp_path
 
 #define S_NS(x) ((int64_t)((x) * 1e9 + 0.5))
 

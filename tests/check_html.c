@@ -18,33 +18,23 @@
 #include "ss_alloc.h"
 #include "test_util.h"
 
-static char tmpdir[] = "/tmp/shardsim-htmlXXXXXX";
-static char tmpbuf[4][512];
+static const char *tmpdir;
 
 static void setup(void)
 {
-    strcpy(tmpdir, "/tmp/shardsim-htmlXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    tmpdir = test_tmp_make("html");
     setenv("TMPDIR", tmpdir, 1); /* ana_plot's folders land here: counted below */
     unsetenv("SHARDSIM_GNUPLOT");
 }
 
 static void teardown(void)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
+    test_tmp_remove();
     unsetenv("TMPDIR");
     unsetenv("SHARDSIM_GNUPLOT");
 }
 
-static const char *tpath(const char *name)
-{
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(tmpbuf[k], sizeof tmpbuf[k], "%s/%s", tmpdir, name);
-    return tmpbuf[k];
-}
+#define tpath test_tmp_path
 
 /* Entries of tmpdir whose name starts with prefix. */
 static int count_entries(const char *prefix)

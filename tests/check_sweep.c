@@ -22,29 +22,9 @@
 #include "ss_alloc.h"
 #include "test_util.h"
 
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/shardsim-sweepXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[4][128];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
+static void setup(void) { test_tmp_make("sweep"); }
+static void teardown(void) { test_tmp_remove(); }
+#define tpath test_tmp_path
 
 /* Write a sweep file whose "base" is the bundled default scenario. */
 static const char *write_sweep(const char *name, const char *rest)

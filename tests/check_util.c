@@ -23,3 +23,28 @@ ss_status test_scn_vload(scn_scenario *s, char *err, size_t errlen, const char *
     rmdir(dir);
     return st;
 }
+
+static char tmp_dir[96];
+
+const char *test_tmp_make(const char *tag)
+{
+    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/shardsim-%.32sXXXXXX", tag);
+    ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
+    return tmp_dir;
+}
+
+void test_tmp_remove(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+const char *test_tmp_path(const char *name)
+{
+    static char buf[4][512]; /* rotating: several paths may be live in one call */
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp_dir, name);
+    return buf[k];
+}

@@ -24,4 +24,11 @@ void test_store_digest(const char *scenario, const char *db_path, const uint64_t
  * status, err its message; the file and its folder are removed. */
 ss_status test_scn_vload(scn_scenario *s, char *err, size_t errlen, const char *fmt, va_list ap);
 
+/* A suite's temporary folder: /tmp/shardsim-TAGXXXXXX made (its path
+ * returned), removed with everything in it, and paths inside it (four
+ * rotating buffers, so a call may hold several). One at a time. */
+const char *test_tmp_make(const char *tag);
+void test_tmp_remove(void);
+const char *test_tmp_path(const char *name);
+
 #endif
